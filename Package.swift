@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "beluga-secrets",
+    products: [
+        .executable(name: "beluga-secrets", targets: ["beluga-secrets"]),
+        .executable(name: "kube-emulator", targets: ["kube-emulator"]),
+        .library(name: "Sealing", targets: ["Sealing"]),
+        .library(name: "KubeAPI", targets: ["KubeAPI"]),
+        .library(name: "SecretSync", targets: ["SecretSync"]),
+        .library(name: "KubeEmulator", targets: ["KubeEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "JSONValue", swiftSettings: swiftSettings),
+        .target(name: "Sealing", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        .target(
+            name: "KubeAPI",
+            dependencies: [
+                "CCurl", "JSONValue",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: swiftSettings),
+        .target(
+            name: "SecretSync",
+            dependencies: [
+                "Sealing", "KubeAPI", "JSONValue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ], swiftSettings: swiftSettings),
+        .target(
+            name: "KubeEmulator",
+            dependencies: [
+                "JSONValue",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "kube-emulator",
+            dependencies: [
+                "KubeEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "beluga-secrets",
+            dependencies: [
+                "Sealing", "KubeAPI", "SecretSync", "JSONValue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], swiftSettings: swiftSettings),
+
+        // Tests. `TestSupport` holds what several test targets share: locating the built
+        // executables, running them, starting the emulator, checking output for leaked markers.
+        .target(
+            name: "TestSupport", dependencies: ["KubeEmulator", "JSONValue"], path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SealingTests", dependencies: ["Sealing", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "TestSupport", "JSONValue"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KubeAPITests", dependencies: ["KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SecretSyncTests",
+            dependencies: ["SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CLITests", dependencies: ["Sealing", "KubeEmulator", "TestSupport", "JSONValue"],
+            swiftSettings: swiftSettings),
+    ]
+)
