@@ -1,0 +1,46 @@
+import CSodium
+
+extension Envelope {
+    /// Largest value a Secret can hold: 1 MiB.
+    public static let maximumValueLength = 1024 * 1024
+
+    /// Seals `value` for `binding` to `recipient` (format 1).
+    ///
+    /// - Parameters:
+    ///   - sealedBy: who seals, as the sealer chooses to name themselves (for the audit trail).
+    ///   - sealedAt: RFC 3339 UTC time; the current time when nil.
+    /// - Throws: `emptyValue`, `valueTooLarge` or `invalidTimestamp`.
+    public static func seal(
+        _ value: SecureBytes, for binding: SecretBinding, to recipient: SealingPublicKey, sealedBy: String,
+        sealedAt: String? = nil
+    ) throws(SealingError) -> Envelope {
+        try validateValue(value)
+        let time = sealedAt ?? Timestamp.now()
+        guard Timestamp.isValidUTC(time) else { throw .invalidTimestamp }
+        let payload = PayloadWriter.write(
+            value: value, .init(binding: binding, sealedBy: sealedBy, sealedAt: time))
+        return Envelope(format: .v1, keyID: recipient.keyID, ciphertext: sealBox(payload, to: recipient))
+    }
+
+    /// Refuses values a Secret cannot hold: empty, or above 1 MiB.
+    public static func validateValue(_ value: SecureBytes) throws(SealingError) {
+        guard value.count > 0 else { throw .emptyValue }
+        guard value.count <= maximumValueLength else { throw .valueTooLarge(value.count) }
+    }
+
+    /// `crypto_box_seal` of the payload to `recipient`.
+    static func sealBox(_ payload: SecureBytes, to recipient: SealingPublicKey) -> [UInt8] {
+        Sodium.ensureInitialised()
+        var ciphertext = [UInt8](repeating: 0, count: payload.count + sealOverhead)
+        let status = payload.withUnsafeBytes { message in
+            ciphertext.withUnsafeMutableBufferPointer { out in
+                recipient.bytes.withUnsafeBufferPointer { key in
+                    crypto_box_seal(out.bytes, message.bytes, UInt64(message.count), key.bytes)
+                }
+            }
+        }
+        // crypto_box_seal fails only for a malformed public key, which the type rules out.
+        precondition(status == 0, "crypto_box_seal failed")
+        return ciphertext
+    }
+}

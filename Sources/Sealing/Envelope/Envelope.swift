@@ -1,0 +1,100 @@
+/// Versions of the envelope wire format.
+public enum EnvelopeFormat: Int, Sendable, Hashable, CustomStringConvertible {
+    /// `bs1.<kid>.<ciphertext>`: anonymous sealed box (see docs/envelope.md).
+    case v1 = 1
+    /// `bs2.<kid>.<signer>.<ciphertext>.<signature>`: sealed box signed by an operator.
+    case v2 = 2
+
+    /// The text an envelope of this format starts with.
+    public var prefix: String { "bs\(rawValue)." }
+
+    public var description: String { "envelope format \(rawValue)" }
+}
+
+/// A sealed value as it travels: one line of ASCII text, safe to store in a ConfigMap, in
+/// Helm values or in git.
+///
+/// Format 1 is `bs1.<kid>.<base64url-nopad(crypto_box_seal(payload, publicKey))>`; the payload
+/// is the JSON object described in docs/envelope.md. Nothing in an envelope is secret, so its
+/// `description` is its text.
+public struct Envelope: Hashable, Sendable, CustomStringConvertible {
+    public let format: EnvelopeFormat
+    /// The id of the public key it is sealed to.
+    public let keyID: KeyID
+    /// The sealed box (`crypto_box_seal` output: ephemeral public key, MAC, encrypted payload).
+    public let ciphertext: [UInt8]
+    /// The envelope as text.
+    public let text: String
+
+    /// Bytes `crypto_box_seal` adds to the payload (32-byte ephemeral public key, 16-byte MAC).
+    static let sealOverhead = 48
+    /// The smallest payload: `{}`.
+    static let minimumCiphertext = sealOverhead + 2
+    /// Longer than any envelope of a 1 MiB value; bounds the work spent on garbage.
+    static let maximumTextLength = 4 * 1024 * 1024
+
+    init(format: EnvelopeFormat, keyID: KeyID, ciphertext: [UInt8]) {
+        self.format = format
+        self.keyID = keyID
+        self.ciphertext = ciphertext
+        text = format.prefix + keyID.hex + "." + Base64.encode(ciphertext, .urlSafeNoPadding)
+    }
+
+    public var description: String { text }
+
+    /// Parses the text of an envelope (no surrounding whitespace). Checks its form only; opening
+    /// checks the rest.
+    public static func parse(_ text: String) throws(SealingError) -> Envelope {
+        let format = try detectFormat(text)
+        guard text.utf8.count <= maximumTextLength else {
+            throw .malformedEnvelope("it is longer than any envelope")
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        switch format {
+        case .v1:
+            guard parts.count == 3 else {
+                throw .malformedEnvelope(
+                    "it has \(parts.count) dot-separated parts, format 1 has 3"
+                        + (parts.count < 3 ? "; truncated?" : ""))
+            }
+            let keyID = try parseKeyID(parts[1])
+            let ciphertext = try parseCiphertext(parts[2])
+            return Envelope(format: .v1, keyID: keyID, ciphertext: ciphertext)
+        case .v2:
+            throw .unsupportedEnvelopeVersion("2")
+        }
+    }
+
+    /// The format named by the prefix `bs<digits>.`.
+    static func detectFormat(_ text: String) throws(SealingError) -> EnvelopeFormat {
+        let bytes = text.utf8
+        guard bytes.starts(with: "bs".utf8) else { throw .notAnEnvelope }
+        let digits = bytes.dropFirst(2).prefix { (0x30...0x39).contains($0) }
+        guard !digits.isEmpty, bytes.dropFirst(2 + digits.count).first == UInt8(ascii: ".") else {
+            throw .notAnEnvelope
+        }
+        let version = String(decoding: digits.prefix(9), as: UTF8.self)
+        guard let number = Int(version), let format = EnvelopeFormat(rawValue: number) else {
+            throw .unsupportedEnvelopeVersion(version)
+        }
+        return format
+    }
+
+    static func parseKeyID(_ part: Substring) throws(SealingError) -> KeyID {
+        guard let keyID = KeyID(part) else {
+            throw .malformedEnvelope("the key id is not 16 lower-case hex characters")
+        }
+        return keyID
+    }
+
+    static func parseCiphertext(_ part: Substring) throws(SealingError) -> [UInt8] {
+        guard !part.isEmpty else { throw .malformedEnvelope("the ciphertext is empty; truncated?") }
+        guard let ciphertext = Base64.decode(part, .urlSafeNoPadding) else {
+            throw .malformedEnvelope("the ciphertext is not base64url without padding; truncated or altered?")
+        }
+        guard ciphertext.count >= minimumCiphertext else {
+            throw .malformedEnvelope("the ciphertext is too short to hold a payload; truncated?")
+        }
+        return ciphertext
+    }
+}
