@@ -1,0 +1,42 @@
+import ArgumentParser
+
+/// The `beluga-secrets` command: sealed API keys, rotation and rolling restarts for the Beluga AI
+/// server on Kubernetes.
+///
+/// Adding a command is one file under `Commands/` and one line in `subcommands` below.
+@main
+struct BelugaSecrets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "beluga-secrets",
+        abstract: "Sealed API keys, rotation and rolling restarts for the Beluga AI server on Kubernetes.",
+        discussion: """
+            Values are sealed on the workstation with libsodium (a sealed box to the agent's \
+            public key); only ciphertext leaves the machine. Exit codes: 0 ok; 1 usage or local \
+            input (bad flags, unreadable or insecure key file); 2 not found; 3 conflict; \
+            4 denied; 5 cluster unreachable; 6 rejected (bad envelope, bad value, invalid key name).
+            """,
+        version: ProductVersion.current,
+        subcommands: [
+            Keygen.self,
+            Seal.self,
+            Unseal.self,
+            FingerprintCommand.self,
+            VersionCommand.self,
+        ]
+    )
+
+    /// Parses and runs the command, and turns every failure into `error: <one line>` on standard
+    /// error and the documented exit code (see `ExitStatus`).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            ErrorReport.terminate(with: error, command: Self.self)
+        }
+    }
+}
