@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsodium-dev pkg-config
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps system-deps python-deps build build-tests format clean
+.PHONY: run test deps system-deps python-deps build build-tests man format clean
 
 ## run: install what is missing, build, and run the demonstration on the embedded emulator.
 run: system-deps build
@@ -42,6 +42,21 @@ build: system-deps
 
 build-tests: system-deps
 	$(SWIFT) build --build-tests
+
+## man: regenerate the manual pages in man/ from the command definitions.
+# argument-parser's generate-manual plugin (`swift package generate-manual`) runs its generator
+# on every executable of the package; here the same generator runs on beluga-secrets alone, so
+# the pages do not depend on other executables. The date is that of the last change to the
+# commands. man/command-definitions.json records what the pages were made from; a test compares
+# it with the built binary and fails when the pages are out of date.
+MAN_DATE ?= $(shell git log -1 --format=%cs -- Sources/beluga-secrets 2>/dev/null | grep . || date +%F)
+man: build
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --help >/dev/null
+	@bin="$$($(SWIFT) build --show-bin-path)"; \
+	mkdir -p man && rm -f man/*.1; \
+	"$$bin/generate-manual-tool" "$$bin/beluga-secrets" --multi-page --date $(MAN_DATE) --output-directory man && \
+	"$$bin/beluga-secrets" --experimental-dump-help > man/command-definitions.json && \
+	ls man
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
