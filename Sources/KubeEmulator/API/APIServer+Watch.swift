@@ -1,0 +1,91 @@
+import JSONValue
+
+/// Watch streams: newline-delimited `WatchEvent` JSON, resumable from a resourceVersion, with
+/// bookmarks, `timeoutSeconds`, selectors and the watch faults of the fault plan.
+extension APIServer {
+    func watch(_ request: HTTPRequest, resource: APIResource, namespace: String?, name: String)
+        async throws(APIError)
+        -> HTTPResponse
+    {
+        let labels = try LabelSelector(parsing: request.query("labelSelector") ?? "")
+        var fields = try fieldSelector(request, resource: resource)
+        if !name.isEmpty { fields.terms.append(.init(field: "metadata.name", value: name, equal: true)) }
+        let bookmarks = request.queryFlag("allowWatchBookmarks")
+        let version = request.query("resourceVersion") ?? ""
+        let start: WatchStart
+        if request.queryFlag("sendInitialEvents") {
+            guard request.query("resourceVersionMatch") == "NotOlderThan", bookmarks else {
+                throw APIError.invalid(
+                    group: "meta.k8s.io", kind: "ListOptions", name: "",
+                    [
+                        .forbidden(
+                            "sendInitialEvents",
+                            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and allowWatchBookmarks is true and resourceVersionMatch is NotOlderThan"
+                        )
+                    ])
+            }
+            start = .initialEvents
+        } else if version.isEmpty || version == "0" {
+            start = .currentState
+        } else if let number = Int(version), number >= 0 {
+            start = .after(number)
+        } else {
+            throw APIError.badRequest("invalid resource version: \(goQuote(version))")
+        }
+        let plan = faults.plan
+        var timeout = Double.random(in: 1800...3600)
+        if let text = request.query("timeoutSeconds"), let seconds = Int(text), seconds > 0 {
+            timeout = Double(seconds)
+        }
+        if let drop = plan.dropWatchAfterSeconds { timeout = min(timeout, drop) }
+        let dropAfterEvents = plan.dropWatchAfterEvents
+
+        let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
+        let source = try await store.openWatch(filter, from: start, bookmarks: bookmarks)
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let pump = Task {
+            var events = 0
+            for await output in source {
+                continuation.yield(APIServer.encodeWatchOutput(output, resource: resource))
+                if case .event = output {
+                    events += 1
+                    if let dropAfterEvents, events >= dropAfterEvents { break }
+                }
+            }
+            continuation.finish()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+            if !Task.isCancelled { continuation.finish() }
+        }
+        continuation.onTermination = { _ in
+            pump.cancel()
+            timer.cancel()
+        }
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "application/json")], body: .stream(stream))
+    }
+
+    static func encodeWatchOutput(_ output: WatchOutput, resource: APIResource) -> [UInt8] {
+        let event: JSON
+        switch output {
+        case .event(let type, let object):
+            event = ["type": .string(type.rawValue), "object": object]
+        case .bookmark(let revision, let initialEventsEnd):
+            var metadata: JSON = ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]
+            if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
+            event = [
+                "type": "BOOKMARK",
+                "object": [
+                    "kind": .string(resource.kind), "apiVersion": .string(resource.apiVersion),
+                    "metadata": metadata,
+                ],
+            ]
+        case .error(let error):
+            event = ["type": "ERROR", "object": error.status]
+        }
+        var bytes = event.serialized()
+        bytes.append(0x0A)
+        return bytes
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A child process left running while a test acts (`kubectl get -w`, `kube-emulator`), whose
+/// output can be awaited line by line.
+public final class RunningProcess: @unchecked Sendable {
+    private let process: Process
+    private let collector = OutputCollector()
+
+    /// Starts `executable` with a minimal environment plus `environment`.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env: [String: String] = [:]
+        let parent = ProcessInfo.processInfo.environment
+        for key in ["PATH", "HOME", "LANG", "TMPDIR"] { env[key] = parent[key] }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let collector = self.collector
+        out.fileHandleForReading.readabilityHandler = { collector.append($0.availableData, stderr: false) }
+        err.fileHandleForReading.readabilityHandler = { collector.append($0.availableData, stderr: true) }
+        try process.run()
+    }
+
+    public var stdout: String { collector.snapshot().0 }
+    public var stderr: String { collector.snapshot().1 }
+    public var isRunning: Bool { process.isRunning }
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Waits until standard output satisfies `condition`; false after `timeout` seconds.
+    public func waitForOutput(timeout: Double = 20, _ condition: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(stdout) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition(stdout)
+    }
+
+    /// Waits until the process exits; false after `timeout` seconds.
+    public func waitForExit(timeout: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !process.isRunning { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !process.isRunning
+    }
+
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
+    /// Sends `signal` (default SIGTERM).
+    public func signal(_ value: Int32 = SIGTERM) {
+        if process.isRunning { kill(process.processIdentifier, value) }
+    }
+
+    /// Stops the process (SIGTERM, then SIGKILL after a second).
+    public func stop() async {
+        signal(SIGTERM)
+        if await !waitForExit(timeout: 1) { signal(SIGKILL) }
+        _ = await waitForExit(timeout: 2)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
