@@ -18,6 +18,12 @@ public enum SealingError: Error, Sendable, Equatable, CustomStringConvertible {
     case bindingMismatch(SecretBinding.Field)
     /// A signed envelope's payload names another signer than the one whose signature it bears.
     case payloadSignerMismatch(SignerID)
+    /// An unsigned envelope where a signature is required.
+    case unsignedEnvelope
+    /// An envelope signed by a key that is not among the allowed signers.
+    case unknownSigner(SignerID)
+    /// An envelope whose signature does not verify with its signer's key.
+    case badSignature(SignerID)
     /// A Secret key name that Kubernetes would refuse; the reason says which rule it breaks.
     case invalidKeyName(String)
     /// An empty value.
@@ -90,6 +96,16 @@ public enum SealingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .payloadSignerMismatch(let signer):
             return "envelope is signed by signer \(signer) but its sealed payload names another signer "
                 + "(re-signed by someone other than its author): have the author seal the value again"
+        case .unsignedEnvelope:
+            return
+                "envelope is not signed, and a signature is required: seal the value again with a signer key "
+                + "(beluga-secrets signer init)"
+        case .unknownSigner(let signer):
+            return "envelope is signed by signer \(signer), which is not an allowed signer: have an allowed "
+                + "signer seal the value, or have the signer's public key added"
+        case .badSignature(let signer):
+            return "envelope's signature by signer \(signer) does not verify: it was altered or forged; "
+                + "seal the value again"
         case .invalidKeyName(let reason):
             return
                 "invalid key name: \(reason); use letters, digits, '-', '_' and '.' (at most 253 characters)"

@@ -6,7 +6,9 @@ extension Envelope {
     /// and its value one a Secret can hold.
     ///
     /// - Throws: `unknownKeyID` when sealed to another key, `cannotOpen` when the ciphertext was
-    ///   altered, `malformedPayload`, `bindingMismatch`, `emptyValue`, `valueTooLarge`.
+    ///   altered, `malformedPayload`, `bindingMismatch`, `emptyValue`, `valueTooLarge`, and for
+    ///   format 2 `payloadSignerMismatch` when the payload names another signer than the
+    ///   envelope. The signature itself is checked by `verifySignature(allowedSigners:)`.
     public func open(with keyPair: SealingKeyPair, expecting binding: SecretBinding) throws(SealingError)
         -> SealedPayload
     {
@@ -15,6 +17,7 @@ extension Envelope {
         let payload = try PayloadParser.parse(plaintext, format: format)
         if let field = binding.firstDifference(from: payload.binding) { throw .bindingMismatch(field) }
         try Envelope.validateValue(payload.value)
+        if let signerID, payload.signerID != signerID { throw .payloadSignerMismatch(signerID) }
         return payload
     }
 

@@ -15,14 +15,20 @@ public enum EnvelopeFormat: Int, Sendable, Hashable, CustomStringConvertible {
 /// Helm values or in git.
 ///
 /// Format 1 is `bs1.<kid>.<base64url-nopad(crypto_box_seal(payload, publicKey))>`; the payload
-/// is the JSON object described in docs/envelope.md. Nothing in an envelope is secret, so its
-/// `description` is its text.
+/// is the JSON object described in docs/envelope.md. Format 2 adds the id of the operator's
+/// signing key and a detached Ed25519 signature over the text before the last dot:
+/// `bs2.<kid>.<signer>.<ciphertext>.<signature>`, and its payload adds `version` and `signer`.
+/// Nothing in an envelope is secret, so its `description` is its text.
 public struct Envelope: Hashable, Sendable, CustomStringConvertible {
     public let format: EnvelopeFormat
     /// The id of the public key it is sealed to.
     public let keyID: KeyID
+    /// The id of the signing key that signed it (format 2).
+    public let signerID: SignerID?
     /// The sealed box (`crypto_box_seal` output: ephemeral public key, MAC, encrypted payload).
     public let ciphertext: [UInt8]
+    /// The detached Ed25519 signature over `signedText` (format 2).
+    public let signature: [UInt8]?
     /// The envelope as text.
     public let text: String
 
@@ -33,11 +39,39 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
     /// Longer than any envelope of a 1 MiB value; bounds the work spent on garbage.
     static let maximumTextLength = 4 * 1024 * 1024
 
+    /// A format 1 envelope.
     init(format: EnvelopeFormat, keyID: KeyID, ciphertext: [UInt8]) {
         self.format = format
         self.keyID = keyID
         self.ciphertext = ciphertext
+        signerID = nil
+        signature = nil
         text = format.prefix + keyID.hex + "." + Base64.encode(ciphertext, .urlSafeNoPadding)
+    }
+
+    /// A format 2 envelope.
+    init(keyID: KeyID, signerID: SignerID, ciphertext: [UInt8], signature: [UInt8]) {
+        format = .v2
+        self.keyID = keyID
+        self.signerID = signerID
+        self.ciphertext = ciphertext
+        self.signature = signature
+        text =
+            Envelope.signedText(keyID: keyID, signerID: signerID, ciphertext: ciphertext) + "."
+            + Base64.encode(signature, .urlSafeNoPadding)
+    }
+
+    /// What a format 2 signature covers: the ASCII text of the envelope before its last dot,
+    /// `bs2.<kid>.<signer>.<ciphertext>`.
+    static func signedText(keyID: KeyID, signerID: SignerID, ciphertext: [UInt8]) -> String {
+        EnvelopeFormat.v2.prefix + keyID.hex + "." + signerID.hex + "."
+            + Base64.encode(ciphertext, .urlSafeNoPadding)
+    }
+
+    /// The bytes the signature covers (format 2), nil for format 1.
+    public var signedText: String? {
+        guard format == .v2, let lastDot = text.lastIndex(of: ".") else { return nil }
+        return String(text[..<lastDot])
     }
 
     public var description: String { text }
@@ -61,7 +95,23 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
             let ciphertext = try parseCiphertext(parts[2])
             return Envelope(format: .v1, keyID: keyID, ciphertext: ciphertext)
         case .v2:
-            throw .unsupportedEnvelopeVersion("2")
+            guard parts.count == 5 else {
+                throw .malformedEnvelope(
+                    "it has \(parts.count) dot-separated parts, format 2 has 5"
+                        + (parts.count < 5 ? "; truncated?" : ""))
+            }
+            let keyID = try parseKeyID(parts[1])
+            guard let signerID = SignerID(parts[2]) else {
+                throw .malformedEnvelope("the signer id is not 16 lower-case hex characters")
+            }
+            let ciphertext = try parseCiphertext(parts[3])
+            guard let signature = Base64.decode(parts[4], .urlSafeNoPadding),
+                signature.count == SigningPublicKey.signatureLength
+            else {
+                throw .malformedEnvelope(
+                    "the signature is not 64 bytes of base64url without padding; truncated?")
+            }
+            return Envelope(keyID: keyID, signerID: signerID, ciphertext: ciphertext, signature: signature)
         }
     }
 

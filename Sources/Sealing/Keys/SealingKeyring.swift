@@ -48,4 +48,14 @@ public struct SealingKeyring: Sendable {
         guard let pair = keyPairs[envelope.keyID] else { throw .unknownKeyID(envelope.keyID, held: keyIDs) }
         return try envelope.open(with: pair, expecting: binding)
     }
+
+    /// Opens `envelope` like `open(_:expecting:)` and reports who signed it among
+    /// `allowedSigners`. What to accept (unsigned envelopes, unknown signers) is the caller's
+    /// policy; a payload naming another signer than the envelope is always refused.
+    public func open(
+        _ envelope: Envelope, expecting binding: SecretBinding, allowedSigners: [SigningPublicKey]
+    ) throws(SealingError) -> VerifiedPayload {
+        let signature = envelope.verifySignature(allowedSigners: allowedSigners)
+        return VerifiedPayload(payload: try open(envelope, expecting: binding), signature: signature)
+    }
 }
