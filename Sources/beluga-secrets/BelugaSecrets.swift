@@ -15,12 +15,12 @@ struct BelugaSecrets: AsyncParsableCommand {
             input (bad flags, unreadable or insecure key file); 2 not found; 3 conflict; \
             4 denied; 5 cluster unreachable; 6 rejected (bad envelope, bad value, invalid key name).
             """,
-        version: ProductVersion.current,
         subcommands: [
             Keygen.self,
             Seal.self,
             Unseal.self,
             FingerprintCommand.self,
+            Signer.self,
             VersionCommand.self,
         ]
     )

@@ -16,8 +16,12 @@ import TestSupport
     func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
         -> ProcessResult
     {
+        // A configuration folder of its own, so a signing key of the user running the tests
+        // does not change what seal prints.
         try ProcessRunner.run(
-            Binaries.path("beluga-secrets"), arguments, stdin: stdin, environment: environment, timeout: 30)
+            Binaries.path("beluga-secrets"), arguments, stdin: stdin,
+            environment: ["XDG_CONFIG_HOME": folder.file("config")].merging(environment) { _, new in new },
+            timeout: 30)
     }
 
     /// A key pair in `dir` (default: the test's folder), returning its key id.
@@ -180,9 +184,6 @@ import TestSupport
         let result = try run(["version"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("beluga-secrets "))
-        let flag = try run(["--version"])
-        #expect(flag.status == 0)
-        #expect(result.stdout.hasSuffix(flag.stdout))
     }
 
     // MARK: - Bad input of the issue, one by one

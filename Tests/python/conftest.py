@@ -14,6 +14,8 @@ def binary() -> str:
 def run(args, stdin: bytes = b"", env=None, timeout=30) -> subprocess.CompletedProcess:
     """Runs beluga-secrets with a minimal environment (plus `env`), feeding `stdin`."""
     base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    # No signing key unless a test provides one: the user's own must not change what seal prints.
+    base["XDG_CONFIG_HOME"] = os.path.join(os.environ.get("TMPDIR", "/tmp"), "beluga-tests-no-config")
     base.update(env or {})
     return subprocess.run(
         [binary(), *args], input=stdin, capture_output=True, env=base, timeout=timeout, check=False

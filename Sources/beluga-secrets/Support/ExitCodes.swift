@@ -47,7 +47,8 @@ extension SealingError: ReportableError {
     var exitStatus: ExitStatus {
         switch self {
         case .notAnEnvelope, .unsupportedEnvelopeVersion, .malformedEnvelope, .unknownKeyID, .cannotOpen,
-            .malformedPayload, .bindingMismatch, .payloadSignerMismatch, .invalidKeyName, .emptyValue,
+            .malformedPayload, .bindingMismatch, .payloadSignerMismatch, .unsignedEnvelope, .unknownSigner,
+            .badSignature, .invalidKeyName, .emptyValue,
             .valueTooLarge:
             return .rejected
         case .invalidTimestamp, .invalidVersion, .invalidKey, .keyFileUnreadable, .insecureKeyFile,
