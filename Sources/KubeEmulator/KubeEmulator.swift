@@ -173,6 +173,9 @@ public final class KubeEmulator: Sendable {
         await store.rolloutCount(namespace: namespace, deployment: deployment)
     }
 
+    /// How many watch streams are open (a client that went away no longer counts).
+    public func openWatchCount() async -> Int { await store.openWatchCount }
+
     /// The cluster's current resourceVersion.
     public func currentResourceVersion() async -> Int { await store.revision }
 

@@ -152,6 +152,8 @@ extension ClusterStore {
         try ObjectMetaRules.decode(body, kind: resource.kind, version: resource.version)
         var object = body.droppingNulls()
         try rules.decode(&object)
+        // Decoding applies the defaults, before any strategy compares old and new.
+        rules.applyDefaults(&object)
         object["kind"] = .string(resource.kind)
         object["apiVersion"] = .string(resource.apiVersion)
         if resource.namespaced {
