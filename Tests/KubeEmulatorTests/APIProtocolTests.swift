@@ -137,7 +137,8 @@ struct APIProtocolTests {
             "PATCH", "\(path)/d", body: ["spec": ["selector": ["matchLabels": ["app": "e"]]]],
             contentType: "application/merge-patch+json")
         #expect(selectorChange.status == 422)
-        #expect((selectorChange.json["message"]?.stringValue ?? "").contains("spec.selector"))
+        let selectorMessage = selectorChange.json["message"]?.stringValue ?? ""
+        #expect(selectorMessage.contains("spec.selector"), "\(selectorMessage)")
     }
 
     @Test("label and field selectors, pagination with limit and continue")

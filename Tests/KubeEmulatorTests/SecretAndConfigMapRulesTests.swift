@@ -87,8 +87,8 @@ struct SecretAndConfigMapRulesTests {
         let duplicate = try await fixture.request(
             "POST", "/api/v1/namespaces/default/configmaps", body: configMap)
         #expect(duplicate.status == 422)
-        #expect(
-            (duplicate.json["message"]?.stringValue ?? "").contains("duplicate of key present in binaryData"))
+        let duplicateMessage = duplicate.json["message"]?.stringValue ?? ""
+        #expect(duplicateMessage.contains("duplicate of key present in binaryData"))
     }
 
     @Test("immutable Secrets refuse data changes and un-setting immutable")

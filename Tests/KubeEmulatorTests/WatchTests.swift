@@ -82,9 +82,8 @@ struct WatchTests {
         #expect(error?["type"] == "ERROR")
         #expect(error?[path: "object", "code"] == 410)
         #expect(error?[path: "object", "reason"] == "Expired")
-        #expect(
-            (error?[path: "object", "message"]?.stringValue ?? "").hasPrefix(
-                "too old resource version: \(version) ("))
+        let message = error?[path: "object", "message"]?.stringValue ?? ""
+        #expect(message.hasPrefix("too old resource version: \(version) ("), "\(message)")
     }
 
     @Test("bookmarks arrive when allowed; timeoutSeconds ends the stream")
