@@ -13,7 +13,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             Values are sealed on the workstation with libsodium (a sealed box to the agent's \
             public key); only ciphertext leaves the machine. Exit codes: 0 ok; 1 usage or local \
             input (bad flags, unreadable or insecure key file); 2 not found; 3 conflict; \
-            4 denied; 5 cluster unreachable; 6 rejected (bad envelope, bad value, invalid key name).
+            4 denied; 5 cluster unreachable; 6 rejected (bad envelope, bad value, invalid name).
             """,
         subcommands: [
             Keygen.self,

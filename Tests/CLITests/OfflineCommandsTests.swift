@@ -337,9 +337,9 @@ import TestSupport
             try run(["fingerprint", "k", "-n", "prod", "--from-env", "UNSET_VARIABLE"]), status: 1,
             mentioning: "UNSET_VARIABLE")
         try expectRefusal(
-            try run(["fingerprint", "k", "-n", "Prod_1"], stdin: "x"), status: 1, mentioning: "namespace")
+            try run(["fingerprint", "k", "-n", "Prod_1"], stdin: "x"), status: 6, mentioning: "namespace")
         try expectRefusal(
-            try run(["fingerprint", "k", "-n", "prod", "--secret", "Bad_Name"], stdin: "x"), status: 1,
+            try run(["fingerprint", "k", "-n", "prod", "--secret", "Bad_Name"], stdin: "x"), status: 6,
             mentioning: "Secret name")
     }
 

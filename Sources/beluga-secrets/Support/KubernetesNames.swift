@@ -1,5 +1,6 @@
 /// Kubernetes' rules for the names this CLI is given, checked before anything is sealed so a
-/// typo fails here and not later in the cluster.
+/// typo fails here and not later in the cluster. Like an invalid key name, an invalid name is
+/// "rejected by validation" (exit code 6), as the API server would reject it.
 enum KubernetesNames {
     /// A namespace is a DNS-1123 label: at most 63 of `[a-z0-9-]`, starting and ending
     /// alphanumeric.
@@ -7,7 +8,7 @@ enum KubernetesNames {
         guard isLabel(Substring(name)) else {
             throw CommandError(
                 "invalid namespace \"\(printable(name))\": use at most 63 lower-case letters, digits and '-', "
-                    + "starting and ending with a letter or digit")
+                    + "starting and ending with a letter or digit", .rejected)
         }
     }
 
@@ -17,7 +18,7 @@ enum KubernetesNames {
         guard name.utf8.count <= 253, labels.allSatisfy({ isLabel($0, maximum: 253) }) else {
             throw CommandError(
                 "invalid Secret name \"\(printable(name))\": use lower-case letters, digits, '-' and '.', "
-                    + "starting and ending with a letter or digit (at most 253 characters)")
+                    + "starting and ending with a letter or digit (at most 253 characters)", .rejected)
         }
     }
 
