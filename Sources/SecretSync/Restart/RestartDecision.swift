@@ -1,0 +1,90 @@
+import JSONValue
+
+/// Whether one Deployment must restart, and why, as a plain record.
+///
+/// Deciding is separate from patching, so that "why did it restart?" is one log line and one
+/// unit test, and so that `beluga-secrets restart --dry-run` can show the same decision.
+public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
+    /// What to do with the Deployment.
+    public enum Action: String, Sendable {
+        /// Patch the pod-template annotation with `hash`: the pods roll.
+        case restart
+        /// Leave the Deployment alone.
+        case none
+    }
+
+    public var namespace: String
+    public var deployment: String
+    public var action: Action
+    /// Why, in words an operator understands.
+    public var reason: String
+    /// The content hash the Deployment should carry (empty when it reloads on nothing known).
+    public var hash: String
+    /// The hash it carries now, if any.
+    public var currentHash: String?
+    /// The objects the hash covers.
+    public var objects: [ObjectReference]
+
+    public var description: String {
+        "deployment \(namespace)/\(deployment): \(action == .restart ? "restart" : "no restart"), \(reason)"
+    }
+
+    /// Decides for one Deployment.
+    ///
+    /// - Parameters:
+    ///   - reloadAnnotation: the value of `beluga-ai.io/reload`, `nil` when the Deployment has none.
+    ///   - currentHash: its pod-template annotation `beluga-ai.io/content-hash`.
+    ///   - contents: every object the agent knows, with its keys and value bytes (`nil`: absent).
+    ///   - changed: the objects that changed since the last decision, for the reason only; the
+    ///     hash alone decides, so that a restarted agent restarts nothing that is current.
+    public static func decide(
+        namespace: String, deployment: String, reloadAnnotation: String?, currentHash: String?,
+        contents: [ObjectReference: [String: [UInt8]]?], changed: Set<ObjectReference> = []
+    ) -> RestartDecision {
+        var decision = RestartDecision(
+            namespace: namespace, deployment: deployment, action: .none, reason: "", hash: "",
+            currentHash: currentHash, objects: [])
+        guard let reloadAnnotation else {
+            decision.reason = "not annotated \(ReloadAnnotation.name)"
+            return decision
+        }
+        let annotation = ReloadAnnotation(reloadAnnotation)
+        let known = Set(contents.keys)
+        let references = annotation.references(among: known)
+        decision.objects = references
+        guard !references.isEmpty else {
+            let named = annotation.entries.map(\.description).joined(separator: ",")
+            decision.reason =
+                "reloads on \(named.isEmpty ? "nothing" : named), none of which the agent manages"
+            return decision
+        }
+        var covered: [ObjectReference: [String: [UInt8]]?] = [:]
+        for reference in references { covered[reference] = contents[reference] ?? nil }
+        decision.hash = ContentHash.compute(covered)
+
+        let changedHere = references.filter { changed.contains($0) }.map(\.description)
+        let because = changedHere.isEmpty ? "" : " after a change of " + changedHere.joined(separator: ", ")
+        switch currentHash {
+        case decision.hash?:
+            decision.reason = "content hash \(short(decision.hash)) is current"
+        case nil, ""?:
+            decision.action = .restart
+            decision.reason = "no content hash recorded yet; setting \(short(decision.hash))\(because)"
+        case let current?:
+            decision.action = .restart
+            decision.reason = "content hash \(short(current)) → \(short(decision.hash))\(because)"
+        }
+        return decision
+    }
+
+    /// The JSON merge patch that records `hash` in the pod template: the same effect as
+    /// `kubectl rollout restart`, but idempotent, since the value is the content's hash.
+    public static func patch(hash: String) -> JSON {
+        ["spec": ["template": ["metadata": ["annotations": [ContentHash.annotation: .string(hash)]]]]]
+    }
+
+    /// The patch for this decision.
+    public var patch: JSON { Self.patch(hash: hash) }
+
+    static func short(_ hash: String) -> String { String(hash.prefix(12)) }
+}

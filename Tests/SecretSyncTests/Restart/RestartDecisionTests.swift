@@ -1,0 +1,72 @@
+import JSONValue
+import Testing
+
+@testable import SecretSync
+
+@Suite struct RestartDecisionTests {
+    let contents: [ObjectReference: [String: [UInt8]]?] = [
+        .secret("beluga-ai-secrets"): ["openai-api-key": Array("v1".utf8)],
+        .configMap("beluga-ai-config"): ["llmProvider": Array("openai".utf8)],
+    ]
+
+    @Test func restartsWhenTheHashDiffersAndSaysWhy() {
+        let decision = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai",
+            reloadAnnotation: "beluga-ai-secrets,beluga-ai-config",
+            currentHash: "0123456789abcdef", contents: contents, changed: [.secret("beluga-ai-secrets")])
+        #expect(decision.action == .restart)
+        #expect(decision.objects == [.configMap("beluga-ai-config"), .secret("beluga-ai-secrets")])
+        #expect(decision.hash == ContentHash.compute(contents))
+        #expect(decision.reason.contains("0123456789ab → "))
+        #expect(decision.reason.contains("secret/beluga-ai-secrets"))
+        #expect(
+            decision.patch
+                == [
+                    "spec": [
+                        "template": [
+                            "metadata": ["annotations": ["beluga-ai.io/content-hash": .string(decision.hash)]]
+                        ]
+                    ]
+                ])
+    }
+
+    @Test func leavesACurrentDeploymentAlone() {
+        let hash = ContentHash.compute(contents)
+        let decision = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai",
+            reloadAnnotation: "beluga-ai-secrets, beluga-ai-config",
+            currentHash: hash, contents: contents, changed: [.secret("beluga-ai-secrets")])
+        #expect(decision.action == .none)
+        #expect(decision.reason.contains("is current"))
+    }
+
+    @Test func hashesOnlyTheObjectsTheDeploymentNames() {
+        let onlySecret = RestartDecision.decide(
+            namespace: "prod", deployment: "d", reloadAnnotation: "secret/beluga-ai-secrets",
+            currentHash: nil,
+            contents: contents)
+        #expect(onlySecret.objects == [.secret("beluga-ai-secrets")])
+        #expect(onlySecret.action == .restart)
+        #expect(onlySecret.reason.contains("no content hash recorded yet"))
+        // A change of the ConfigMap does not move the hash of a Deployment that reloads only on
+        // the Secret.
+        var changed = contents
+        changed[.configMap("beluga-ai-config")] = ["llmProvider": Array("anthropic".utf8)]
+        let again = RestartDecision.decide(
+            namespace: "prod", deployment: "d", reloadAnnotation: "secret/beluga-ai-secrets",
+            currentHash: onlySecret.hash, contents: changed, changed: [.configMap("beluga-ai-config")])
+        #expect(again.action == .none)
+    }
+
+    @Test func ignoresDeploymentsThatDoNotOptIn() {
+        let none = RestartDecision.decide(
+            namespace: "prod", deployment: "d", reloadAnnotation: nil, currentHash: nil, contents: contents)
+        #expect(none.action == .none)
+        #expect(none.reason.contains("not annotated"))
+        let other = RestartDecision.decide(
+            namespace: "prod", deployment: "d", reloadAnnotation: "configmap/beluga-ai-secrets,other",
+            currentHash: nil, contents: contents)
+        #expect(other.action == .none)
+        #expect(other.reason.contains("none of which the agent manages"))
+    }
+}
