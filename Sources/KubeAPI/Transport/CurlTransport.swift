@@ -1,0 +1,87 @@
+import CCurl
+
+/// Sends HTTP requests to one API server through libcurl: a pool of easy handles (keep-alive),
+/// each transfer on its own thread, bridged to `async` with cancellation that stops the
+/// transfer.
+final class CurlTransport: Sendable {
+    let configuration: TransportConfiguration
+    let endpoint: ServerEndpoint
+    private let pool = CurlHandlePool()
+    /// Responses larger than this are refused rather than held in memory.
+    static let maximumResponseSize = 64 << 20
+
+    init(configuration: TransportConfiguration) throws(KubeError) {
+        self.configuration = configuration
+        endpoint = try ServerEndpoint(
+            server: configuration.server, tlsServerName: configuration.tlsServerName)
+        CurlGlobal.ensureInitialized()
+    }
+
+    /// Sends `request` and collects the whole response.
+    func send(_ request: HTTPRequest, credentials: RequestCredentials) async throws(TransportError)
+        -> HTTPResponse
+    {
+        final class Collector: @unchecked Sendable {
+            var head = HTTPResponseHead(status: 0, headers: [:])
+            var body: [UInt8] = []
+            var tooLarge = false
+        }
+        let collector = Collector()
+        let result = await stream(
+            request, credentials: credentials,
+            onHead: { collector.head = $0 },
+            onBody: { chunk in
+                if collector.body.count + chunk.count > CurlTransport.maximumResponseSize {
+                    collector.tooLarge = true
+                    return false
+                }
+                collector.body.append(contentsOf: chunk)
+                return true
+            })
+        if collector.tooLarge {
+            throw TransportError(
+                kind: .connectionLost,
+                message: "the response is larger than \(Self.maximumResponseSize >> 20) MiB",
+                curlCode: -1)
+        }
+        switch result {
+        case .success(let status):
+            if collector.head.status == 0 { collector.head.status = status }
+            return HTTPResponse(head: collector.head, body: collector.body)
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Runs `request`, handing the head and then each body chunk to the callbacks (on the
+    /// transfer thread, in order) until the server ends the response, `onBody` returns
+    /// `false`, or the calling task is cancelled.
+    func stream(
+        _ request: HTTPRequest, credentials: RequestCredentials,
+        onHead: @escaping @Sendable (HTTPResponseHead) -> Void,
+        onBody: @escaping @Sendable ([UInt8]) -> Bool
+    ) async -> Result<Int, TransportError> {
+        let sink = TransferSink(onHead: onHead, onBody: onBody)
+        let setup = TransferSetup(configuration: configuration, endpoint: endpoint, credentials: credentials)
+        let pool = self.pool
+        return await withTaskCancellationHandler {
+            if Task.isCancelled {
+                return .failure(TransportError(kind: .cancelled, message: "cancelled", curlCode: -1))
+            }
+            return await TransferThread.run(name: "kubeapi-transfer") {
+                guard let handle = pool.take() else {
+                    return .failure(
+                        TransportError(
+                            kind: .setup, message: "libcurl could not create a handle", curlCode: -1))
+                }
+                let result = CurlTransfer.perform(request, setup: setup, handle: handle, sink: sink)
+                pool.giveBack(handle)
+                return result
+            }
+        } onCancel: {
+            sink.cancelled.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Closes idle connections.
+    func closeIdleConnections() { pool.drain() }
+}
