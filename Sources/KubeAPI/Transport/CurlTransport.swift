@@ -7,6 +7,8 @@ final class CurlTransport: Sendable {
     let configuration: TransportConfiguration
     let endpoint: ServerEndpoint
     private let pool = CurlHandlePool()
+    /// Short requests in flight at once; streams (watches, log follows) are not counted.
+    private let limiter = TransferLimiter(limit: 32)
     /// Responses larger than this are refused rather than held in memory.
     static let maximumResponseSize = 64 << 20
 
@@ -27,6 +29,7 @@ final class CurlTransport: Sendable {
             var tooLarge = false
         }
         let collector = Collector()
+        await limiter.acquire()
         let result = await stream(
             request, credentials: credentials,
             onHead: { collector.head = $0 },
@@ -38,6 +41,7 @@ final class CurlTransport: Sendable {
                 collector.body.append(contentsOf: chunk)
                 return true
             })
+        await limiter.release()
         if collector.tooLarge {
             throw TransportError(
                 kind: .connectionLost,

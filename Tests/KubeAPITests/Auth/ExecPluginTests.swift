@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import KubeAPI
+
+/// Exec credential plugins written as small shell scripts, run through the same code a
+/// request uses.
+@Suite struct ExecPluginTests {
+    static let v1 = "client.authentication.k8s.io/v1"
+
+    func authenticator(
+        _ command: String, args: [String] = [], env: [(name: String, value: String)] = [],
+        apiVersion: String = v1, mode: ExecPluginConfiguration.InteractiveMode = .never,
+        timeout: Duration = .seconds(10),
+        installHint: String? = nil
+    ) -> Authenticator {
+        var configuration = ClientConfiguration(
+            transport: TransportConfiguration(server: "https://127.0.0.1:1"),
+            authentication: .exec(
+                ExecPluginConfiguration(
+                    apiVersion: apiVersion, command: command, args: args, env: env, installHint: installHint,
+                    provideClusterInfo: true, interactiveMode: mode)),
+            identity: .init(context: "ctx", cluster: "c1", user: "alice", source: "/tmp/kubeconfig"))
+        configuration.execPluginTimeout = timeout
+        return Authenticator(configuration: configuration)
+    }
+
+    /// A plugin that counts its runs in `count` and prints `token` with an optional expiry.
+    func tokenPlugin(
+        _ fixtures: Fixtures, token: String, expiresIn seconds: Int? = nil, apiVersion: String = v1
+    )
+        throws -> String
+    {
+        let expiry =
+            seconds.map { seconds in
+                let date = Date().addingTimeInterval(TimeInterval(seconds))
+                return ",\"expirationTimestamp\":\"\(KubeTime.time(date))\""
+            } ?? ""
+        return try fixtures.script(
+            "plugin.sh",
+            """
+            echo run >> "\(fixtures.path)/count"
+            printf '%s\\n' "$@" > "\(fixtures.path)/args"
+            env > "\(fixtures.path)/env"
+            cat <<JSON
+            {"apiVersion":"\(apiVersion)","kind":"ExecCredential","status":{"token":"\(token)"\(expiry)}}
+            JSON
+            """)
+    }
+
+    func runs(_ fixtures: Fixtures) -> Int { fixtures.read("count").split(separator: "\n").count }
+
+    @Test func tokenArgsEnvAndExecInfoReachThePlugin() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try tokenPlugin(fixtures, token: "exec-token-1")
+        let auth = authenticator(
+            plugin, args: ["get-token", "--cluster", "c1"], env: [("PLUGIN_REGION", "eu-1")])
+        let credentials = try await auth.credentials()
+        #expect(credentials.authorization == "Bearer exec-token-1")
+        #expect(fixtures.read("args") == "get-token\n--cluster\nc1\n")
+        let env = fixtures.read("env")
+        #expect(env.contains("PLUGIN_REGION=eu-1"))
+        let execInfo =
+            env.split(separator: "\n").first { $0.hasPrefix("KUBERNETES_EXEC_INFO=") }.map(String.init) ?? ""
+        #expect(execInfo.contains("\"interactive\":false"))
+        #expect(execInfo.contains("\"apiVersion\":\"client.authentication.k8s.io/v1\""))
+        #expect(
+            execInfo.contains("\"server\":\"https://127.0.0.1:1\""), "provideClusterInfo passes the cluster")
+    }
+
+    @Test func v1beta1IsSupported() async throws {
+        let fixtures = try Fixtures()
+        let beta = "client.authentication.k8s.io/v1beta1"
+        let plugin = try tokenPlugin(fixtures, token: "beta-token", apiVersion: beta)
+        let credentials = try await authenticator(plugin, apiVersion: beta, mode: .ifAvailable).credentials()
+        #expect(credentials.authorization == "Bearer beta-token")
+    }
+
+    @Test func credentialIsCachedUntilItExpires() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try tokenPlugin(fixtures, token: "cached", expiresIn: 2)
+        let auth = authenticator(plugin)
+        async let first = auth.credentials()
+        async let second = auth.credentials()
+        _ = try await (first, second)
+        _ = try await auth.credentials()
+        #expect(
+            runs(fixtures) == 1, "concurrent and later requests share one run while the credential is valid")
+        try await Task.sleep(for: .milliseconds(2200))
+        _ = try await auth.credentials()
+        #expect(runs(fixtures) == 2, "an expired credential runs the plugin again")
+        #expect(await auth.renewAfterUnauthorized())
+        _ = try await auth.credentials()
+        #expect(runs(fixtures) == 3, "a refused credential runs the plugin again")
+    }
+
+    @Test func noExpirationMeansCachedUntilRefused() async throws {
+        let fixtures = try Fixtures()
+        let auth = authenticator(try tokenPlugin(fixtures, token: "forever"))
+        for _ in 0..<3 { _ = try await auth.credentials() }
+        #expect(runs(fixtures) == 1)
+    }
+
+    @Test func clientCertificateFromThePlugin() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try fixtures.script(
+            "cert.sh",
+            """
+            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"clientCertificateData":"CERT","clientKeyData":"KEY"}}'
+            """)
+        let credentials = try await authenticator(plugin).credentials()
+        #expect(credentials.authorization == nil)
+        #expect(credentials.clientCertificate == Array("CERT".utf8))
+        #expect(credentials.clientKey == Array("KEY".utf8))
+    }
+
+    func expectFailure(
+        _ auth: Authenticator, containing fragments: [String], notContaining secrets: [String] = []
+    ) async {
+        do {
+            _ = try await auth.credentials()
+            Issue.record("expected the plugin to fail")
+        } catch {
+            #expect(error.category == .configuration)
+            for fragment in fragments { #expect(error.message.contains(fragment), "\(error.message)") }
+            for secret in secrets { #expect(!error.message.contains(secret), "\(error.message)") }
+            #expect(error.message.contains("user \"alice\""), "\(error.message)")
+        }
+    }
+
+    @Test func missingPlugin() async throws {
+        await expectFailure(
+            authenticator("beluga-no-such-plugin", installHint: "Install it with: brew install beluga-auth"),
+            containing: ["\"beluga-no-such-plugin\"", "not found on PATH", "brew install beluga-auth"])
+        let fixtures = try Fixtures()
+        await expectFailure(
+            authenticator(fixtures.path + "/bin/absent"), containing: ["does not exist or is not executable"])
+    }
+
+    @Test func failingPlugin() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try fixtures.script(
+            "fail.sh", "echo 'error: your session expired, run login' >&2\nexit 3")
+        await expectFailure(
+            authenticator(plugin),
+            containing: ["failed with exit status 3", "your session expired, run login"])
+    }
+
+    @Test func garbageOutput() async throws {
+        let fixtures = try Fixtures()
+        var markers = LeakMarkers()
+        let secret = markers.make("plugin")
+        let plugin = try fixtures.script("garbage.sh", "echo 'token=\(secret) this is not json'")
+        await expectFailure(
+            authenticator(plugin), containing: ["not an ExecCredential"], notContaining: [secret])
+        let wrongVersion = try fixtures.script(
+            "wrong.sh",
+            "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"\(secret)\"}}'"
+        )
+        await expectFailure(authenticator(wrongVersion), containing: ["apiVersion"], notContaining: [secret])
+        let empty = try fixtures.script(
+            "empty.sh",
+            "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{}}'"
+        )
+        await expectFailure(
+            authenticator(empty), containing: ["neither status.token nor a client certificate"])
+        let badTime = try fixtures.script(
+            "time.sh",
+            "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"\(secret)\",\"expirationTimestamp\":\"tomorrow\"}}'"
+        )
+        await expectFailure(
+            authenticator(badTime), containing: ["expirationTimestamp"], notContaining: [secret])
+    }
+
+    @Test func hangingPluginIsStopped() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try fixtures.script("hang.sh", "exec sleep 30")
+        let started = ContinuousClock.now
+        await expectFailure(
+            authenticator(plugin, timeout: .seconds(1)), containing: ["did not finish within 1 s"])
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func alwaysInteractiveNeedsATerminal() async throws {
+        guard isatty(STDIN_FILENO) == 0 else { return }  // only meaningful without a terminal
+        let fixtures = try Fixtures()
+        let plugin = try tokenPlugin(fixtures, token: "x")
+        await expectFailure(
+            authenticator(plugin, mode: .always), containing: ["needs a terminal", "interactiveMode"])
+        #expect(runs(fixtures) == 0)
+    }
+}
