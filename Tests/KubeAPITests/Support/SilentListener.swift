@@ -4,11 +4,20 @@ import Foundation
     import Glibc
 #endif
 
-/// A TCP port on 127.0.0.1 that accepts connections (the kernel completes the handshake)
-/// but never answers: a server that hangs.
+/// A TCP port on 127.0.0.1 that accepts connections but never answers: a server that hangs.
+/// It counts the connections it accepted, so tests can tell how often a client tried.
 final class SilentListener: @unchecked Sendable {
     let port: Int
     private let descriptor: Int32
+    private let lock = NSLock()
+    private var accepted: [Int32] = []
+    private var closed = false
+
+    var connections: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return accepted.count
+    }
 
     init() throws {
         #if canImport(Glibc)
@@ -37,6 +46,35 @@ final class SilentListener: @unchecked Sendable {
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         self.descriptor = descriptor
+    }
+
+    /// Starts accepting (and holding) connections on a thread of its own.
+    func acceptConnections() {
+        let thread = Thread { [self] in
+            while true {
+                let connection = accept(descriptor, nil, nil)
+                guard connection >= 0 else { return }
+                lock.lock()
+                if closed {
+                    lock.unlock()
+                    close(connection)
+                    return
+                }
+                accepted.append(connection)
+                lock.unlock()
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        lock.lock()
+        closed = true
+        let open = accepted
+        accepted = []
+        lock.unlock()
+        for connection in open { close(connection) }
+        shutdown(descriptor, Int32(SHUT_RDWR))
     }
 
     deinit { close(descriptor) }

@@ -29,8 +29,10 @@ import Testing
         }
     }
 
-    @Test func silentServerTimesOut() async throws {
+    @Test func silentServerTimesOutAndReadsAreRetried() async throws {
         let listener = try SilentListener()
+        listener.acceptConnections()
+        defer { listener.stop() }
         let client = try client(
             server: "http://127.0.0.1:\(listener.port)", timeout: .milliseconds(500), attempts: 2)
         let started = ContinuousClock.now
@@ -40,35 +42,35 @@ import Testing
         } catch {
             #expect(error.category == .timeout, "\(error.message)")
             #expect(error.message.contains("did not answer in time"))
+            #expect(error.exitCode == 5)
         }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(900), "two attempts of 0.5 s each")
-        #expect(elapsed < .seconds(10))
+        #expect(ContinuousClock.now - started >= .milliseconds(900), "two attempts of 0.5 s each")
+        #expect(listener.connections == 2, "a read is tried again")
     }
 
     @Test func writesAreNotRetriedAfterATimeout() async throws {
         let listener = try SilentListener()
+        listener.acceptConnections()
+        defer { listener.stop() }
         let client = try client(
             server: "http://127.0.0.1:\(listener.port)", timeout: .milliseconds(400), attempts: 5)
-        let started = ContinuousClock.now
         await #expect(throws: KubeError.self) {
             _ = try await client.create(ConfigMap(name: "c"))
         }
-        #expect(
-            ContinuousClock.now - started < .milliseconds(1500),
-            "a POST that may have arrived is not repeated")
+        #expect(listener.connections == 1, "a POST that may have arrived is not repeated")
     }
 
     @Test func cancellationStopsAWaitingRequest() async throws {
         let listener = try SilentListener()
         let client = try client(
-            server: "http://127.0.0.1:\(listener.port)", timeout: .seconds(30), attempts: 1)
+            server: "http://127.0.0.1:\(listener.port)", timeout: .seconds(120), attempts: 1)
         let started = ContinuousClock.now
         let task = Task { try await client.get(Secret.self, name: "x") }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
         let result = await task.result
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below the 120 s limit (generous: other tests may keep the machine busy).
+        #expect(ContinuousClock.now - started < .seconds(60))
         guard case .failure(let error as KubeError) = result else {
             Issue.record("expected a cancelled error")
             return
