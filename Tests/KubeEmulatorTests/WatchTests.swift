@@ -94,7 +94,7 @@ struct WatchTests {
         let created = try await create(fixture, "x")
         let version = created[path: "metadata", "resourceVersion"]?.stringValue ?? ""
         let stream = try watch(
-            fixture, "watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=1")
+            fixture, "watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=2")
         #expect(await stream.waitForExit(timeout: 10))
         let bookmarks = Self.events(stream.stdout).filter { $0["type"] == "BOOKMARK" }
         #expect(bookmarks.count >= 2)

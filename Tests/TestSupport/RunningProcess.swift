@@ -5,6 +5,8 @@ import Foundation
 public final class RunningProcess: @unchecked Sendable {
     private let process: Process
     private let collector = OutputCollector()
+    /// Counts the output streams that reached end of file (2 when all output is collected).
+    private let ends = EndCounter()
 
     /// Starts `executable` with a minimal environment plus `environment`.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
@@ -22,8 +24,25 @@ public final class RunningProcess: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         let collector = self.collector
-        out.fileHandleForReading.readabilityHandler = { collector.append($0.availableData, stderr: false) }
-        err.fileHandleForReading.readabilityHandler = { collector.append($0.availableData, stderr: true) }
+        let ends = self.ends
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                ends.finish()
+            } else {
+                collector.append(data, stderr: false)
+            }
+        }
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                ends.finish()
+            } else {
+                collector.append(data, stderr: true)
+            }
+        }
         try process.run()
     }
 
@@ -42,11 +61,12 @@ public final class RunningProcess: @unchecked Sendable {
         return condition(stdout)
     }
 
-    /// Waits until the process exits; false after `timeout` seconds.
+    /// Waits until the process exits and all its output is collected; false after `timeout`
+    /// seconds.
     public func waitForExit(timeout: Double = 20) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if !process.isRunning { return true }
+            if !process.isRunning && ends.count >= 2 { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return !process.isRunning
@@ -68,5 +88,23 @@ public final class RunningProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// A thread-safe counter of finished output streams.
+final class EndCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func finish() {
+        lock.lock()
+        value += 1
+        lock.unlock()
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

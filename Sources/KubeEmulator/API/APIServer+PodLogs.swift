@@ -78,14 +78,14 @@ extension APIServer {
         let (output, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         if !text.isEmpty { continuation.yield(Array(text.utf8)) }
         let store = self.store
-        let pump = Task {
+        let pump = emulatorTask {
             for await line in stream {
                 continuation.yield(Array(render(line).utf8))
             }
             continuation.finish()
         }
         // A followed log ends when the pod goes away.
-        let watcher = Task {
+        let watcher = emulatorTask {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
                 if await store.object(pods.groupResource, ObjectName(namespace: namespace, name: name)) == nil

@@ -43,7 +43,7 @@ extension APIServer {
         let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
         let source = try await store.openWatch(filter, from: start, bookmarks: bookmarks)
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
-        let pump = Task {
+        let pump = emulatorTask {
             var events = 0
             for await output in source {
                 continuation.yield(APIServer.encodeWatchOutput(output, resource: resource))
@@ -54,7 +54,7 @@ extension APIServer {
             }
             continuation.finish()
         }
-        let timer = Task {
+        let timer = emulatorTask {
             try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
             if !Task.isCancelled { continuation.finish() }
         }

@@ -29,13 +29,13 @@ final class ControllerManager: Sendable {
         case ("", "namespaces"):
             if change.type == .added {
                 let ca = caCertificatePEM
-                Task { await store.populateNamespace(name, caCertificatePEM: ca) }
+                emulatorTask { await store.populateNamespace(name, caCertificatePEM: ca) }
             } else if change.type == .modified && beingDeleted {
-                Task { await store.purgeNamespace(name) }
+                emulatorTask { await store.purgeNamespace(name) }
             }
         case ("apps", "deployments") where change.type != .deleted:
             let delay = rolloutDelay
-            Task { await store.syncDeployment(namespace: namespace, name: name, rolloutDelay: delay) }
+            emulatorTask { await store.syncDeployment(namespace: namespace, name: name, rolloutDelay: delay) }
         case ("apps", "replicasets") where change.type != .deleted:
             // A ReplicaSet changed by someone else (scaled by hand, say): resync its owner.
             if let owner = (meta["ownerReferences"]?.arrayValue ?? []).first(where: {
@@ -44,7 +44,7 @@ final class ControllerManager: Sendable {
                 let ownerName = owner["name"]?.stringValue
             {
                 let delay = rolloutDelay
-                Task {
+                emulatorTask {
                     await store.syncDeployment(namespace: namespace, name: ownerName, rolloutDelay: delay)
                 }
             }
@@ -52,12 +52,12 @@ final class ControllerManager: Sendable {
             break
         }
         if change.type == .deleted, let uid = meta["uid"]?.stringValue {
-            Task { await store.collectGarbage(ownerUID: uid) }
+            emulatorTask { await store.collectGarbage(ownerUID: uid) }
         } else if change.type == .modified && beingDeleted {
             let finalizers = meta["finalizers"]?.arrayValue ?? []
             if finalizers.contains("foregroundDeletion") || finalizers.contains("orphan") {
                 let resource = change.resource
-                Task {
+                emulatorTask {
                     await store.finishDependentsThenOwner(
                         resource, ObjectName(namespace: namespace, name: name))
                 }

@@ -77,7 +77,7 @@ extension ClusterStore {
             owned: scaled)
         if !Self.isComplete(refreshed), !pendingRollouts.contains(key) {
             pendingRollouts.insert(key)
-            Task { [weak self] in
+            emulatorTask { [weak self] in
                 try? await Task.sleep(for: rolloutDelay)
                 await self?.completeRollout(namespace: namespace, name: name, rolloutDelay: rolloutDelay)
             }

@@ -42,7 +42,7 @@ final class HTTPServer: Sendable {
             }
         let boundPort = channel.channel.localAddress?.port ?? port
         let server = HTTPServer(serverChannel: channel, port: boundPort)
-        let task = Task { await server.acceptLoop(handler: handler, tls: tls != nil) }
+        let task = emulatorTask { await server.acceptLoop(handler: handler, tls: tls != nil) }
         server.acceptTask.withLock { $0 = task }
         return server
     }
@@ -152,17 +152,21 @@ final class HTTPServer: Sendable {
             try await outbound.write(
                 .head(HTTPResponseHead(version: version, status: status, headers: headers)))
             // Stop streaming when the client closes the connection, even if no chunk is due.
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await chunk in stream {
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                    do {
+                        for await chunk in stream {
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                        }
+                        try await outbound.write(.end(nil))
+                    } catch {
+                        // The client is gone.
                     }
-                    try await outbound.write(.end(nil))
                 }
                 group.addTask {
                     try? await channel.closeFuture.get()
                 }
-                _ = try? await group.next()
+                _ = await group.next()
                 group.cancelAll()
                 // Unblocks the close watcher when the stream ended first.
                 channel.close(promise: nil)

@@ -29,8 +29,8 @@ final class PodLogRegistry: Sendable {
             sources[Key(namespace: namespace, pod: pod, container: container)] = source
             return old
         }
-        if let previous { Task { await previous.stop() } }
-        Task { await source.start() }
+        if let previous { emulatorTask { await previous.stop() } }
+        emulatorTask { await source.start() }
         return source
     }
 
@@ -65,7 +65,7 @@ actor PodLogSource {
 
     func start() {
         guard poller == nil else { return }
-        poller = Task { [weak self] in
+        poller = emulatorTask { [weak self] in
             while !Task.isCancelled {
                 await self?.poll()
                 try? await Task.sleep(for: .milliseconds(50))
@@ -118,7 +118,7 @@ actor PodLogSource {
         nextFollower += 1
         followers[id] = continuation
         continuation.onTermination = { [weak self] _ in
-            Task { await self?.removeFollower(id) }
+            emulatorTask { await self?.removeFollower(id) }
         }
         return (lines, stream)
     }

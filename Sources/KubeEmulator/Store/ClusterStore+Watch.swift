@@ -84,7 +84,7 @@ extension ClusterStore {
         var bookmarkTask: Task<Void, Never>?
         if bookmarks {
             let interval = settings.bookmarkInterval
-            bookmarkTask = Task { [weak self] in
+            bookmarkTask = emulatorTask { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { return }
@@ -94,7 +94,7 @@ extension ClusterStore {
         }
         watchers[id] = Watcher(filter: filter, continuation: continuation, bookmarkTask: bookmarkTask)
         continuation.onTermination = { [weak self] _ in
-            Task { await self?.closeWatch(id) }
+            emulatorTask { await self?.closeWatch(id) }
         }
         return stream
     }
