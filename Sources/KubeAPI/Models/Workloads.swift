@@ -1,3 +1,4 @@
+import Foundation
 import JSONValue
 
 /// A Deployment (`apps/v1`): replicas, the pod template's annotations (a change there rolls
@@ -111,7 +112,10 @@ public struct Event: KubeObject {
     ) {
         let namespace = object.namespace ?? "default"
         var json: JSON = ["apiVersion": "v1", "kind": "Event"]
-        json["metadata"] = ["generateName": .string("\(object.name)."), "namespace": .string(namespace)]
+        // Named as client-go's event recorder names events: `<object>.<hex nanoseconds>`.
+        let nanoseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        let eventName = "\(object.name).\(String(nanoseconds, radix: 16))"
+        json["metadata"] = ["name": .string(eventName), "namespace": .string(namespace)]
         var involved: JSON = [
             "kind": .string(object.kind ?? ""), "name": .string(object.name), "namespace": .string(namespace),
         ]

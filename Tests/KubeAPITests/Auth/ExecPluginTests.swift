@@ -26,24 +26,19 @@ import TestSupport
         return Authenticator(configuration: configuration)
     }
 
-    /// A plugin that counts its runs in `count` and prints `token` with an optional expiry.
-    func tokenPlugin(
-        _ fixtures: Fixtures, token: String, expiresIn seconds: Int? = nil, apiVersion: String = v1
-    )
-        throws -> String
-    {
-        // The expiry is computed when the plugin runs, as a real plugin does.
-        let expiry =
-            seconds.map { ",\"expirationTimestamp\":\"$(date -u -d '+\($0) seconds' +%Y-%m-%dT%H:%M:%SZ)\"" }
-            ?? ""
-        return try fixtures.script(
+    /// A plugin that counts its runs in `count` and prints `token`, with the expiry written
+    /// in the file `expiry` when there is one (so tests control it without racing the clock).
+    func tokenPlugin(_ fixtures: Fixtures, token: String, apiVersion: String = v1) throws -> String {
+        try fixtures.script(
             "plugin.sh",
             """
             echo run >> "\(fixtures.path)/count"
             printf '%s\\n' "$@" > "\(fixtures.path)/args"
             env > "\(fixtures.path)/env"
+            expiry=""
+            if [ -f "\(fixtures.path)/expiry" ]; then expiry=",\\"expirationTimestamp\\":\\"$(cat "\(fixtures.path)/expiry")\\""; fi
             cat <<JSON
-            {"apiVersion":"\(apiVersion)","kind":"ExecCredential","status":{"token":"\(token)"\(expiry)}}
+            {"apiVersion":"\(apiVersion)","kind":"ExecCredential","status":{"token":"\(token)"$expiry}}
             JSON
             """)
     }
@@ -78,20 +73,26 @@ import TestSupport
 
     @Test func credentialIsCachedUntilItExpires() async throws {
         let fixtures = try Fixtures()
-        let plugin = try tokenPlugin(fixtures, token: "cached", expiresIn: 3)
-        let auth = authenticator(plugin)
+        try fixtures.write("expiry", KubeTime.time(Date().addingTimeInterval(3600)))
+        let auth = authenticator(try tokenPlugin(fixtures, token: "cached"))
         async let first = auth.credentials()
         async let second = auth.credentials()
         _ = try await (first, second)
         _ = try await auth.credentials()
         #expect(
             runs(fixtures) == 1, "concurrent and later requests share one run while the credential is valid")
-        try await Task.sleep(for: .milliseconds(3100))
-        _ = try await auth.credentials()
-        #expect(runs(fixtures) == 2, "an expired credential runs the plugin again")
         #expect(await auth.renewAfterUnauthorized())
+        try fixtures.write("expiry", KubeTime.time(Date().addingTimeInterval(-60)))
         _ = try await auth.credentials()
-        #expect(runs(fixtures) == 3, "a refused credential runs the plugin again")
+        #expect(runs(fixtures) == 2, "a refused credential runs the plugin again")
+        _ = try await auth.credentials()
+        #expect(runs(fixtures) == 3, "an expired credential runs the plugin again")
+        try fixtures.write("expiry", "2030-01-01T00:00:00.123456Z")
+        _ = try await auth.credentials()
+        _ = try await auth.credentials()
+        #expect(
+            runs(fixtures) == 4,
+            "the expired one is replaced once; a fractional-second expiry parses and caches")
     }
 
     @Test func noExpirationMeansCachedUntilRefused() async throws {
