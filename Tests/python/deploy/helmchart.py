@@ -1,0 +1,116 @@
+"""Rendering the beluga-ai chart with Helm's own library (PyPI helm-python-sdk) for the tests.
+
+`helm_python.Chart.render()` exposes name, namespace, revision and install/upgrade flags, but
+not the cluster's API versions. The native call underneath (`helm_render`) also reads
+`api_versions` and `kube_version` from the same options object, the equivalent of
+`helm template --api-versions … --kube-version …`; `render()` below passes them through it.
+See Tests/python/NOTES.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import yaml
+from helm_python import _native
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CHART_DIR = REPO_ROOT / "deploy" / "helm" / "beluga-ai"
+PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
+
+
+@dataclass
+class Rendered:
+    """The objects of one render, with the NOTES.txt text kept apart."""
+
+    objects: list[dict[str, Any]]
+    notes: str
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name]
+        assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}: {self.names()}"
+        return found[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return any(o["kind"] == kind and o["metadata"]["name"] == name for o in self.objects)
+
+    def names(self) -> list[str]:
+        return sorted(f"{o['kind']}/{o['metadata']['name']}" for o in self.objects)
+
+    def text(self) -> str:
+        """Everything rendered, as one string (manifests and notes)."""
+        return "\n".join(self.sources.values())
+
+
+def load_chart() -> helm_python.Chart:
+    return helm_python.Chart.load(os.fspath(CHART_DIR))
+
+
+def render(
+    values: dict[str, Any] | None = None,
+    *,
+    name: str = "beluga-ai",
+    namespace: str = "ai",
+    api_versions: list[str] | None = None,
+    is_upgrade: bool = False,
+) -> Rendered:
+    """Render like `helm template NAME CHART -n NAMESPACE [--api-versions …]`; parse every object."""
+    options: dict[str, Any] = {"name": name, "namespace": namespace}
+    if is_upgrade:
+        options.update(is_install=False, is_upgrade=True, revision=2)
+    if api_versions:
+        options["api_versions"] = api_versions
+    with load_chart() as chart:
+        raw = _native.call_string(
+            "helm_render",
+            chart._raw(),
+            None if values is None else json.dumps(values),
+            json.dumps(options),
+        )
+    sources: dict[str, str] = json.loads(raw)
+    objects: list[dict[str, Any]] = []
+    notes = ""
+    for path, text in sorted(sources.items()):
+        if path.endswith("NOTES.txt"):
+            notes = text
+            continue
+        for document in yaml.safe_load_all(text):
+            if document is None:
+                continue
+            assert isinstance(document, dict), f"{path} rendered a non-object document"
+            assert {"apiVersion", "kind", "metadata"} <= document.keys(), f"{path}: {document}"
+            objects.append(document)
+    return Rendered(objects=objects, notes=notes, sources=sources)
+
+
+def set_values(*assignments: str) -> dict[str, Any]:
+    """Values from `--set a=b` strings, parsed by Helm's own `--set` parser."""
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        parsed = helm_python.parse_set_string(assignment)
+        values = _merge(values, parsed)
+    return values
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def containers(pod_owner: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The containers of a Deployment's pod template, by name."""
+    return {c["name"]: c for c in pod_owner["spec"]["template"]["spec"]["containers"]}

@@ -1,0 +1,103 @@
+"""The agent's Role: exactly the rules its calls need, named objects wherever Kubernetes allows.
+
+Phase 2 cross-checks this set against the calls the agent makes (the emulator's request
+accounting); until then the expected set below is the agent's documented behaviour.
+"""
+
+from __future__ import annotations
+
+from conftest import SIDECAR
+from helmchart import render
+
+
+def rule_set(role) -> set[tuple[str, str, str, str | None]]:
+    """(apiGroup, resource, verb, resourceName or None) for every grant of a Role."""
+    grants = set()
+    for rule in role["rules"]:
+        assert set(rule) <= {"apiGroups", "resources", "verbs", "resourceNames"}, rule
+        names = rule.get("resourceNames") or [None]
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for verb in rule["verbs"]:
+                    for name in names:
+                        grants.add((group, resource, verb, name))
+    return grants
+
+
+def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
+    named = {
+        ("", "secrets"): (
+            [f"{release_prefix}-secrets", "beluga-secrets-sealing-key"],
+            ["get", "list", "watch", "update", "patch"],
+        ),
+        ("", "configmaps"): (
+            [f"{release_prefix}-secrets-sealed", "beluga-secrets-public-key"],
+            ["get", "list", "watch", "update", "patch"],
+        ),
+        ("apps", "deployments"): ([release_prefix], ["get", "list", "watch", "patch"]),
+    }
+    grants = {
+        (group, resource, verb, name)
+        for (group, resource), (names, verbs) in named.items()
+        for name in names
+        for verb in verbs
+    }
+    grants |= {("", "configmaps", verb, name) for verb in ("get", "list", "watch")
+               for name in (f"{release_prefix}-config", "beluga-secrets-signers")}
+    if leader_election:
+        grants |= {("coordination.k8s.io", "leases", verb, "beluga-secrets-agent") for verb in ("get", "update")}
+    # Kubernetes cannot restrict create by name: the Secrets the agent creates, and Events.
+    grants |= {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
+    return grants
+
+
+def test_role_grants_exactly_what_the_agent_needs():
+    assert rule_set(render().get("Role", "beluga-ai-agent")) == expected()
+
+
+def test_role_in_sidecar_mode_is_the_same():
+    assert rule_set(render(SIDECAR).get("Role", "beluga-ai-agent")) == expected()
+
+
+def test_role_follows_the_release_name():
+    rendered = render(name="prod", namespace="team-a")
+    role = rendered.get("Role", "prod-beluga-ai-agent")
+    assert role["metadata"]["namespace"] == "team-a"
+    assert rule_set(role) == expected("prod-beluga-ai")
+
+
+def test_no_lease_rule_without_leader_election():
+    values = {"agent": {"replicaCount": 1, "leaderElection": {"enabled": False}}}
+    assert rule_set(render(values).get("Role", "beluga-ai-agent")) == expected(leader_election=False)
+
+
+def test_only_create_and_event_patch_are_unnamed():
+    unnamed = {g for g in rule_set(render().get("Role", "beluga-ai-agent")) if g[3] is None}
+    assert unnamed == {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
+
+
+def test_nothing_cluster_wide_and_no_wildcards():
+    rendered = render()
+    assert rendered.of_kind("ClusterRole") == [] and rendered.of_kind("ClusterRoleBinding") == []
+    for group, resource, verb, _ in rule_set(rendered.get("Role", "beluga-ai-agent")):
+        assert "*" not in (group, resource, verb)
+        assert verb not in ("delete", "deletecollection", "escalate", "bind", "impersonate")
+
+
+def test_binding_gives_the_role_to_the_agent_only():
+    rendered = render()
+    binding = rendered.get("RoleBinding", "beluga-ai-agent")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "beluga-ai-agent"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "beluga-ai-agent", "namespace": "ai"}]
+    agent_pod = rendered.get("Deployment", "beluga-ai-agent")["spec"]["template"]["spec"]
+    assert agent_pod["serviceAccountName"] == "beluga-ai-agent"
+    assert "serviceAccountName" not in rendered.get("Deployment", "beluga-ai")["spec"]["template"]["spec"]
+
+
+def test_rbac_and_service_account_can_be_brought_by_the_operator():
+    values = {"agent": {"rbac": {"create": False}, "serviceAccount": {"create": False, "name": "platform-agent"}}}
+    rendered = render(values)
+    assert rendered.of_kind("Role") == [] and rendered.of_kind("RoleBinding") == []
+    assert rendered.of_kind("ServiceAccount") == []
+    pod = rendered.get("Deployment", "beluga-ai-agent")["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "platform-agent"
