@@ -26,7 +26,8 @@ RUN swift build -c release --static-swift-stdlib --product beluga-secrets \
  && install -D -m 0755 "$(swift build -c release --show-bin-path)/beluga-secrets" /out/usr/local/bin/beluga-secrets \
  && strip /out/usr/local/bin/beluga-secrets
 
-# Runtime stage: only the shared libraries the binary needs, and CA certificates for TLS.
+# Runtime stage: only the shared libraries the binary needs (beyond glibc: libcurl, libsodium, and
+# the C++ runtime the static Swift runtime itself calls into), and CA certificates for TLS.
 FROM debian:bookworm-slim
 
 ARG VERSION=0.1.0
@@ -38,7 +39,7 @@ LABEL org.opencontainers.image.title="beluga-secrets" \
 # Same pinning as above: the Debian release, with its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcurl4 libsodium23 ca-certificates \
+ && apt-get install -y --no-install-recommends libcurl4 libsodium23 libstdc++6 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 beluga \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
@@ -48,7 +49,9 @@ COPY --from=build /out/ /
 
 # Numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
-# /healthz, /readyz and /metrics of `beluga-secrets agent`.
+# /healthz, /readyz and /metrics of `beluga-secrets agent`. Kubernetes probes them (see the
+# chart); the image adds no Docker health check, which would need an HTTP client in the image.
 EXPOSE 8081
+HEALTHCHECK NONE
 ENTRYPOINT ["beluga-secrets"]
 CMD ["agent"]

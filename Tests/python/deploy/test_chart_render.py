@@ -74,6 +74,8 @@ def test_default_render_has_exactly_the_expected_objects():
             "Deployment/beluga-ai",
             "Deployment/beluga-ai-agent",
             "Lease/beluga-secrets-agent",
+            "NetworkPolicy/beluga-ai",
+            "NetworkPolicy/beluga-ai-agent",
             "PodDisruptionBudget/beluga-ai",
             "PodDisruptionBudget/beluga-ai-agent",
             "Role/beluga-ai-agent",
@@ -199,6 +201,14 @@ def test_guide_set_overrides():
     # The warning about an unpinned image goes away once the tag is pinned.
     assert 'image.tag is "latest"' not in rendered.notes
     assert 'image.tag is "latest"' in render().notes
+
+
+def test_images_can_be_pinned_by_digest():
+    digest = "sha256:" + "0f" * 32
+    rendered = render({"image": {"digest": digest}, "agent": {"image": {"digest": digest}}})
+    assert containers(rendered.get("Deployment", "beluga-ai"))["beluga-ai"]["image"] == f"beluga-ai@{digest}"
+    agent = containers(rendered.get("Deployment", "beluga-ai-agent"))["beluga-secrets-agent"]
+    assert agent["image"] == f"beluga-secrets@{digest}"
 
 
 def test_image_pull_secrets_reach_every_pod():
@@ -394,6 +404,7 @@ def test_agent_disabled():
             "ConfigMap/beluga-ai-config",
             "ConfigMap/beluga-ai-secrets-sealed",
             "Deployment/beluga-ai",
+            "NetworkPolicy/beluga-ai",
             "PodDisruptionBudget/beluga-ai",
             "Service/beluga-ai",
         ]
@@ -425,3 +436,25 @@ def test_notes_tell_the_next_step():
     assert "beluga-secrets set anthropic-api-key -n ai    # optional" in notes
     assert "until these keys are set: openai-api-key." in notes
     assert "kubectl get pods -n ai -l app.kubernetes.io/name=beluga-ai,app.kubernetes.io/instance=beluga-ai" in notes
+
+
+def test_network_policies_admit_only_the_pods_ports():
+    rendered = render()
+    server = rendered.get("NetworkPolicy", "beluga-ai")
+    assert server["spec"]["podSelector"]["matchLabels"] == SERVER_SELECTOR
+    assert server["spec"]["policyTypes"] == ["Ingress"]
+    assert server["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    agent = rendered.get("NetworkPolicy", "beluga-ai-agent")
+    assert agent["spec"]["podSelector"]["matchLabels"] == AGENT_SELECTOR
+    assert agent["spec"]["ingress"] == [{"ports": [{"port": "metrics", "protocol": "TCP"}]}]
+
+    sidecar = render(SIDECAR)
+    assert not sidecar.has("NetworkPolicy", "beluga-ai-agent")
+    assert sidecar.get("NetworkPolicy", "beluga-ai")["spec"]["ingress"][1] == {
+        "ports": [{"port": "metrics", "protocol": "TCP"}]
+    }
+
+    peers = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}]
+    restricted = render({"networkPolicy": {"from": peers}}).get("NetworkPolicy", "beluga-ai")
+    assert restricted["spec"]["ingress"][0]["from"] == peers
+    assert render({"networkPolicy": {"enabled": False}}).of_kind("NetworkPolicy") == []
