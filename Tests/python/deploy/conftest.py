@@ -1,4 +1,4 @@
-"""Shared value sets for the chart tests."""
+"""Fixtures of the chart tests (plain helpers live in helmchart.py and envelopes.py)."""
 
 from __future__ import annotations
 
@@ -36,5 +36,3 @@ def all_on(sealed_markers: list[Marker]) -> dict[str, Any]:
         },
     }
 
-
-SIDECAR: dict[str, Any] = {"agent": {"mode": "sidecar"}}

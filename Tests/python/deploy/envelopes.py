@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.signing import SigningKey
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,36 @@ def key_id(public_key: bytes) -> str:
     return blake2b(public_key, digest_size=32, encoder=RawEncoder)[:8].hex()
 
 
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _payload(namespace: str, secret: str, key: str, value: str, **extra) -> bytes:
+    members = {
+        "namespace": namespace,
+        "secret": secret,
+        "key": key,
+        "value": base64.b64encode(value.encode()).decode(),
+        "sealedBy": "chart-tests",
+        "sealedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **extra,
+    }
+    return json.dumps(members, separators=(",", ":")).encode()
+
+
 def seal(public_key: bytes, namespace: str, secret: str, key: str, value: str) -> str:
-    payload = json.dumps(
-        {
-            "namespace": namespace,
-            "secret": secret,
-            "key": key,
-            "value": base64.b64encode(value.encode()).decode(),
-            "sealedBy": "chart-tests",
-            "sealedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-        separators=(",", ":"),
-    ).encode()
-    ciphertext = SealedBox(PublicKey(public_key)).encrypt(payload)
-    body = base64.urlsafe_b64encode(ciphertext).decode().rstrip("=")
-    return f"bs1.{key_id(public_key)}.{body}"
+    """Format 1 (docs/envelope.md): bs1.<kid>.<sealed box>."""
+    sealed = SealedBox(PublicKey(public_key)).encrypt(_payload(namespace, secret, key, value))
+    return f"bs1.{key_id(public_key)}.{b64url(sealed)}"
+
+
+def seal_signed(public_key: bytes, signer: SigningKey, namespace: str, secret: str, key: str, value: str) -> str:
+    """Format 2 (docs/envelope.md): bs2.<kid>.<signer>.<sealed box>.<signature>."""
+    signer_id = key_id(bytes(signer.verify_key))
+    payload = _payload(namespace, secret, key, value, version=1, signer=signer_id)
+    sealed = SealedBox(PublicKey(public_key)).encrypt(payload)
+    signed_text = f"bs2.{key_id(public_key)}.{signer_id}.{b64url(sealed)}"
+    return signed_text + "." + b64url(signer.sign(signed_text.encode()).signature)
 
 
 def markers(namespace: str, secret: str, keys: list[str]) -> list[Marker]:

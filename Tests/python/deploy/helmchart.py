@@ -22,6 +22,7 @@ from helm_python import _native
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHART_DIR = REPO_ROOT / "deploy" / "helm" / "beluga-ai"
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
+SIDECAR: dict[str, Any] = {"agent": {"mode": "sidecar"}}
 
 
 @dataclass

@@ -7,8 +7,7 @@ import os
 import helm_python
 import pytest
 
-from conftest import SIDECAR
-from helmchart import CHART_DIR
+from helmchart import CHART_DIR, SIDECAR
 
 INFO, WARNING, ERROR = 1, 2, 3
 

@@ -6,8 +6,7 @@ accounting); until then the expected set below is the agent's documented behavio
 
 from __future__ import annotations
 
-from conftest import SIDECAR
-from helmchart import render
+from helmchart import SIDECAR, render
 
 
 def rule_set(role) -> set[tuple[str, str, str, str | None]]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+import subprocess
+from pathlib import Path
 
-from conftest import SIDECAR
-from helmchart import PROMETHEUS_OPERATOR_API, containers, render
+import pytest
+from nacl.public import PrivateKey
+from nacl.signing import SigningKey
+
+from envelopes import seal_signed
+from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, render
 
 
 def configurations(all_on):
@@ -101,6 +107,32 @@ def test_sealed_envelopes_are_rendered_verbatim_into_the_sealed_store(sealed_mar
     text = str(elsewhere)
     for marker in sealed_markers:
         assert marker.envelope not in text
+
+
+def test_signed_envelopes_and_the_clis_own_are_accepted(tmp_path):
+    public = bytes(PrivateKey.generate().public_key)
+    signed = seal_signed(public, SigningKey.generate(), "ai", "beluga-ai-secrets", "openai-api-key", "sk-x")
+    rendered = render({"sealedSecrets": {"openai-api-key": signed}})
+    assert rendered.get("ConfigMap", "beluga-ai-secrets-sealed")["data"] == {"openai-api-key": signed}
+
+    # An envelope printed by the real `beluga-secrets seal`, when the binary is built.
+    binary = Path(os.environ.get("BELUGA_BIN_DIR", "/nonexistent")) / "beluga-secrets"
+    if not binary.exists():
+        pytest.skip("BELUGA_BIN_DIR has no beluga-secrets (make test sets it)")
+    environment = {"PATH": os.environ.get("PATH", ""), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    keygen = subprocess.run([binary, "keygen", "--out", tmp_path / "keys"], capture_output=True, env=environment)
+    assert keygen.returncode == 0, keygen.stderr
+    environment["CHART_TEST_VALUE"] = "sk-chart-test-value"
+    sealed = subprocess.run(
+        [binary, "seal", "anthropic-api-key", "--public-key", tmp_path / "keys" / "sealing.pub", "-n", "ai",
+         "--from-env", "CHART_TEST_VALUE"],
+        capture_output=True,
+        env=environment,
+    )
+    assert sealed.returncode == 0, sealed.stderr
+    envelope = sealed.stdout.decode().strip()
+    rendered = render({"sealedSecrets": {"anthropic-api-key": envelope}})
+    assert rendered.get("ConfigMap", "beluga-ai-secrets-sealed")["data"] == {"anthropic-api-key": envelope}
 
 
 # --- Helm upgrades keep what the agent and the CLI wrote --------------------------------------

@@ -65,6 +65,8 @@ def test_plaintext_looking_sealed_value_is_refused_without_showing_it(sealed_mar
         "bs3.0123456789abcdef." + "A" * 80,  # unknown version
         "bs1.0123456789abcdef.short",  # far too short to hold a sealed payload
         "bs1.0123456789abcdef." + "A" * 80 + "=",  # padding: the format has none
+        "bs2.0123456789abcdef." + "A" * 80,  # format 2 without signer and signature
+        "bs2.0123456789abcdef.0123456789abcdef." + "A" * 80 + "." + "B" * 20,  # signature too short
     ],
 )
 def test_malformed_envelopes_are_refused(envelope):

@@ -164,8 +164,11 @@ value: a value in the wrong place may be an API key.
 {{- if not (kindIs "string" $envelope) }}
 {{- fail (printf "sealedSecrets.%s must be a string: the envelope printed by `beluga-secrets seal %s`" $key $key) }}
 {{- end }}
-{{- if not (or (regexMatch "^bs1\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]{64,}$" $envelope) (regexMatch "^bs2\\.[0-9a-f]{16}\\.[A-Za-z0-9_.-]{64,}$" $envelope)) }}
-{{- fail (printf "sealedSecrets.%s is not a sealed envelope (bs1.<kid>.<ciphertext> or bs2.…); seal the value with `beluga-secrets seal %s -n %s` and never put a plaintext key in values (the value is not shown here)" $key $key $.Release.Namespace) }}
+{{- /* bs1.<kid>.<sealed box>, bs2.<kid>.<signer>.<sealed box>.<Ed25519 signature>: ids are 16 hex digits, a sealed box is at least 50 bytes (67 base64url characters), a signature 64 (86). */}}
+{{- $v1 := "^bs1\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]{67,}$" }}
+{{- $v2 := "^bs2\\.[0-9a-f]{16}\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]{67,}\\.[A-Za-z0-9_-]{86}$" }}
+{{- if not (or (regexMatch $v1 $envelope) (regexMatch $v2 $envelope)) }}
+{{- fail (printf "sealedSecrets.%s is not a sealed envelope (bs1.<kid>.<ciphertext> or bs2.<kid>.<signer>.<ciphertext>.<signature>); seal the value with `beluga-secrets seal %s -n %s` and never put a plaintext key in values (the value is not shown here)" $key $key $.Release.Namespace) }}
 {{- end }}
 {{- end }}
 {{- range $name, $value := .Values.config }}
