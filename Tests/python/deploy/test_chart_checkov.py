@@ -17,6 +17,7 @@ import pytest
 
 from dockerfile import DOCKERFILE
 from helmchart import CHART_DIR, PROMETHEUS_OPERATOR_API, render
+from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 DIGEST = "sha256:" + "0f" * 32
 PINNED = {"image": {"tag": "v1.2.3", "digest": DIGEST}, "agent": {"image": {"digest": DIGEST}}}

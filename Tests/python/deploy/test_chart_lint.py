@@ -8,6 +8,7 @@ import helm_python
 import pytest
 
 from helmchart import CHART_DIR, SIDECAR
+from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 INFO, WARNING, ERROR = 1, 2, 3
 

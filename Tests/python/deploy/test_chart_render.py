@@ -6,6 +6,7 @@ Each test asserts the fields the guide (or the issue) names, not a snapshot.
 from __future__ import annotations
 
 from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, containers, load_chart, render, set_values
+from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 SERVER_SELECTOR = {"app.kubernetes.io/name": "beluga-ai", "app.kubernetes.io/instance": "beluga-ai"}
 AGENT_SELECTOR = {"app.kubernetes.io/name": "beluga-ai-agent", "app.kubernetes.io/instance": "beluga-ai"}

@@ -12,6 +12,7 @@ from nacl.signing import SigningKey
 
 from envelopes import seal_signed
 from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, render
+from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 
 def configurations(all_on):

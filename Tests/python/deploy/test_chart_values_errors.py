@@ -9,6 +9,7 @@ import helm_python
 import pytest
 
 from helmchart import render, set_values
+from chartfixtures import sealed_markers  # noqa: F401 (fixtures)
 
 
 def failure(values) -> str:

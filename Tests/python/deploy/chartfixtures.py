@@ -1,4 +1,8 @@
-"""Fixtures of the chart tests (plain helpers live in helmchart.py and envelopes.py)."""
+"""Fixtures of the chart tests, imported by the test modules that use them.
+
+Not a conftest.py: Tests/python/conftest.py is imported by name (`from conftest import …`) by
+other tests, and a second conftest module here would shadow it.
+"""
 
 from __future__ import annotations
 
