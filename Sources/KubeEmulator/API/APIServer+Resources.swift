@@ -84,6 +84,18 @@ extension APIServer {
             }
         case "patch":
             let options = try writeOptions(request)
+            if request.contentType == "application/apply-patch+yaml" {
+                guard let manager = options.fieldManager, !manager.isEmpty else {
+                    throw APIError.badRequest(
+                        "PATCH, application/apply-patch+yaml: fieldManager is required for apply requests")
+                }
+                let configuration = try BodyCodec.decodeYAMLOrJSON(request.body)
+                let (object, created) = try await store.apply(
+                    resource, namespace: namespace, name: name, subresource: subresource,
+                    configuration: configuration,
+                    force: request.queryFlag("force"), options: options)
+                return encode(object, status: created ? 201 : 200, output: output)
+            }
             return encode(
                 try await patch(
                     request, resource: resource, namespace: namespace, name: name, subresource: subresource,
@@ -145,6 +157,7 @@ extension APIServer {
 
     func writeOptions(_ request: HTTPRequest) throws(APIError) -> WriteOptions {
         var options = WriteOptions()
+        options.userAgent = request.header("user-agent")
         for item in request.queryItems where item.name == "dryRun" {
             guard item.value == "All" else {
                 throw APIError.badRequest(
@@ -311,6 +324,8 @@ extension APIServer {
                 [.invalid("spec.replicas", .int(replicas), "must be greater than or equal to 0")])
         }
         let expectedVersion = scale[path: "metadata", "resourceVersion"]?.stringValue
+        var options = options
+        options.recordedSubresource = "scale"
         let updated = try await store.patch(
             resource, namespace: namespace, name: name, subresource: nil, options: options
         ) {

@@ -26,6 +26,16 @@ enum BodyCodec {
         }
     }
 
+    /// An apply configuration: YAML (of which JSON is a subset).
+    static func decodeYAMLOrJSON(_ bytes: [UInt8]) throws(APIError) -> JSON {
+        if let json = try? JSON(parsing: bytes) { return json }
+        do {
+            return try YAMLConversion.json(fromYAML: String(decoding: bytes, as: UTF8.self)) ?? .null
+        } catch {
+            throw APIError.badRequest("error decoding YAML: \(error)")
+        }
+    }
+
     static func parseJSON(_ bytes: [UInt8]) throws(APIError) -> JSON {
         do {
             return try JSON(parsing: bytes)

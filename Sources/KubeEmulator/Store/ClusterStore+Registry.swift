@@ -5,6 +5,20 @@ import JSONValue
 struct WriteOptions: Sendable {
     var dryRun = false
     var fieldManager: String?
+    var userAgent: String?
+    /// The subresource ownership is recorded under when it differs from the one written
+    /// (`scale` writes the main resource).
+    var recordedSubresource: String?
+
+    /// The manager a write is recorded under: `fieldManager`, else the User-Agent's product
+    /// name (as the real server derives it), else "unknown".
+    var manager: String {
+        if let fieldManager, !fieldManager.isEmpty { return fieldManager }
+        if let userAgent, let product = userAgent.split(separator: "/").first, !product.isEmpty {
+            return String(product)
+        }
+        return "unknown"
+    }
 }
 
 /// `DeleteOptions` as the emulator honours them.
@@ -75,10 +89,10 @@ extension ClusterStore {
 
     // MARK: - Create
 
-    func create(_ resource: APIResource, namespace: String, body: JSON, options: WriteOptions)
-        throws(APIError)
-        -> JSON
-    {
+    func create(
+        _ resource: APIResource, namespace: String, body: JSON, options: WriteOptions,
+        keepManagedFields: Bool = false
+    ) throws(APIError) -> JSON {
         let rules = RulesRegistry.rules(for: resource)
         var object = try prepareBody(body, resource: resource, namespace: namespace, rules: rules)
         var meta = object["metadata"] ?? [:]
@@ -108,6 +122,11 @@ extension ClusterStore {
         if resource.namespaced { try admitIntoNamespace(resource, namespace: namespace, name: name) }
         if self.object(resource.groupResource, ObjectName(namespace: namespace, name: name)) != nil {
             throw APIError.alreadyExists(resource.groupResource, name)
+        }
+        if !keepManagedFields {
+            object[path: "metadata", "managedFields"] = nil
+            ManagedFields.recordUpdate(
+                &object, old: nil, manager: options.manager, subresource: nil, resource: resource)
         }
         if options.dryRun { return object }
         return commit(.added, resource.groupResource, object, previous: nil)
@@ -218,6 +237,12 @@ extension ClusterStore {
         meta["deletionTimestamp"] = oldMeta["deletionTimestamp"]
         meta["deletionGracePeriodSeconds"] = oldMeta["deletionGracePeriodSeconds"]
         meta["resourceVersion"] = .string(oldVersion)
+        // Absent managedFields keep the stored ones; an empty list resets them.
+        if meta["managedFields"] == nil {
+            meta["managedFields"] = oldMeta["managedFields"]
+        } else if meta["managedFields"]?.arrayValue?.isEmpty == true {
+            meta["managedFields"] = nil
+        }
         object["metadata"] = meta
         rules.applyDefaults(&object)
         errors += ObjectMetaRules.validate(object, resource: resource, rules: rules)
@@ -226,6 +251,12 @@ extension ClusterStore {
             throw APIError.invalid(group: resource.group, kind: resource.kind, name: name, errors)
         }
         if object == old { return old }
+        if operation != "Apply" {
+            ManagedFields.recordUpdate(
+                &object, old: old, manager: options.manager,
+                subresource: options.recordedSubresource ?? subresource,
+                resource: resource)
+        }
         if options.dryRun { return object }
         // The last finalizer removed from an object being deleted: the deletion completes.
         if oldMeta["deletionTimestamp"] != nil, (meta["finalizers"]?.arrayValue ?? []).isEmpty {
@@ -249,6 +280,52 @@ extension ClusterStore {
             resource, namespace: namespace, name: name, subresource: subresource, body: patched,
             options: options,
             operation: operation)
+    }
+
+    /// Server-side apply (`application/apply-patch+yaml`): creates the object when it does not
+    /// exist. Returns the stored object and whether it was created.
+    func apply(
+        _ resource: APIResource, namespace: String, name: String, subresource: String?, configuration: JSON,
+        force: Bool, options: WriteOptions
+    ) throws(APIError) -> (JSON, created: Bool) {
+        guard configuration.objectValue != nil else {
+            throw APIError.badRequest("error decoding YAML: the apply configuration must be an object")
+        }
+        guard let apiVersion = configuration["apiVersion"]?.stringValue, !apiVersion.isEmpty else {
+            throw APIError.badRequest("apiVersion must be set in the apply configuration")
+        }
+        guard let kind = configuration["kind"]?.stringValue, !kind.isEmpty else {
+            throw APIError.badRequest("kind must be set in the apply configuration")
+        }
+        if apiVersion != resource.apiVersion || kind != resource.kind {
+            throw APIError.badRequest(
+                "the apply configuration is a \(apiVersion), Kind=\(kind), not a \(resource.apiVersion), Kind=\(resource.kind)"
+            )
+        }
+        let given = configuration[path: "metadata", "name"]?.stringValue ?? ""
+        if given != name {
+            throw APIError.badRequest(
+                "the name of the object (\(given)) does not match the name on the URL (\(name))")
+        }
+        let key = ObjectName(namespace: resource.namespaced ? namespace : "", name: name)
+        let live = object(resource.groupResource, key)
+        if live == nil && subresource != nil { throw APIError.notFound(resource.groupResource, name) }
+        let merged = try ManagedFields.apply(
+            configuration, to: live, manager: options.manager, force: force, subresource: subresource,
+            resource: resource)
+        if live == nil {
+            return (
+                try create(
+                    resource, namespace: namespace, body: merged, options: options, keepManagedFields: true),
+                true
+            )
+        }
+        return (
+            try update(
+                resource, namespace: namespace, name: name, subresource: subresource, body: merged,
+                options: options,
+                operation: "Apply"), false
+        )
     }
 
     static func allowsCreateOnUpdate(_ resource: APIResource) -> Bool {
