@@ -72,7 +72,9 @@ struct FaultsAndAccountingTests {
         let started = Date()
         let result = try await fixture.kubectl(["get", "configmap", "x", "--request-timeout=1s"])
         #expect(result.status == 1)
-        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(result.stderr.contains("context deadline exceeded"), "\(result.stderr)")
+        // Generous: a loaded CI machine may be slow to start kubectl, never slow to answer 1 s.
+        #expect(Date().timeIntervalSince(started) < 50)
         fixture.emulator.faults.reset()
         fixture.emulator.faults.update { $0.latencyMilliseconds = 300 }
         let slow = Date()
