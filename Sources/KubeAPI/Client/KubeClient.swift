@@ -42,6 +42,9 @@ public final class KubeClient: Sendable {
     /// How many times the exec credential plugin has run (0 without one).
     public var execPluginRuns: Int { get async { await authenticator.execPluginRuns } }
 
+    /// How many connections the client has opened (tests check keep-alive with it).
+    var openedConnections: Int { transport.openedConnections }
+
     // MARK: - Sending
 
     /// Sends a request with authentication, retries and a renewed credential after a 401;

@@ -12,6 +12,8 @@ final class TransferSink: @unchecked Sendable {
     private var headers: [String: String] = [:]
     private var headDelivered = false
     private(set) var stoppedByReceiver = false
+    /// Connections libcurl had to open for this transfer (0 when it reused one).
+    var newConnections = 0
     let errorBuffer: UnsafeMutablePointer<CChar>
 
     init(onHead: @escaping (HTTPResponseHead) -> Void, onBody: @escaping ([UInt8]) -> Bool) {
@@ -236,6 +238,9 @@ enum CurlTransfer {
         let code = curl_easy_perform(h)
         var status = 0
         _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        var connects = 0
+        _ = ccurl_getinfo_long(h, CURLINFO_NUM_CONNECTS, &connects)
+        sink.newConnections = connects
         if code == CURLE_OK {
             sink.deliverHeadIfNeeded(status: status)
             return .success(status)

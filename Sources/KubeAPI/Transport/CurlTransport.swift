@@ -1,4 +1,5 @@
 import CCurl
+import Synchronization
 
 /// Sends HTTP requests to one API server through libcurl: a pool of easy handles (keep-alive),
 /// each transfer on its own thread, bridged to `async` with cancellation that stops the
@@ -9,6 +10,10 @@ final class CurlTransport: Sendable {
     private let pool = CurlHandlePool()
     /// Short requests in flight at once; streams (watches, log follows) are not counted.
     private let limiter = TransferLimiter(limit: 32)
+    private let connectionsOpened = Atomic<Int>(0)
+
+    /// How many connections have been opened so far (keep-alive keeps this low).
+    var openedConnections: Int { connectionsOpened.load(ordering: .relaxed) }
     /// Responses larger than this are refused rather than held in memory.
     static let maximumResponseSize = 64 << 20
 
@@ -67,6 +72,7 @@ final class CurlTransport: Sendable {
         let sink = TransferSink(onHead: onHead, onBody: onBody)
         let setup = TransferSetup(configuration: configuration, endpoint: endpoint, credentials: credentials)
         let pool = self.pool
+        defer { connectionsOpened.add(sink.newConnections, ordering: .relaxed) }
         return await withTaskCancellationHandler {
             if Task.isCancelled {
                 return .failure(TransportError(kind: .cancelled, message: "cancelled", curlCode: -1))

@@ -48,6 +48,30 @@ final class SilentListener: @unchecked Sendable {
         self.descriptor = descriptor
     }
 
+    private var received: [String] = []
+
+    /// What each connection sent (headers and body), in arrival order.
+    var requests: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Reads what `connection` sends until it pauses for 300 ms, and records it.
+    private func record(_ connection: Int32) {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var descriptor = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+        while poll(&descriptor, 1, 300) > 0 {
+            let count = recv(connection, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        lock.lock()
+        received.append(String(decoding: data, as: UTF8.self))
+        lock.unlock()
+    }
+
     /// Starts accepting (and holding) connections on a thread of its own.
     func acceptConnections() {
         let thread = Thread { [self] in
@@ -62,6 +86,7 @@ final class SilentListener: @unchecked Sendable {
                 }
                 accepted.append(connection)
                 lock.unlock()
+                Thread { [self] in record(connection) }.start()
             }
         }
         thread.start()

@@ -81,6 +81,26 @@ final class EventLog: Sendable {
         task.cancel()
     }
 
+    @Test func bookmarksAreDeliveredWhenAsked() async throws {
+        let fixture = try await EmulatorFixture.start(
+            .init(rolloutDelay: .milliseconds(50), bookmarkInterval: .milliseconds(200)))
+        defer { Task { await fixture.stop() } }
+        let client = try makeClient(kubeconfig: fixture.kubeconfigPath)
+        let created = try await client.create(ConfigMap(name: "marker"))
+        let log = EventLog()
+        let stream = client.watch(ConfigMap.self, options: WatchOptions(includeBookmarks: true))
+        let task = Task {
+            for try await event in stream {
+                log.append("\(event.kind.rawValue) \(event.object.resourceVersion ?? "")")
+            }
+        }
+        try await eventually("a bookmark") { log.entries.contains { $0.hasPrefix("BOOKMARK ") } }
+        #expect(log.entries.first == "ADDED \(created.resourceVersion ?? "")")
+        let bookmark = log.entries.first { $0.hasPrefix("BOOKMARK ") } ?? ""
+        #expect(Int(bookmark.dropFirst("BOOKMARK ".count)) ?? 0 >= Int(created.resourceVersion ?? "") ?? 1)
+        task.cancel()
+    }
+
     @Test func expiredVersionRelistsAndReportsTheDifference() async throws {
         let fixture = try await EmulatorFixture.start()
         defer { Task { await fixture.stop() } }
