@@ -265,6 +265,34 @@ struct KubectlFidelityTests {
         await watcher.stop()
     }
 
+    @Test("kubectl get prints the server's table columns")
+    func tables() async throws {
+        let fixture = try await EmulatorFixture.start()
+        defer { Task { await fixture.stop() } }
+        _ = try await fixture.kubectl([
+            "create", "secret", "generic", "s", "--from-literal=a=1", "--from-literal=b=2",
+        ])
+        let secrets = try await fixture.kubectl(["get", "secrets"])
+        let lines = secrets.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true)
+        }
+        #expect(lines.first == ["NAME", "TYPE", "DATA", "AGE"], "\(secrets.stdout)")
+        #expect(lines.dropFirst().first?.prefix(3) == ["s", "Opaque", "2"])
+        _ = try await fixture.kubectl(["create", "deployment", "web", "--image=nginx:1.25", "--replicas=2"])
+        #expect(
+            try await fixture.kubectl(["rollout", "status", "deployment/web", "--timeout=20s"]).status == 0)
+        let wide = try await fixture.kubectl(["get", "deployments", "-o", "wide"])
+        let header = wide.stdout.split(separator: "\n").first.map { $0.split(separator: " ") } ?? []
+        #expect(
+            header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"])
+        #expect(wide.stdout.contains("2/2"))
+        #expect(wide.stdout.contains("app=web"))
+        let services = try await fixture.kubectl(["get", "services"])
+        #expect(services.stdout.contains("kubernetes   ClusterIP   10.96.0.1"), "\(services.stdout)")
+        let empty = try await fixture.kubectl(["get", "configmaps", "-n", "kube-public"])
+        #expect(empty.stderr == "No resources found in kube-public namespace.\n")
+    }
+
     @Test("422 Invalid with the real field causes")
     func validationErrors() async throws {
         let fixture = try await EmulatorFixture.start()

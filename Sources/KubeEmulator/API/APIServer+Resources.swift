@@ -32,7 +32,17 @@ extension APIServer {
         case "get":
             switch subresource {
             case nil, "status":
-                return encode(try await store.get(resource, namespace: namespace, name: name), output: output)
+                let object = try await store.get(resource, namespace: namespace, name: name)
+                if output == .table {
+                    return .json(
+                        TablePrinters.table(
+                            [object], resource: resource,
+                            listMetadata: [
+                                "resourceVersion": object[path: "metadata", "resourceVersion"] ?? ""
+                            ],
+                            includeObject: request.query("includeObject")))
+                }
+                return encode(object, output: output)
             case "scale":
                 let object = try await store.get(resource, namespace: namespace, name: name)
                 return encode(ScaleView.scale(of: object), output: output)
@@ -47,7 +57,8 @@ extension APIServer {
                 output: output)
         case "watch":
             return try await watch(
-                request, resource: resource, namespace: info.namespace.isEmpty ? nil : namespace, name: name)
+                request, resource: resource, namespace: info.namespace.isEmpty ? nil : namespace, name: name,
+                asTable: output == .table)
         case "create":
             let body = try BodyCodec.decode(request)
             if let review = try await review(resource, body: body, user: user, namespace: namespace) {
@@ -236,11 +247,16 @@ extension APIServer {
         let page = try await store.list(
             resource, namespace: namespace, labels: labels, fields: fields, limit: limit,
             continueToken: request.query("continue"))
-        return encode(
-            listObject(
-                resource, items: page.items, revision: page.resourceVersion,
-                continueToken: page.continueToken,
-                remaining: page.remainingItemCount), output: output)
+        let list = listObject(
+            resource, items: page.items, revision: page.resourceVersion, continueToken: page.continueToken,
+            remaining: page.remainingItemCount)
+        if output == .table {
+            return .json(
+                TablePrinters.table(
+                    page.items, resource: resource, listMetadata: list["metadata"] ?? [:],
+                    includeObject: request.query("includeObject")))
+        }
+        return encode(list, output: output)
     }
 
     // MARK: - Patch

@@ -3,10 +3,9 @@ import JSONValue
 /// Watch streams: newline-delimited `WatchEvent` JSON, resumable from a resourceVersion, with
 /// bookmarks, `timeoutSeconds`, selectors and the watch faults of the fault plan.
 extension APIServer {
-    func watch(_ request: HTTPRequest, resource: APIResource, namespace: String?, name: String)
-        async throws(APIError)
-        -> HTTPResponse
-    {
+    func watch(
+        _ request: HTTPRequest, resource: APIResource, namespace: String?, name: String, asTable: Bool = false
+    ) async throws(APIError) -> HTTPResponse {
         let labels = try LabelSelector(parsing: request.query("labelSelector") ?? "")
         var fields = try fieldSelector(request, resource: resource)
         if !name.isEmpty { fields.terms.append(.init(field: "metadata.name", value: name, equal: true)) }
@@ -40,13 +39,17 @@ extension APIServer {
         if let drop = plan.dropWatchAfterSeconds { timeout = min(timeout, drop) }
         let dropAfterEvents = plan.dropWatchAfterEvents
 
+        let includeObject = request.query("includeObject")
         let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
         let source = try await store.openWatch(filter, from: start, bookmarks: bookmarks)
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let pump = emulatorTask {
             var events = 0
             for await output in source {
-                continuation.yield(APIServer.encodeWatchOutput(output, resource: resource))
+                continuation.yield(
+                    APIServer.encodeWatchOutput(
+                        output, resource: resource,
+                        table: asTable ? (headers: events == 0, includeObject: includeObject) : nil))
                 if case .event = output {
                     events += 1
                     if let dropAfterEvents, events >= dropAfterEvents { break }
@@ -66,11 +69,21 @@ extension APIServer {
             status: 200, headers: [("Content-Type", "application/json")], body: .stream(stream))
     }
 
-    static func encodeWatchOutput(_ output: WatchOutput, resource: APIResource) -> [UInt8] {
+    static func encodeWatchOutput(
+        _ output: WatchOutput, resource: APIResource, table: (headers: Bool, includeObject: String?)? = nil
+    ) -> [UInt8] {
         let event: JSON
         switch output {
         case .event(let type, let object):
-            event = ["type": .string(type.rawValue), "object": object]
+            if let table {
+                let rendered = TablePrinters.table(
+                    [object], resource: resource,
+                    listMetadata: ["resourceVersion": object[path: "metadata", "resourceVersion"] ?? ""],
+                    includeObject: table.includeObject, headers: table.headers)
+                event = ["type": .string(type.rawValue), "object": rendered]
+            } else {
+                event = ["type": .string(type.rawValue), "object": object]
+            }
         case .bookmark(let revision, let initialEventsEnd):
             var metadata: JSON = ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]
             if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }

@@ -57,7 +57,14 @@ enum BodyCodec {
         for entry in accept.split(separator: ",") {
             let parameters = entry.split(separator: ";").map { String($0.trimmingSpacesSubstring) }
             let type = parameters.first?.lowercased() ?? ""
-            if type == "application/json" && parameters.contains("as=Table") { continue }
+            if type == "application/json" && parameters.contains("as=Table") {
+                if parameters.contains("g=meta.k8s.io")
+                    && (parameters.contains("v=v1") || parameters.contains("v=v1beta1"))
+                {
+                    return .table
+                }
+                continue
+            }
             if type == "application/json" || type == "*/*" || type == "application/*" { return .json }
             if type == protobufType { continue }
             if type == "application/yaml" { sawYAML = true }

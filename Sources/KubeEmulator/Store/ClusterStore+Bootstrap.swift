@@ -12,6 +12,20 @@ extension ClusterStore {
                 body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]],
                 options: WriteOptions())
         }
+        if let services = catalog.resource(group: "", version: "v1", name: "services") {
+            let service: JSON = [
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": [
+                    "name": "kubernetes", "namespace": "default",
+                    "labels": ["component": "apiserver", "provider": "kubernetes"],
+                ],
+                "spec": [
+                    "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"],
+                    "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]],
+                ],
+            ]
+            _ = try? create(services, namespace: "default", body: service, options: WriteOptions())
+        }
         let now = Clock.timestamp()
         let node: JSON = [
             "apiVersion": "v1", "kind": "Node",
