@@ -198,3 +198,45 @@ import TestSupport
         #expect(event.reason == "ConfigChanged")
     }
 }
+
+@Suite struct ApplyAndFieldManagerTests {
+    @Test func serverSideApplyAndFieldManager() async throws {
+        let fixture = try await EmulatorFixture.start()
+        defer { Task { await fixture.stop() } }
+        let client = try makeClient(kubeconfig: fixture.kubeconfigPath)
+        let applied = try await client.patch(
+            ConfigMap.self, name: "applied",
+            patch: .apply([
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "1"],
+            ]))
+        #expect(applied["a"] == "1")
+        let managers = applied.metadata.json["managedFields"]?.arrayValue ?? []
+        #expect(managers.contains { $0["manager"] == "beluga-secrets" && $0["operation"] == "Apply" })
+
+        var map = ConfigMap(name: "written")
+        map["b"] = "1"
+        _ = try await client.create(map)
+        let written = try await client.get(ConfigMap.self, name: "written")
+        let writers = written.metadata.json["managedFields"]?.arrayValue ?? []
+        #expect(writers.contains { $0["manager"] == "beluga-secrets" && $0["operation"] == "Update" })
+
+        // Another manager owns `a` now: applying it again conflicts unless forced.
+        let taken = try await fixture.kubectl(
+            [
+                "patch", "configmap", "applied", "--type=merge", "-p", #"{"data":{"a":"2"}}"#,
+                "--field-manager=other",
+            ])
+        #expect(taken.status == 0, "\(taken.stderr)")
+        let body: JSON = [
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "3"],
+        ]
+        do {
+            _ = try await client.patch(ConfigMap.self, name: "applied", patch: .apply(body))
+            Issue.record("expected an apply conflict")
+        } catch {
+            #expect(error.category == .conflict, "\(error.message)")
+        }
+        let forced = try await client.patch(ConfigMap.self, name: "applied", patch: .apply(body, force: true))
+        #expect(forced["a"] == "3")
+    }
+}
