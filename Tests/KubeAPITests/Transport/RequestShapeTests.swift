@@ -64,6 +64,26 @@ final class LogCapture: Sendable {
         #expect(request.contains("\"name\":\"shape\""))
     }
 
+    @Test func basicAuthenticationHeader() async throws {
+        let listener = try SilentListener()
+        listener.acceptConnections()
+        defer { listener.stop() }
+        let fixtures = try Fixtures()
+        let path = try fixtures.write(
+            "kubeconfig",
+            kubeconfigText(
+                server: "http://127.0.0.1:\(listener.port)",
+                userBody: "    username: admin\n    password: s3cret\n"))
+        let client = try makeClient(kubeconfig: path) {
+            $0.transport.requestTimeout = .milliseconds(800)
+            $0.retryPolicy = .none
+        }
+        _ = try? await client.get(Secret.self, name: "x")
+        let request = try #require(listener.requests.first)
+        let expected = Data("admin:s3cret".utf8).base64EncodedString()
+        #expect(request.contains("\r\nAuthorization: Basic \(expected)\r\n"))
+    }
+
     @Test func debugLogsNameRequestsButNeverCredentialsOrValues() async throws {
         let fixture = try await EmulatorFixture.start()
         defer { Task { await fixture.stop() } }
