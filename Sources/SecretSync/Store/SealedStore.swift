@@ -1,0 +1,250 @@
+import JSONValue
+
+/// The sealed store ConfigMap (`<secret>-sealed`) as data: one envelope per key, the writers'
+/// version records and the agent's sync status. See docs/formats.md.
+///
+/// This type only reads and edits the object; callers fetch and write it through the API with
+/// the `resourceVersion` they read, and on a conflict read again and replay their edit.
+public struct SealedStore: Sendable, Equatable {
+    public static let versionsAnnotation = "beluga-ai.io/sealed-versions"
+    public static let statusAnnotation = "beluga-ai.io/sync-status"
+    public static let auditHeadAnnotation = "beluga-ai.io/audit-head"
+    /// Previous versions kept per key for rollback.
+    public static let historyLimit = 3
+    /// Writers keep all annotations of the object below this size (Kubernetes allows 256 KiB).
+    public static let annotationBudget = 200 * 1024
+
+    /// Current envelope of each key (`data`).
+    public var envelopes: [String: String]
+    /// Version records of keys (`beluga-ai.io/sealed-versions`).
+    public var versions: [String: SealedVersion]
+    /// The agent's last outcome per key (`beluga-ai.io/sync-status`).
+    public var status: [String: SyncStatus]
+    /// Where the agent's audit chain stands (`beluga-ai.io/audit-head`).
+    public var auditHead: AuditHead?
+    /// Annotations of the object that are not this store's, kept to respect the size budget.
+    var otherAnnotationBytes: Int
+
+    /// An empty store.
+    public init() {
+        envelopes = [:]
+        versions = [:]
+        status = [:]
+        auditHead = nil
+        otherAnnotationBytes = 0
+    }
+
+    /// Reads the store from a ConfigMap object.
+    ///
+    /// Strict reading (the CLI, before it writes) refuses annotations that are not the JSON of
+    /// docs/formats.md, so a writer never silently drops what it cannot read. Lenient reading
+    /// (the agent) keeps going: it records each problem in `problems` and treats the damaged
+    /// annotation as empty, since the envelopes alone are enough to reconcile.
+    public init(configMap: JSON, lenient: Bool = false) throws(SealedStoreError) {
+        self.init()
+        let name = configMap[path: "metadata", "name"]?.stringValue ?? "(unnamed)"
+        for (key, value) in configMap["data"]?.objectValue ?? [:] {
+            guard let envelope = value.stringValue else { continue }
+            envelopes[key] = envelope
+        }
+        let annotations = configMap[path: "metadata", "annotations"]?.objectValue ?? [:]
+        for (key, value) in annotations
+        where ![Self.versionsAnnotation, Self.statusAnnotation, Self.auditHeadAnnotation].contains(key) {
+            otherAnnotationBytes += key.utf8.count + (value.stringValue?.utf8.count ?? 0)
+        }
+        func members(_ annotation: String) throws(SealedStoreError) -> [String: JSON] {
+            guard let text = annotations[annotation]?.stringValue else { return [:] }
+            guard let parsed = try? JSON(parsing: text), let object = parsed.objectValue else {
+                let problem = SealedStoreError.malformedAnnotation(configMap: name, annotation: annotation)
+                if lenient {
+                    problems.append(problem)
+                    return [:]
+                }
+                throw problem
+            }
+            return object
+        }
+        for (key, value) in try members(Self.versionsAnnotation) {
+            if let version = SealedVersion(json: value) { versions[key] = version }
+        }
+        for (key, value) in try members(Self.statusAnnotation) {
+            if let entry = SyncStatus(json: value) { status[key] = entry }
+        }
+        if annotations[Self.auditHeadAnnotation] != nil {
+            auditHead = AuditHead(json: .object(try members(Self.auditHeadAnnotation)))
+        }
+    }
+
+    /// What lenient reading could not understand.
+    public private(set) var problems: [SealedStoreError] = []
+
+    /// The key's current version: 0 for an envelope no writer has recorded.
+    public func version(of key: String) -> Int { versions[key]?.version ?? 0 }
+
+    /// Every key the store holds, sorted.
+    public var keys: [String] { envelopes.keys.sorted() }
+}
+
+// MARK: - Writers' edits
+
+extension SealedStore {
+    /// Stores `envelope` as the key's new current version and returns that version. The envelope
+    /// it replaces moves into the key's history.
+    @discardableResult
+    public mutating func set(
+        key: String, envelope: String, fingerprint: String, sealedBy: String, sealedAt: String,
+        rollbackOf: Int? = nil
+    ) -> Int {
+        let previous = versions[key]
+        var history = previous?.history ?? []
+        if let old = envelopes[key] {
+            history.insert(
+                SealedHistoryEntry(
+                    version: previous?.version ?? 0, envelope: old, fingerprint: previous?.fingerprint ?? "",
+                    sealedBy: previous?.sealedBy ?? "", sealedAt: previous?.sealedAt ?? "",
+                    rollbackOf: previous?.rollbackOf),
+                at: 0)
+        }
+        let version = (previous?.version ?? 0) + 1
+        envelopes[key] = envelope
+        versions[key] = SealedVersion(
+            version: version, fingerprint: fingerprint, sealedBy: sealedBy, sealedAt: sealedAt,
+            rollbackOf: rollbackOf, history: Array(history.prefix(Self.historyLimit)))
+        trimHistoryToBudget()
+        return version
+    }
+
+    /// Restores the envelope of an earlier version (the one before the current when `version`
+    /// is nil) as a new version, and returns the new version.
+    @discardableResult
+    public mutating func rollback(
+        key: String, to version: Int? = nil, by sealedBy: String, at sealedAt: String
+    ) throws(SealedStoreError) -> Int {
+        guard envelopes[key] != nil, let record = versions[key] else { throw .keyNotFound(key: key) }
+        let candidates = record.history
+        let entry: SealedHistoryEntry?
+        if let version {
+            entry = candidates.first { $0.version == version }
+        } else {
+            entry = candidates.first
+        }
+        guard let entry else {
+            throw .versionNotKept(key: key, version: version, kept: candidates.map(\.version))
+        }
+        return set(
+            key: key, envelope: entry.envelope, fingerprint: entry.fingerprint, sealedBy: sealedBy,
+            sealedAt: sealedAt, rollbackOf: entry.version)
+    }
+
+    /// Removes the key; the agent then removes it from the Secret.
+    public mutating func delete(key: String) throws(SealedStoreError) {
+        guard envelopes.removeValue(forKey: key) != nil else { throw .keyNotFound(key: key) }
+        versions.removeValue(forKey: key)
+    }
+
+    /// Drops the oldest history entries, largest first, until the annotations fit the budget.
+    mutating func trimHistoryToBudget() {
+        while annotationBytes > Self.annotationBudget {
+            let largest = versions.max { lhs, rhs in
+                lhs.value.history.reduce(0) { $0 + $1.envelope.utf8.count }
+                    < rhs.value.history.reduce(0) { $0 + $1.envelope.utf8.count }
+            }
+            guard let largest, !largest.value.history.isEmpty else { return }
+            versions[largest.key]?.history.removeLast()
+        }
+    }
+
+    /// Size of all annotations of the object once written.
+    var annotationBytes: Int {
+        otherAnnotationBytes
+            + Self.versionsAnnotation.utf8.count + versionsText.utf8.count
+            + Self.statusAnnotation.utf8.count + statusText.utf8.count
+            + Self.auditHeadAnnotation.utf8.count + (auditHead?.json.jsonText.utf8.count ?? 0)
+    }
+
+    var versionsText: String { JSON.object(versions.mapValues(\.json)).jsonText }
+    var statusText: String { JSON.object(status.mapValues(\.json)).jsonText }
+}
+
+// MARK: - Writing back
+
+extension SealedStore {
+    /// `configMap` with this store's envelopes and version records written into it. Every other
+    /// field, including the agent's annotations as they were read, is kept, so a replace with the
+    /// object's `resourceVersion` changes only what the writer meant to change.
+    public func writingEnvelopesAndVersions(into configMap: JSON) -> JSON {
+        var object = configMap
+        object["data"] = .object(envelopes.mapValues { .string($0) })
+        if versions.isEmpty {
+            object[path: "metadata", "annotations", Self.versionsAnnotation] = nil
+        } else {
+            object[path: "metadata", "annotations", Self.versionsAnnotation] = .string(versionsText)
+        }
+        return object
+    }
+
+    /// A new sealed store ConfigMap holding this store.
+    public func newConfigMap(name: String, namespace: String, labels: [String: String] = [:]) -> JSON {
+        var object: JSON = [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": .string(name), "namespace": .string(namespace)],
+        ]
+        if !labels.isEmpty { object[path: "metadata", "labels"] = .object(labels.mapValues { .string($0) }) }
+        return writingEnvelopesAndVersions(into: object)
+    }
+
+    /// The JSON merge patch by which the agent records its sync status and audit head, touching
+    /// nothing else of the object.
+    public func statusPatch() -> JSON {
+        var annotations: JSON = [Self.statusAnnotation: .string(statusText)]
+        if let auditHead { annotations[Self.auditHeadAnnotation] = .string(auditHead.json.jsonText) }
+        return ["metadata": ["annotations": annotations]]
+    }
+}
+
+// MARK: - What operators see
+
+extension SealedStore {
+    /// Where a key stands, as `beluga-secrets list` shows it.
+    public enum KeyState: String, Sendable {
+        /// The agent applied the current version.
+        case applied
+        /// The agent has not yet applied the current version.
+        case pending
+        /// The agent refused the current version; the Secret keeps the previous value.
+        case rejected
+    }
+
+    /// The key's state, from the writers' version and the agent's status.
+    public func state(of key: String) -> KeyState {
+        let current = version(of: key)
+        guard let entry = status[key], entry.version >= current else { return .pending }
+        switch entry.state {
+        case .applied: return .applied
+        case .rejected: return .rejected
+        }
+    }
+}
+
+/// What is wrong with a sealed store or an edit of it.
+public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case malformedAnnotation(configMap: String, annotation: String)
+    case keyNotFound(key: String)
+    case versionNotKept(key: String, version: Int?, kept: [Int])
+
+    public var description: String {
+        switch self {
+        case .malformedAnnotation(let configMap, let annotation):
+            return
+                "annotation \(annotation) of ConfigMap \"\(configMap)\" is not the JSON beluga-secrets writes; "
+                + "restore it from a backup or remove the annotation (versions restart at the next set)"
+        case .keyNotFound(let key):
+            return "key \"\(key)\" is not in the sealed store; run `beluga-secrets list` to see the keys"
+        case .versionNotKept(let key, let version, let kept):
+            let which = version.map { "version \($0)" } ?? "a previous version"
+            let keptText =
+                kept.isEmpty ? "none is kept" : "kept: " + kept.map(String.init).joined(separator: ", ")
+            return "\(which) of key \"\(key)\" is not kept in the sealed store (\(keptText))"
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import JSONValue
+
+/// A previous version of a key, kept in the sealed store so that `rollback` can restore it.
+public struct SealedHistoryEntry: Sendable, Equatable {
+    public var version: Int
+    public var envelope: String
+    public var fingerprint: String
+    public var sealedBy: String
+    public var sealedAt: String
+    public var rollbackOf: Int?
+
+    public init(
+        version: Int, envelope: String, fingerprint: String, sealedBy: String, sealedAt: String,
+        rollbackOf: Int? = nil
+    ) {
+        self.version = version
+        self.envelope = envelope
+        self.fingerprint = fingerprint
+        self.sealedBy = sealedBy
+        self.sealedAt = sealedAt
+        self.rollbackOf = rollbackOf
+    }
+}
+
+/// One key's entry in the annotation `beluga-ai.io/sealed-versions`: its current version, who
+/// sealed it, and the previous versions kept for rollback (newest first).
+public struct SealedVersion: Sendable, Equatable {
+    public var version: Int
+    public var fingerprint: String
+    public var sealedBy: String
+    public var sealedAt: String
+    /// Set when this version restored the envelope of an earlier one.
+    public var rollbackOf: Int?
+    public var history: [SealedHistoryEntry]
+
+    public init(
+        version: Int, fingerprint: String, sealedBy: String, sealedAt: String, rollbackOf: Int? = nil,
+        history: [SealedHistoryEntry] = []
+    ) {
+        self.version = version
+        self.fingerprint = fingerprint
+        self.sealedBy = sealedBy
+        self.sealedAt = sealedAt
+        self.rollbackOf = rollbackOf
+        self.history = history
+    }
+}
+
+/// The agent's outcome for one key, from the annotation `beluga-ai.io/sync-status`.
+public struct SyncStatus: Sendable, Equatable {
+    public enum State: String, Sendable {
+        /// The Secret holds this version's value.
+        case applied
+        /// This version's envelope was refused; the Secret keeps the previous value.
+        case rejected
+    }
+
+    public var state: State
+    public var version: Int
+    /// The verified fingerprint of the applied value; empty for a rejection.
+    public var fingerprint: String
+    public var at: String
+    /// Why a version was rejected; empty when applied.
+    public var reason: String
+
+    public init(state: State, version: Int, fingerprint: String = "", at: String, reason: String = "") {
+        self.state = state
+        self.version = version
+        self.fingerprint = fingerprint
+        self.at = at
+        self.reason = reason
+    }
+}
+
+/// Where the audit chain stands: the last record's sequence number and line hash.
+public struct AuditHead: Sendable, Equatable {
+    public var seq: Int
+    public var hash: String
+
+    public init(seq: Int, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+// MARK: - JSON form (docs/formats.md)
+
+extension SealedHistoryEntry {
+    var json: JSON {
+        var object: JSON = [
+            "version": .int(version), "envelope": .string(envelope), "fingerprint": .string(fingerprint),
+            "sealedBy": .string(sealedBy), "sealedAt": .string(sealedAt),
+        ]
+        if let rollbackOf { object["rollbackOf"] = .int(rollbackOf) }
+        return object
+    }
+
+    init?(json: JSON) {
+        guard let version = json["version"]?.intValue, let envelope = json["envelope"]?.stringValue else {
+            return nil
+        }
+        self.init(
+            version: version, envelope: envelope, fingerprint: json["fingerprint"]?.stringValue ?? "",
+            sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
+            rollbackOf: json["rollbackOf"]?.intValue)
+    }
+}
+
+extension SealedVersion {
+    var json: JSON {
+        var object: JSON = [
+            "version": .int(version), "fingerprint": .string(fingerprint), "sealedBy": .string(sealedBy),
+            "sealedAt": .string(sealedAt), "history": .array(history.map(\.json)),
+        ]
+        if let rollbackOf { object["rollbackOf"] = .int(rollbackOf) }
+        return object
+    }
+
+    init?(json: JSON) {
+        guard let version = json["version"]?.intValue, version >= 0 else { return nil }
+        self.init(
+            version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
+            sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
+            rollbackOf: json["rollbackOf"]?.intValue,
+            history: (json["history"]?.arrayValue ?? []).compactMap(SealedHistoryEntry.init(json:)))
+    }
+}
+
+extension SyncStatus {
+    var json: JSON {
+        [
+            "state": .string(state.rawValue), "version": .int(version), "fingerprint": .string(fingerprint),
+            "at": .string(at), "reason": .string(reason),
+        ]
+    }
+
+    init?(json: JSON) {
+        guard let raw = json["state"]?.stringValue, let state = State(rawValue: raw),
+            let version = json["version"]?.intValue
+        else { return nil }
+        self.init(
+            state: state, version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
+            at: json["at"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "")
+    }
+}
+
+extension AuditHead {
+    var json: JSON { ["seq": .int(seq), "hash": .string(hash)] }
+
+    init?(json: JSON) {
+        guard let seq = json["seq"]?.intValue, let hash = json["hash"]?.stringValue else { return nil }
+        self.init(seq: seq, hash: hash)
+    }
+}
