@@ -72,7 +72,11 @@ struct FaultsAndAccountingTests {
         let started = Date()
         let result = try await fixture.kubectl(["get", "configmap", "x", "--request-timeout=1s"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("context deadline exceeded"), "\(result.stderr)")
+        // (On a loaded machine kubectl's discovery may time out first: either way it gave up.)
+        let timedOut =
+            result.stderr.contains("context deadline exceeded")
+            || result.stderr.contains("Client.Timeout exceeded")
+        #expect(timedOut, "\(result.stderr)")
         // Generous: a loaded CI machine may be slow to start kubectl, never slow to answer 1 s.
         #expect(Date().timeIntervalSince(started) < 50)
         fixture.emulator.faults.reset()

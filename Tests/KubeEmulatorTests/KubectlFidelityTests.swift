@@ -293,6 +293,37 @@ struct KubectlFidelityTests {
         #expect(empty.stderr == "No resources found in kube-public namespace.\n")
     }
 
+    @Test("unknown fields: refused by kubectl's strict validation, dropped with --validate=false")
+    func unknownFields() async throws {
+        let fixture = try await EmulatorFixture.start()
+        defer { Task { await fixture.stop() } }
+        let manifest = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: typo}
+            spec:
+              replica: 2
+              selector: {matchLabels: {app: typo}}
+              template:
+                metadata: {labels: {app: typo}}
+                spec:
+                  containers: [{name: web, image: "nginx:1.25", imagePolicy: Always}]
+            """
+        let refused = try await fixture.kubectl(["apply", "-f", "-"], stdin: manifest)
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr.contains(
+                "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\", unknown field \"spec.template.spec.containers[0].imagePolicy\""
+            ), "\(refused.stderr)")
+        #expect(try await fixture.emulator.object("deployments", namespace: "default", name: "typo") == nil)
+        let lenient = try await fixture.kubectl(["apply", "--validate=false", "-f", "-"], stdin: manifest)
+        #expect(lenient.status == 0, "\(lenient.stderr)")
+        let stored = try await fixture.emulator.object("deployments", namespace: "default", name: "typo")
+        #expect(stored?[path: "spec", "replica"] == nil)
+        #expect(stored?[path: "spec", "replicas"] == 1)
+        #expect(stored?[path: "spec", "template", "spec", "containers"]?[0]?["imagePolicy"] == nil)
+    }
+
     @Test("422 Invalid with the real field causes")
     func validationErrors() async throws {
         let fixture = try await EmulatorFixture.start()

@@ -184,11 +184,13 @@ extension APIServer {
             }
             options.fieldManager = manager
         }
-        if let validation = request.query("fieldValidation"),
-            !["", "Ignore", "Warn", "Strict"].contains(validation)
-        {
-            throw APIError.badRequest(
-                "fieldValidation parameter unsupported: \(validation). Must be one of: Ignore, Warn, Strict")
+        if let validation = request.query("fieldValidation"), !validation.isEmpty {
+            guard ["Ignore", "Warn", "Strict"].contains(validation) else {
+                throw APIError.badRequest(
+                    "fieldValidation parameter unsupported: \(validation). Must be one of: Ignore, Warn, Strict"
+                )
+            }
+            options.fieldValidation = validation
         }
         return options
     }

@@ -6,6 +6,8 @@ struct WriteOptions: Sendable {
     var dryRun = false
     var fieldManager: String?
     var userAgent: String?
+    /// `Strict` refuses unknown fields; `Warn` (the default) and `Ignore` drop them.
+    var fieldValidation = "Warn"
     /// The subresource ownership is recorded under when it differs from the one written
     /// (`scale` writes the main resource).
     var recordedSubresource: String?
@@ -94,7 +96,9 @@ extension ClusterStore {
         keepManagedFields: Bool = false
     ) throws(APIError) -> JSON {
         let rules = RulesRegistry.rules(for: resource)
-        var object = try prepareBody(body, resource: resource, namespace: namespace, rules: rules)
+        var object = try prepareBody(
+            body, resource: resource, namespace: namespace, rules: rules,
+            fieldValidation: options.fieldValidation)
         var meta = object["metadata"] ?? [:]
         if let version = meta["resourceVersion"]?.stringValue, !version.isEmpty {
             throw APIError.internalError("resourceVersion should not be set on objects to be created")
@@ -148,9 +152,10 @@ extension ClusterStore {
     }
 
     /// Decoding and the checks every write body gets: kind, apiVersion, namespace.
-    func prepareBody(_ body: JSON, resource: APIResource, namespace: String, rules: any ResourceRules)
-        throws(APIError) -> JSON
-    {
+    func prepareBody(
+        _ body: JSON, resource: APIResource, namespace: String, rules: any ResourceRules,
+        fieldValidation: String
+    ) throws(APIError) -> JSON {
         guard body.objectValue != nil else {
             throw decodingError(
                 kind: resource.kind, version: resource.version,
@@ -170,6 +175,18 @@ extension ClusterStore {
         }
         try ObjectMetaRules.decode(body, kind: resource.kind, version: resource.version)
         var object = body.droppingNulls()
+        if let schema = KnownFields.schema(for: resource) {
+            let unknown = schema.unknownFields(in: object).sorted()
+            if !unknown.isEmpty {
+                if fieldValidation == "Strict" {
+                    throw decodingError(
+                        kind: resource.kind, version: resource.version,
+                        "strict decoding error: "
+                            + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+                }
+                object = schema.pruning(object)
+            }
+        }
         try rules.decode(&object)
         // Decoding applies the defaults, before any strategy compares old and new.
         rules.applyDefaults(&object)
@@ -198,7 +215,9 @@ extension ClusterStore {
     ) throws(APIError) -> JSON {
         let rules = RulesRegistry.rules(for: resource)
         let key = ObjectName(namespace: resource.namespaced ? namespace : "", name: name)
-        var object = try prepareBody(body, resource: resource, namespace: namespace, rules: rules)
+        var object = try prepareBody(
+            body, resource: resource, namespace: namespace, rules: rules,
+            fieldValidation: options.fieldValidation)
         let bodyName = object[path: "metadata", "name"]?.stringValue ?? ""
         if bodyName != name {
             throw APIError.badRequest(
