@@ -94,7 +94,7 @@ struct Watcher<Object: KubeObjectView>: Sendable {
                     Object.self, resource: resource, namespace: namespace, allNamespaces: namespace == nil,
                     options: options.listOptions)
                 break
-            } catch where error.isTransient || error.category == .gone {
+            } catch  where error.isTransient || error.category == .gone {
                 // A `continue` token can expire during a long list: list again from the start.
                 failures += 1
                 try await pause(after: error, failures: failures)
