@@ -90,6 +90,14 @@ final class HTTPServer: Sendable {
                         head = requestHead
                         body = []
                         tooLarge = false
+                        // libcurl asks before sending larger bodies; answering at once saves
+                        // it a one-second wait.
+                        if requestHead.headers[canonicalForm: "expect"].contains(where: {
+                            $0.lowercased() == "100-continue"
+                        }) {
+                            try await outbound.write(
+                                .head(HTTPResponseHead(version: requestHead.version, status: .continue)))
+                        }
                     case .body(let buffer):
                         if body.count + buffer.readableBytes > HTTPServer.maximumBodySize {
                             tooLarge = true
