@@ -1,6 +1,10 @@
 import Foundation
 import JSONValue
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A credential printed by an exec plugin (`ExecCredential.status`).
 struct ExecCredential: Sendable {
     var token: Sensitive<String>?
@@ -115,15 +119,11 @@ enum ExecPluginRun {
         process.standardOutput = stdout
         process.standardError = interactive ? FileHandle.standardError : stderr
         process.standardInput = interactive ? FileHandle.standardInput : FileHandle.nullDevice
+        // Plain blocking reads on threads of their own (FileHandle's dispatch-based
+        // readabilityHandler races with closing descriptors when many processes run at once).
         let output = PluginOutput()
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            output.append(handle.availableData, error: false)
-        }
-        if !interactive {
-            stderr.fileHandleForReading.readabilityHandler = { handle in
-                output.append(handle.availableData, error: true)
-            }
-        }
+        output.read(stdout, error: false)
+        if !interactive { output.read(stderr, error: true) }
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         do {
@@ -137,8 +137,7 @@ enum ExecPluginRun {
         if finished.wait(timeout: .now() + limit.timeInterval) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             _ = finished.wait(timeout: .now() + 5)
-            stdout.fileHandleForReading.readabilityHandler = nil
-            stderr.fileHandleForReading.readabilityHandler = nil
+            output.waitForEnd(timeout: 1)
             return .failure(
                 KubeError(
                     .configuration,
@@ -147,8 +146,6 @@ enum ExecPluginRun {
         }
         // Let the pipes drain (a grandchild may hold them open: do not wait for it for long).
         output.waitForEnd(timeout: 2)
-        stdout.fileHandleForReading.readabilityHandler = nil
-        stderr.fileHandleForReading.readabilityHandler = nil
         let (bytes, errorText) = output.snapshot()
 
         if process.terminationReason == .uncaughtSignal {
@@ -253,32 +250,43 @@ enum ExecPluginRun {
     }
 }
 
-/// Collects a plugin's standard output (at most 1 MiB) and standard error.
+/// Collects a plugin's standard output (at most 1 MiB) and standard error (64 KiB), each read
+/// until end of file on a thread of its own.
 final class PluginOutput: @unchecked Sendable {
     private let lock = NSLock()
     private var stdout: [UInt8] = []
     private var stderr: [UInt8] = []
-    private var ended = false
-    private let endSignal = DispatchSemaphore(value: 0)
+    private let stdoutEnded = DispatchSemaphore(value: 0)
 
-    func append(_ data: Data, error: Bool) {
+    /// Reads `pipe` to its end. The thread holds the pipe, so its descriptor stays open while
+    /// it reads (a grandchild of the plugin may keep the write end open after the plugin ends).
+    func read(_ pipe: Pipe, error: Bool) {
+        let thread = Thread { [self] in
+            let descriptor = pipe.fileHandleForReading.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 16384)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                append(buffer[0..<count], error: error)
+            }
+            if !error { stdoutEnded.signal() }
+        }
+        thread.name = "kubeapi-exec-output"
+        thread.start()
+    }
+
+    private func append(_ bytes: ArraySlice<UInt8>, error: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        if data.isEmpty {
-            if !error && !ended {
-                ended = true
-                endSignal.signal()
-            }
-            return
-        }
         if error {
-            if stderr.count < 64 << 10 { stderr.append(contentsOf: data) }
+            if stderr.count < 64 << 10 { stderr.append(contentsOf: bytes) }
         } else if stdout.count < 1 << 20 {
-            stdout.append(contentsOf: data)
+            stdout.append(contentsOf: bytes)
         }
     }
 
-    func waitForEnd(timeout: Double) { _ = endSignal.wait(timeout: .now() + timeout) }
+    func waitForEnd(timeout: Double) { _ = stdoutEnded.wait(timeout: .now() + timeout) }
 
     func snapshot() -> ([UInt8], String) {
         lock.lock()
