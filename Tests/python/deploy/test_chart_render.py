@@ -420,11 +420,24 @@ def test_names_follow_the_release():
     )
     assert rendered.has("ConfigMap", "prod-beluga-ai-secrets-sealed")
     agent = containers(rendered.get("Deployment", "prod-beluga-ai-agent"))["beluga-secrets-agent"]
-    assert "--release=prod-beluga-ai" in agent["args"]
+    assert "--release=prod" in agent["args"]
     assert "--namespace=team-a" in agent["args"]
     assert "--secret=prod-beluga-ai-secrets" in agent["args"]
     # The CLI derives the same names from --release.
-    assert "beluga-secrets set openai-api-key -n team-a --release prod-beluga-ai" in rendered.notes
+    assert "beluga-secrets set openai-api-key -n team-a --release prod\n" in rendered.notes
+    assert "beluga-secrets status -n team-a --release prod" in rendered.notes
+
+
+def test_name_overrides_point_the_cli_at_the_secret():
+    rendered = render({"fullnameOverride": "llm-server"}, name="prod")
+    assert rendered.get("Deployment", "llm-server")["metadata"]["annotations"]["beluga-ai.io/reload"] == (
+        "llm-server-secrets,llm-server-config"
+    )
+    assert rendered.has("ConfigMap", "llm-server-secrets-sealed")
+    agent = containers(rendered.get("Deployment", "llm-server-agent"))["beluga-secrets-agent"]
+    for arg in ("--secret=llm-server-secrets", "--config-map=llm-server-config", "--deployment=llm-server"):
+        assert arg in agent["args"], arg
+    assert "beluga-secrets set openai-api-key -n ai --secret llm-server-secrets\n" in rendered.notes
     # Namespace-wide objects keep the agent's fixed names.
     assert rendered.has("ConfigMap", "beluga-secrets-public-key")
     assert rendered.has("Lease", "beluga-secrets-agent")

@@ -35,9 +35,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-Objects the server and the agent share. Names follow the release (fullname) so that the CLI's
-`--release <fullname>` finds them; the sealing key, public key, signers and Lease are one per
-namespace and have fixed names (the agent's own defaults).
+Objects the server and the agent share. Names follow the fullname, which `beluga-secrets
+--release RELEASE` derives the same way; the sealing key, public key, signers and Lease are one
+per namespace and have fixed names (the agent's own defaults).
 */}}
 {{- define "beluga-ai.secretName" -}}
 {{- printf "%s-secrets" (include "beluga-ai.fullname" .) }}
@@ -91,6 +91,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- and .Values.agent.enabled (eq .Values.agent.mode "sidecar") }}
 {{- end }}
 
+{{/*
+The flags that point `beluga-secrets` at this release's objects. The CLI derives names from
+`--release` the way this chart does; with a name override it needs the Secret's name instead.
+*/}}
+{{- define "beluga-ai.cliTarget" -}}
+{{- if or .Values.fullnameOverride .Values.nameOverride }}
+{{- printf " --secret %s" (include "beluga-ai.secretName" .) }}
+{{- else if ne .Release.Name "beluga-ai" }}
+{{- printf " --release %s" .Release.Name }}
+{{- end }}
+{{- end }}
+
 {{/* Keys this chart writes into a ConfigMap's data, for the CLI to warn that an upgrade restores them. */}}
 {{- define "beluga-ai.keyList" -}}
 {{- keys . | sortAlpha | join "," }}
@@ -107,7 +119,7 @@ The agent container, the same in deployment and sidecar mode. Its command line i
   args:
     - agent
     - --namespace={{ .Release.Namespace }}
-    - --release={{ include "beluga-ai.fullname" . }}
+    - --release={{ .Release.Name }}
     - --secret={{ include "beluga-ai.secretName" . }}
     - --config-map={{ include "beluga-ai.configName" . }}
     - --deployment={{ include "beluga-ai.fullname" . }}
