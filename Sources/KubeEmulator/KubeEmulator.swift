@@ -189,6 +189,21 @@ public final class KubeEmulator: Sendable {
         _ = api.podLogs.attach(namespace: namespace, pod: pod, container: container ?? "", path: path)
     }
 
+    /// Serves `pods/log` of every pod that `selector` (label selector syntax, e.g. `app=agent`)
+    /// matches, now or later, from the file at `path` (for pods whose names are not known in
+    /// advance, such as a Deployment's). A log attached to the pod itself wins.
+    public func attachPodLog(namespace: String, selector: String, container: String? = nil, path: String)
+        throws
+    {
+        let parsed: LabelSelector
+        do {
+            parsed = try LabelSelector(parsing: selector)
+        } catch {
+            throw KubeEmulatorError.invalidSelector(selector, reason: error.message)
+        }
+        _ = api.podLogs.attach(namespace: namespace, selector: parsed, container: container ?? "", path: path)
+    }
+
     // MARK: - Direct object access (test setup and assertions)
 
     /// The stored object, or nil. `resource` is a plural name, short name or kind, optionally
@@ -269,12 +284,14 @@ public enum KubeEmulatorError: Error, Sendable, CustomStringConvertible, Equatab
     case unknownResource(String)
     case tlsRequired
     case cannotWrite(path: String, reason: String)
+    case invalidSelector(String, reason: String)
 
     public var description: String {
         switch self {
         case .unknownResource(let name): "the emulator does not serve the resource \(name)"
         case .tlsRequired: "client certificates need an emulator started with TLS"
         case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
+        case .invalidSelector(let selector, let reason): "invalid label selector \"\(selector)\": \(reason)"
         }
     }
 }

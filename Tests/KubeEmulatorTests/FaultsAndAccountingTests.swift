@@ -167,6 +167,25 @@ struct PodLogTests {
     }
 }
 
+extension PodLogTests {
+    @Test("logs attached by label selector serve a Deployment's pods: kubectl logs deploy/NAME")
+    func logsBySelector() async throws {
+        let fixture = try await EmulatorFixture.start()
+        defer { Task { await fixture.stop() } }
+        let file = fixture.directory.file("web.log")
+        try "started\nserving\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try fixture.emulator.attachPodLog(namespace: "default", selector: "app=web", path: file)
+        _ = try await fixture.kubectl(["create", "deployment", "web", "--image=nginx:1.25"])
+        #expect(
+            try await fixture.kubectl(["rollout", "status", "deployment/web", "--timeout=20s"]).status == 0)
+        let logs = try await fixture.kubectl(["logs", "deploy/web"])
+        #expect(logs.stdout == "started\nserving\n", "\(logs.stderr)")
+        #expect(throws: KubeEmulatorError.self) {
+            try fixture.emulator.attachPodLog(namespace: "default", selector: "app in", path: file)
+        }
+    }
+}
+
 /// The `kube-emulator` executable, as the demo and other processes use it.
 @Suite("kube-emulator executable")
 struct ExecutableTests {

@@ -70,17 +70,16 @@ struct TransportTests {
         ]
         let file = fixture.directory.file("big.json")
         try body.jsonText.write(toFile: file, atomically: true, encoding: .utf8)
-        let started = Date()
         let result = try await ProcessRunner.runDetached(
             try ProcessRunner.which("curl"),
             [
-                "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--expect100-timeout", "10", "-H",
-                "Expect: 100-continue",
-                "-H", "Authorization: Bearer \(fixture.emulator.adminToken)", "-H",
-                "Content-Type: application/json",
-                "--data-binary", "@\(file)", fixture.emulator.url + "/api/v1/namespaces/default/configmaps",
+                "-sS", "-v", "-o", "/dev/null", "-w", "%{http_code}", "--expect100-timeout", "30", "-H",
+                "Expect: 100-continue", "-H", "Authorization: Bearer \(fixture.emulator.adminToken)", "-H",
+                "Content-Type: application/json", "--data-binary", "@\(file)",
+                fixture.emulator.url + "/api/v1/namespaces/default/configmaps",
             ])
         #expect(result.stdout == "201", "\(result.stderr)")
-        #expect(Date().timeIntervalSince(started) < 8)
+        // The interim answer came from the server, not from curl giving up waiting for it.
+        #expect(result.stderr.contains("< HTTP/1.1 100 Continue"), "\(result.stderr)")
     }
 }

@@ -8,7 +8,8 @@ import JSONValue
 /// - `GET /_emulator/rollouts?namespace=N&name=D`: `{"rollouts":K}`, pod-template changes of a
 ///   Deployment since it was created.
 /// - `POST /_emulator/podlogs` with `{"namespace","pod","container","path"}`: serve `pods/log`
-///   of that container from the file at `path`.
+///   of that container from the file at `path` (`"selector"` instead of `"pod"`: every pod
+///   that label selector matches).
 /// - `POST /_emulator/compact`: drop the watch history (watches resuming from before get 410).
 extension APIServer {
     func handleAdmin(_ request: HTTPRequest) async -> HTTPResponse {
@@ -50,14 +51,22 @@ extension APIServer {
                 ])
             case ("POST", "/_emulator/podlogs"):
                 let body = try BodyCodec.parseJSON(request.body)
-                guard let namespace = body["namespace"]?.stringValue, let pod = body["pod"]?.stringValue,
-                    let file = body["path"]?.stringValue
+                guard let namespace = body["namespace"]?.stringValue, let file = body["path"]?.stringValue
                 else {
-                    throw APIError.badRequest("podlogs needs namespace, pod and path (container is optional)")
+                    throw APIError.badRequest(
+                        "podlogs needs namespace, path and pod or selector (container is optional)")
                 }
-                _ = podLogs.attach(
-                    namespace: namespace, pod: pod, container: body["container"]?.stringValue ?? "",
-                    path: file)
+                let container = body["container"]?.stringValue ?? ""
+                if let pod = body["pod"]?.stringValue {
+                    _ = podLogs.attach(namespace: namespace, pod: pod, container: container, path: file)
+                } else if let selector = body["selector"]?.stringValue {
+                    _ = podLogs.attach(
+                        namespace: namespace, selector: try LabelSelector(parsing: selector),
+                        container: container,
+                        path: file)
+                } else {
+                    throw APIError.badRequest("podlogs needs pod or selector")
+                }
                 return .json(body, status: 201)
             case ("POST", "/_emulator/compact"):
                 await store.compactHistory()

@@ -63,7 +63,10 @@ extension APIServer {
             (timestamps ? Clock.format(line.time, fractionDigits: 9) + " " : "") + line.text + "\n"
         }
 
-        guard let source = podLogs.source(namespace: namespace, pod: name, container: container) else {
+        guard
+            let source = podLogs.source(
+                namespace: namespace, pod: name, labels: pod.labels, container: container)
+        else {
             return .text("")
         }
         let (lines, stream) = await source.read(follow: follow)

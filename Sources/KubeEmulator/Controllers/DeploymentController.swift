@@ -68,6 +68,10 @@ extension ClusterStore {
                 updated[path: "metadata", "generation"] = .int(
                     (set[path: "metadata", "generation"]?.intValue ?? 1) + 1)
                 scaled.append(commit(.modified, Self.replicaSets, updated, previous: set))
+                let before = set[path: "spec", "replicas"]?.intValue ?? 0
+                if before != target {
+                    recordScaling(of: deployment, set: updated, from: before, to: target)
+                }
             } else {
                 scaled.append(set)
             }
@@ -175,7 +179,45 @@ extension ClusterStore {
             "spec": spec,
             "status": ["replicas": 0],
         ]
-        return commit(.added, Self.replicaSets, set, previous: nil)
+        let created = commit(.added, Self.replicaSets, set, previous: nil)
+        recordScaling(of: deployment, set: created, from: 0, to: desired)
+        return created
+    }
+
+    /// The deployment controller's `ScalingReplicaSet` event.
+    private func recordScaling(of deployment: JSON, set: JSON, from: Int, to: Int) {
+        let direction = to > from ? "up" : "down"
+        let setName = set[path: "metadata", "name"]?.stringValue ?? ""
+        recordEvent(
+            about: deployment, type: "Normal", reason: "ScalingReplicaSet",
+            message: "Scaled \(direction) replica set \(setName) from \(from) to \(to)",
+            component: "deployment-controller")
+    }
+
+    /// Writes a core/v1 Event about `object`, as a controller's event recorder does.
+    func recordEvent(about object: JSON, type: String, reason: String, message: String, component: String) {
+        let namespace = object[path: "metadata", "namespace"]?.stringValue ?? "default"
+        let name = object[path: "metadata", "name"]?.stringValue ?? ""
+        let now = Date()
+        let nanos = UInt64(now.timeIntervalSince1970 * 1_000_000_000)
+        let event: JSON = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": [
+                "name": .string("\(name).\(String(nanos, radix: 16))"), "namespace": .string(namespace),
+                "uid": .string(ObjectMetaRules.newUID()), "creationTimestamp": .string(Clock.timestamp(now)),
+            ],
+            "involvedObject": [
+                "apiVersion": object["apiVersion"] ?? "", "kind": object["kind"] ?? "", "name": .string(name),
+                "namespace": .string(namespace), "uid": object[path: "metadata", "uid"] ?? "",
+                "resourceVersion": object[path: "metadata", "resourceVersion"] ?? "",
+            ],
+            "reason": .string(reason), "message": .string(message), "type": .string(type),
+            "source": ["component": .string(component)], "firstTimestamp": .string(Clock.timestamp(now)),
+            "lastTimestamp": .string(Clock.timestamp(now)), "count": 1,
+            "reportingComponent": .string(component),
+            "reportingInstance": "",
+        ]
+        commit(.added, GroupResource(group: "", resource: "events"), event, previous: nil)
     }
 
     static func controllerReference(to owner: JSON) -> JSON {

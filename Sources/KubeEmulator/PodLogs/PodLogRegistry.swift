@@ -22,6 +22,37 @@ final class PodLogRegistry: Sendable {
 
     private let sources = Mutex<[Key: PodLogSource]>([:])
 
+    /// Sources for every pod a label selector matches (pods whose names are not known in
+    /// advance, such as a Deployment's).
+    struct SelectorKey: Sendable {
+        var namespace: String
+        var selector: LabelSelector
+        var container: String
+    }
+
+    private let selectorSources = Mutex<[(key: SelectorKey, source: PodLogSource)]>([])
+
+    func attach(namespace: String, selector: LabelSelector, container: String, path: String) -> PodLogSource {
+        let source = PodLogSource(path: path)
+        selectorSources.withLock {
+            $0.append((SelectorKey(namespace: namespace, selector: selector, container: container), source))
+        }
+        emulatorTask { await source.start() }
+        return source
+    }
+
+    /// The source for a pod: attached to the pod itself, else to a selector matching its labels.
+    func source(namespace: String, pod: String, labels: [String: String], container: String) -> PodLogSource?
+    {
+        if let direct = source(namespace: namespace, pod: pod, container: container) { return direct }
+        return selectorSources.withLock { entries in
+            let matching = entries.filter { $0.key.namespace == namespace && $0.key.selector.matches(labels) }
+            return
+                (matching.last { $0.key.container == container } ?? matching.last { $0.key.container.isEmpty })?
+                .source
+        }
+    }
+
     func attach(namespace: String, pod: String, container: String, path: String) -> PodLogSource {
         let source = PodLogSource(path: path)
         let previous = sources.withLock { sources -> PodLogSource? in
@@ -42,9 +73,14 @@ final class PodLogRegistry: Sendable {
     }
 
     func stopAll() async {
-        let all = sources.withLock { sources -> [PodLogSource] in
+        var all = sources.withLock { sources -> [PodLogSource] in
             let values = Array(sources.values)
             sources = [:]
+            return values
+        }
+        all += selectorSources.withLock { entries -> [PodLogSource] in
+            let values = entries.map(\.source)
+            entries = []
             return values
         }
         for source in all { await source.stop() }
