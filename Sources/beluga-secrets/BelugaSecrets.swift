@@ -21,6 +21,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             Unseal.self,
             FingerprintCommand.self,
             Signer.self,
+            AgentCommand.self,
             VersionCommand.self,
         ]
     )

@@ -53,6 +53,7 @@ public actor BatchScheduler<Item: Hashable & Sendable, C: Clock> where C.Duratio
     private var debouncer: Debouncer<C.Instant, Item>
     private let clock: C
     private var waiter: CheckedContinuation<Void, Never>?
+    private var closed = false
 
     public init(quiet: Duration, maxDelay: Duration, clock: C) {
         self.debouncer = Debouncer(quiet: quiet, maxDelay: maxDelay)
@@ -71,13 +72,27 @@ public actor BatchScheduler<Item: Hashable & Sendable, C: Clock> where C.Duratio
     /// Whether changes are waiting for their batch.
     public var hasPending: Bool { !debouncer.pending.isEmpty }
 
-    /// The next due batch; `nil` when the calling task is cancelled.
+    /// Makes `nextBatch` return `nil` (now, or when it next wakes); pending changes stay for
+    /// `drain`.
+    public func close() {
+        closed = true
+        wakeWaiter()
+    }
+
+    /// Takes every pending change at once, due or not (on shutdown, to finish the work).
+    public func drain() -> Set<Item> {
+        var all: Set<Item> = []
+        if let batch = debouncer.takeBatch(at: debouncer.deadline ?? clock.now) { all = batch }
+        return all
+    }
+
+    /// The next due batch; `nil` when the calling task is cancelled or the scheduler closed.
     public func nextBatch() async -> Set<Item>? {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !closed {
             guard let deadline = debouncer.deadline else {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
-                        if Task.isCancelled || !debouncer.pending.isEmpty {
+                        if Task.isCancelled || closed || !debouncer.pending.isEmpty {
                             continuation.resume()
                         } else {
                             waiter = continuation

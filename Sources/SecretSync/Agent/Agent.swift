@@ -1,0 +1,385 @@
+import Foundation
+import KubeAPI
+import Logging
+
+/// The in-cluster agent: it elects a leader among its replicas, and while it leads, watches the
+/// sealed store, the Secret, the settings ConfigMap and the public keys by name, reconciles on
+/// every change (and on a slow periodic resync), and restarts Deployments once per debounced
+/// batch of changes. Audit records go to `sink`; operational logs to `logger`.
+///
+/// `run()` returns after `stop()`: the pass in flight finishes, pending restarts are made, and
+/// the lease is released so that a standby takes over at once.
+public actor Agent {
+    public let configuration: AgentConfiguration
+    private let client: KubeClient
+    private let sink: any AuditSink
+    private let logger: Logger
+    private let events: EventRecorder
+    private let elector: LeaderElector?
+
+    private var stopping = false
+    private var acquireTask: Task<Bool, Never>?
+    private var leadLatch: Latch?
+    private var syncs: [String: NamespaceSync] = [:]
+    private var queue: WorkQueue?
+    private var scheduler: BatchScheduler<RestartItem, ContinuousClock>?
+    private var leading = false
+    private var pendingInitial: Set<String>?
+    private var syncedNamespaces: Set<String> = []
+    private var synced = false
+    private var lastHeartbeat = ContinuousClock.now
+    private var lastContact: ContinuousClock.Instant?
+
+    public init(
+        client: KubeClient, configuration: AgentConfiguration,
+        sink: any AuditSink = StandardOutputAuditSink(),
+        logger: Logger
+    ) {
+        self.client = client
+        self.configuration = configuration
+        self.sink = sink
+        self.logger = logger
+        events = EventRecorder(client: client, host: configuration.identity, logger: logger)
+        elector =
+            configuration.leaderElection
+            ? LeaderElector(
+                client: client, namespace: configuration.namespace, leaseName: configuration.names.lease,
+                identity: configuration.identity, timing: configuration.leaseTiming, logger: logger)
+            : nil
+    }
+
+    /// Runs until `stop()`.
+    public func run() async {
+        let heartbeat = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.beat()
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+        defer { heartbeat.cancel() }
+        logger.info(
+            "agent starting",
+            metadata: [
+                "identity": "\(configuration.identity)",
+                "scope": "\(configuration.allNamespaces ? "all namespaces" : configuration.namespace)",
+                "leader_election": "\(configuration.leaderElection)",
+            ])
+        while !stopping {
+            if let elector {
+                let task = Task { await elector.acquire() }
+                acquireTask = task
+                let acquired = await task.value
+                acquireTask = nil
+                guard acquired, !stopping else { break }
+            } else {
+                AgentMetrics.leader(true)
+            }
+            await lead()
+        }
+        if let elector { await elector.release() }
+        logger.info("agent stopped")
+    }
+
+    /// Asks the agent to stop; `run()` returns once the work in flight is done.
+    public nonisolated func stop() {
+        Task { await self.requestStop() }
+    }
+
+    private func requestStop() async {
+        guard !stopping else { return }
+        stopping = true
+        logger.info("stopping: finishing the work in flight")
+        acquireTask?.cancel()
+        await leadLatch?.open()
+    }
+
+    /// What the health endpoints report.
+    public func health() async -> AgentHealth {
+        let now = ContinuousClock.now
+        let alive = now - lastHeartbeat < .seconds(30)
+        var contact = lastContact
+        if let elector, let leaseContact = await elector.lastContact {
+            contact = max(contact ?? leaseContact, leaseContact)
+        }
+        let window = max(configuration.leaseTiming.leaseDuration * 2, .seconds(30))
+        let reachable = contact.map { now - $0 < window } ?? false
+        let isLeader = leading
+        let ready = reachable && (!isLeader || synced)
+        let detail: String
+        if !reachable {
+            detail = "the Kubernetes API has not answered recently"
+        } else if isLeader {
+            detail = synced ? "leading; synced" : "leading; first sync in progress"
+        } else {
+            let holder = await elector?.observedHolder ?? ""
+            detail = holder.isEmpty ? "standing by" : "standing by; leader is \(holder)"
+        }
+        return AgentHealth(alive: alive, ready: ready, leader: isLeader, detail: detail)
+    }
+
+    private func beat() {
+        lastHeartbeat = .now
+    }
+
+    private func contacted() {
+        lastContact = .now
+    }
+
+    // MARK: - Leading
+
+    private func lead() async {
+        guard !stopping else { return }
+        let latch = Latch()
+        leadLatch = latch
+        leading = true
+        synced = false
+        syncedNamespaces = []
+        let queue = WorkQueue()
+        let scheduler = BatchScheduler<RestartItem, ContinuousClock>(
+            quiet: configuration.debounce, maxDelay: configuration.maxDelay, clock: ContinuousClock())
+        self.queue = queue
+        self.scheduler = scheduler
+        if configuration.allNamespaces {
+            pendingInitial = nil
+        } else {
+            pendingInitial = [configuration.namespace]
+            await queue.mark(configuration.namespace)
+        }
+
+        let names = configuration.names
+        var tasks: [Task<Void, Never>] = [
+            watch(
+                ConfigMap.self, name: names.sealedStore,
+                primed: { agent, namespaces in await agent.storesListed(namespaces) }
+            ) { agent, namespace, _ in
+                await agent.markDirty(namespace)
+            },
+            watch(Secret.self, name: names.secret) { agent, namespace, _ in
+                await agent.markDirty(namespace)
+            },
+            watch(ConfigMap.self, name: names.configMap) { agent, namespace, object in
+                await agent.settingsChanged(namespace, object)
+            },
+            watch(ConfigMap.self, name: names.publicKeyConfigMap) { agent, namespace, object in
+                await agent.publicKeysChanged(namespace, object)
+            },
+        ]
+        tasks.append(
+            Task { [configuration] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.resyncPeriod)
+                    if Task.isCancelled { break }
+                    await self.resyncAll()
+                }
+            })
+        if let elector {
+            tasks.append(
+                Task {
+                    await elector.holdLeadership()
+                    await latch.open()
+                })
+        } else {
+            tasks.append(
+                Task { [client] in
+                    while !Task.isCancelled {
+                        if (try? await client.serverVersion()) != nil { self.contacted() }
+                        try? await Task.sleep(for: .seconds(10))
+                    }
+                })
+        }
+        let worker = Task { await self.workLoop(queue, latch: latch) }
+        let restarter = Task { await self.restartLoop(scheduler) }
+
+        await latch.wait()
+        let lost = !stopping
+        if lost { logger.warning("no longer leading: stopping work until the lease is won again") }
+        await queue.close()
+        await worker.value
+        await scheduler.close()
+        if lost {
+            restarter.cancel()
+        } else {
+            await restarter.value
+            let rest = await scheduler.drain()
+            if !rest.isEmpty { await restart(rest) }
+        }
+        for task in tasks { task.cancel() }
+        syncs = [:]
+        self.queue = nil
+        self.scheduler = nil
+        leading = false
+        AgentMetrics.leader(false)
+    }
+
+    /// Follows the objects named `name` (one namespace, or all) and calls `handle` for each
+    /// namespace whose object appeared, changed or went away. The watch restarts if it ends.
+    private func watch<T: KubeObject>(
+        _ type: T.Type, name: String, primed: (@Sendable (Agent, Set<String>) async -> Void)? = nil,
+        handle: @escaping @Sendable (Agent, String, T?) async -> Void
+    ) -> Task<Void, Never> {
+        let all = configuration.allNamespaces
+        let namespace = configuration.namespace
+        let client = self.client
+        let logger = self.logger
+        return Task { [weak self] in
+            var known: [String: String] = [:]
+            var first = true
+            while !Task.isCancelled {
+                let stream =
+                    all
+                    ? client.informer(T.self, allNamespaces: true, options: .named(name))
+                    : client.informer(T.self, namespace: namespace, options: .named(name))
+                do {
+                    for try await objects in stream {
+                        guard let self else { return }
+                        await self.contacted()
+                        var current: [String: T] = [:]
+                        for object in objects where object.name == name {
+                            current[object.namespace ?? namespace] = object
+                        }
+                        for (space, object) in current where known[space] != (object.resourceVersion ?? "") {
+                            known[space] = object.resourceVersion ?? ""
+                            await handle(self, space, object)
+                        }
+                        for space in known.keys where current[space] == nil {
+                            known[space] = nil
+                            await handle(self, space, nil)
+                        }
+                        if first {
+                            first = false
+                            await primed?(self, Set(current.keys))
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning(
+                        "watch ended; starting it again",
+                        metadata: ["object": "\(name)", "error": "\(error)"])
+                }
+                if Task.isCancelled { return }
+                AgentMetrics.watchRestarted(resource: "\(T.resource)/\(name)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// The first listing of sealed stores: in all-namespaces mode, the namespaces whose first
+    /// sync makes the agent ready.
+    private func storesListed(_ namespaces: Set<String>) {
+        guard configuration.allNamespaces, pendingInitial == nil else { return }
+        pendingInitial = namespaces.subtracting(syncedNamespaces)
+        if pendingInitial?.isEmpty == true { synced = true }
+    }
+
+    private func markDirty(_ namespace: String) async {
+        guard configuration.allNamespaces || namespace == configuration.namespace else { return }
+        await queue?.mark(namespace)
+    }
+
+    private func resyncAll() async {
+        for namespace in syncs.keys { await queue?.mark(namespace) }
+    }
+
+    private func settingsChanged(_ namespace: String, _ object: ConfigMap?) async {
+        guard let sync = syncs[namespace] else { return }
+        do {
+            try await sync.settingsChanged(object)
+        } catch {
+            logger.warning(
+                "could not record a settings change",
+                metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+        }
+    }
+
+    private func publicKeysChanged(_ namespace: String, _ object: ConfigMap?) async {
+        guard let sync = syncs[namespace] else { return }
+        do {
+            try await sync.publicKeysChanged(object)
+        } catch {
+            logger.warning(
+                "could not handle the public keys",
+                metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+        }
+    }
+
+    private func sync(for namespace: String) -> NamespaceSync {
+        if let existing = syncs[namespace] { return existing }
+        let settings = NamespaceSync.Settings(
+            names: configuration.names, identity: configuration.identity,
+            policy: configuration.signaturePolicy,
+            deployments: configuration.deployments, retireKeysAfter: configuration.retireKeysAfter)
+        let scheduler = self.scheduler
+        let created = NamespaceSync(
+            namespace: namespace, settings: settings, client: client, events: events, sink: sink,
+            logger: logger,
+            schedule: { items in await scheduler?.add(items) })
+        syncs[namespace] = created
+        return created
+    }
+
+    private func workLoop(_ queue: WorkQueue, latch: Latch) async {
+        var failures: [String: Int] = [:]
+        while let namespace = await queue.next() {
+            let sync = sync(for: namespace)
+            do {
+                if await sync.activated {
+                    try await sync.reconcile()
+                } else {
+                    try await sync.activate()
+                }
+                failures[namespace] = 0
+                contacted()
+                syncedNamespaces.insert(namespace)
+                if pendingInitial?.remove(namespace) != nil, pendingInitial?.isEmpty == true { synced = true }
+            } catch {
+                if case .chainMoved = error {
+                    logger.error("\(error)")
+                    await latch.open()
+                    return
+                }
+                let count = (failures[namespace] ?? 0) + 1
+                failures[namespace] = count
+                let delay = Duration.milliseconds(min(30_000, 500 * (1 << min(count - 1, 6))))
+                logger.warning(
+                    "could not bring the namespace in line; trying again",
+                    metadata: [
+                        "namespace": "\(namespace)", "error": "\(error)",
+                        "retry_in_ms": "\(delay.milliseconds)",
+                    ])
+                Task {
+                    try? await Task.sleep(for: delay)
+                    await queue.mark(namespace)
+                }
+            }
+        }
+    }
+
+    private func restartLoop(_ scheduler: BatchScheduler<RestartItem, ContinuousClock>) async {
+        while let batch = await scheduler.nextBatch() {
+            await restart(batch)
+        }
+    }
+
+    private func restart(_ batch: Set<RestartItem>) async {
+        let byNamespace = Dictionary(grouping: batch, by: \.namespace)
+        for (namespace, items) in byNamespace {
+            guard let sync = syncs[namespace] else { continue }
+            do {
+                try await sync.restart(items)
+            } catch {
+                logger.warning(
+                    "could not restart; trying again",
+                    metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+                let scheduler = self.scheduler
+                Task {
+                    try? await Task.sleep(for: .seconds(1))
+                    await scheduler?.add(items)
+                }
+            }
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

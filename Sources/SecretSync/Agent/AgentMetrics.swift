@@ -1,0 +1,68 @@
+import Foundation
+import Metrics
+
+/// The agent's metrics, through swift-metrics (the executable exports them in Prometheus text
+/// format on `/metrics`). Names follow Prometheus conventions; no label ever holds a value.
+public enum AgentMetrics {
+    /// Reconcile passes by result: `success`, `conflict` (retried after a 409), `error`.
+    public static func reconciled(result: String) {
+        Counter(label: "beluga_secrets_reconciles_total", dimensions: [("result", result)]).increment()
+    }
+
+    /// A key's value changed in the Secret (created, rotated, set back, deleted).
+    public static func rotated(namespace: String, key: String) {
+        Counter(
+            label: "beluga_secrets_rotations_total", dimensions: [("namespace", namespace), ("key", key)]
+        )
+        .increment()
+    }
+
+    /// An envelope was refused.
+    public static func rejected(namespace: String, key: String) {
+        Counter(
+            label: "beluga_secrets_rejections_total", dimensions: [("namespace", namespace), ("key", key)]
+        )
+        .increment()
+    }
+
+    /// A Deployment's pods were rolled.
+    public static func rolledOut(namespace: String, deployment: String) {
+        Counter(
+            label: "beluga_secrets_rollouts_total",
+            dimensions: [("namespace", namespace), ("deployment", deployment)]
+        ).increment()
+    }
+
+    /// A watch ended and was started again.
+    public static func watchRestarted(resource: String) {
+        Counter(label: "beluga_secrets_watch_restarts_total", dimensions: [("resource", resource)])
+            .increment()
+    }
+
+    /// A Kubernetes API call finished with `code` (the HTTP status, or `error` when none came).
+    public static func apiRequest(code: String) {
+        Counter(label: "beluga_secrets_api_requests_total", dimensions: [("code", code)]).increment()
+    }
+
+    /// When the last successful reconcile ended (Unix seconds).
+    public static func synced(at date: Date = Date()) {
+        Gauge(label: "beluga_secrets_last_sync_timestamp_seconds").record(date.timeIntervalSince1970)
+    }
+
+    /// How old the current version of a key is (seconds since it was sealed).
+    public static func keyAge(namespace: String, key: String, seconds: Double) {
+        Gauge(label: "beluga_secrets_key_age_seconds", dimensions: [("namespace", namespace), ("key", key)])
+            .record(seconds)
+    }
+
+    /// How old the current sealing key is.
+    public static func sealingKeyAge(namespace: String, seconds: Double) {
+        Gauge(label: "beluga_secrets_sealing_key_age_seconds", dimensions: [("namespace", namespace)])
+            .record(seconds)
+    }
+
+    /// 1 while this replica leads, else 0.
+    public static func leader(_ leading: Bool) {
+        Gauge(label: "beluga_secrets_leader").record(leading ? 1 : 0)
+    }
+}

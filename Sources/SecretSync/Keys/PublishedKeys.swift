@@ -1,0 +1,85 @@
+import Foundation
+import JSONValue
+import Sealing
+
+/// What the public-key ConfigMap (`beluga-secrets-public-key`) tells an operator, checked: the
+/// agent's identity key, and the sealing keys it signed, one of them current.
+///
+/// The CLI pins `identity` per cluster and namespace on first use (its `signerID` is a short,
+/// stable name for it) and then accepts any sealing key that identity signed, so a sealing-key
+/// rotation needs nothing from operators while a replaced identity is refused.
+public struct PublishedKeys: Sendable {
+    /// The agent's Ed25519 identity public key (`identity.pub`).
+    public let identity: SigningPublicKey
+    /// The key new envelopes must be sealed to (`current`, `sealing.pub`).
+    public let current: SealingPublicKey
+    /// Every sealing key the agent made, oldest first, each verified against `identity`.
+    public let keys: [PublishedSealingKey]
+    /// A rotation asked for with `keys rotate` and not yet carried out, if any.
+    public let pendingRotation: String?
+
+    /// Reads and checks the ConfigMap's `data`.
+    public init(configMap: JSON) throws(PublishedKeysError) {
+        let name = configMap[path: "metadata", "name"]?.stringValue ?? "beluga-secrets-public-key"
+        let data = configMap["data"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        func field(_ key: String) throws(PublishedKeysError) -> String {
+            guard let value = data[key], !value.isEmpty else { throw .missing(configMap: name, field: key) }
+            return value
+        }
+        let identityText = try field(AgentKeys.identityPublicKeyDataKey)
+        guard
+            let identity = try? SigningPublicKey(
+                base64: identityText.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw .malformed(configMap: name, field: AgentKeys.identityPublicKeyDataKey) }
+        let currentKid = try field(AgentKeys.currentDataKey).trimmingCharacters(in: .whitespacesAndNewlines)
+        let sealingText = try field(AgentKeys.sealingPublicKeyDataKey).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        guard let current = try? SealingPublicKey(base64: sealingText) else {
+            throw .malformed(configMap: name, field: AgentKeys.sealingPublicKeyDataKey)
+        }
+        guard let keys = PublishedSealingKey.parseList(try field(AgentKeys.keysDataKey)) else {
+            throw .malformed(configMap: name, field: AgentKeys.keysDataKey)
+        }
+        guard current.keyID.hex == currentKid,
+            let entry = keys.first(where: { $0.kid == currentKid }), entry.state == .current,
+            entry.publicKey == current.base64
+        else { throw .inconsistent(configMap: name) }
+        for key in keys where !key.isSigned(by: identity) {
+            throw .badSignature(configMap: name, kid: key.kid)
+        }
+        self.identity = identity
+        self.current = current
+        self.keys = keys
+        pendingRotation =
+            configMap[path: "metadata", "annotations", SealingKeyRotation.requestAnnotation]?.stringValue
+    }
+
+    /// The entry of the current key (its creation time, for `status`).
+    public var currentEntry: PublishedSealingKey? { keys.first { $0.kid == current.keyID.hex } }
+}
+
+/// Why a public-key ConfigMap cannot be trusted or used.
+public enum PublishedKeysError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missing(configMap: String, field: String)
+    case malformed(configMap: String, field: String)
+    case inconsistent(configMap: String)
+    case badSignature(configMap: String, kid: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let configMap, let field):
+            return
+                "ConfigMap \"\(configMap)\" has no \(field); is the agent running? It publishes its keys on start"
+        case .malformed(let configMap, let field):
+            return
+                "\(field) in ConfigMap \"\(configMap)\" is not what the agent writes; the agent rewrites it within seconds, try again"
+        case .inconsistent(let configMap):
+            return "ConfigMap \"\(configMap)\" names a current key that its key list does not confirm; "
+                + "it was edited by hand: wait for the agent to rewrite it, or check who changed it"
+        case .badSignature(let configMap, let kid):
+            return
+                "sealing key \(kid) in ConfigMap \"\(configMap)\" is not signed by the agent's identity key; "
+                + "do not seal to it, and check who changed the ConfigMap"
+        }
+    }
+}

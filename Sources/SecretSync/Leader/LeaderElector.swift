@@ -1,0 +1,198 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import Logging
+
+/// Leader election on a `coordination.k8s.io/v1` Lease, with client-go's algorithm: a
+/// candidate takes the lease when its holder has not renewed it for `leaseDuration` (measured
+/// on the candidate's own clock from when it last saw the lease change, so clocks need not
+/// agree); the leader renews every `retryPeriod` and stops leading when it could not renew for
+/// `renewDeadline`, before any standby may take over. Updates carry the `resourceVersion` read,
+/// so two candidates never both succeed.
+public actor LeaderElector {
+    public let namespace: String
+    public let leaseName: String
+    public let identity: String
+    public let timing: LeaseTiming
+    private let client: KubeClient
+    private let logger: Logger
+
+    /// Whether this replica holds the lease, as of its last successful renewal.
+    public private(set) var isLeader = false
+    /// When this replica last talked to the API server about the lease successfully.
+    public private(set) var lastContact: ContinuousClock.Instant?
+    /// The holder last seen, for logs and `status`.
+    public private(set) var observedHolder: String?
+
+    private var observedRecord: JSON?
+    private var observedTime = ContinuousClock.now
+    private var lastRenewal = ContinuousClock.now
+
+    public init(
+        client: KubeClient, namespace: String, leaseName: String, identity: String, timing: LeaseTiming,
+        logger: Logger
+    ) {
+        self.client = client
+        self.namespace = namespace
+        self.leaseName = leaseName
+        self.identity = identity
+        self.timing = timing
+        self.logger = logger
+    }
+
+    /// Tries every `retryPeriod` until this replica holds the lease; returns `false` when the
+    /// calling task is cancelled first.
+    public func acquire() async -> Bool {
+        var announced = false
+        while !Task.isCancelled {
+            if await tryAcquireOrRenew() {
+                logger.info("became the leader", metadata: ["lease": "\(namespace)/\(leaseName)"])
+                return true
+            }
+            if !announced, let holder = observedHolder, !holder.isEmpty {
+                logger.info("standing by", metadata: ["leader": "\(holder)"])
+                announced = true
+            }
+            do {
+                try await Task.sleep(for: jittered(timing.retryPeriod))
+            } catch {
+                return false
+            }
+        }
+        return false
+    }
+
+    /// Renews every `retryPeriod` while this replica leads; returns when a renewal has not
+    /// succeeded for `renewDeadline` (leadership lost) or the calling task is cancelled.
+    public func holdLeadership() async {
+        while isLeader && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: timing.retryPeriod)
+            } catch {
+                return
+            }
+            if await tryAcquireOrRenew() { continue }
+            if ContinuousClock.now - lastRenewal >= timing.renewDeadline || !isLeader {
+                isLeader = false
+                AgentMetrics.leader(false)
+                logger.warning(
+                    "lost the leadership",
+                    metadata: ["lease": "\(namespace)/\(leaseName)", "holder": "\(observedHolder ?? "")"])
+                return
+            }
+        }
+    }
+
+    /// Gives the lease up so that a standby takes over at once (client-go's
+    /// `ReleaseOnCancel`): empty holder, a one-second duration.
+    public func release() async {
+        guard isLeader else { return }
+        isLeader = false
+        AgentMetrics.leader(false)
+        do {
+            var lease = try await counted { () async throws(KubeError) in
+                try await client.get(Lease.self, name: leaseName, namespace: namespace)
+            }
+            guard lease.holderIdentity == identity else { return }
+            let now = KubeTime.microTime()
+            lease.holderIdentity = ""
+            lease.leaseDurationSeconds = 1
+            lease.acquireTime = now
+            lease.renewTime = now
+            _ = try await counted { () async throws(KubeError) in
+                try await client.replace(lease, namespace: namespace)
+            }
+            logger.info("released the lease", metadata: ["lease": "\(namespace)/\(leaseName)"])
+        } catch {
+            logger.warning(
+                "could not release the lease; a standby takes over when it expires",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One attempt, as client-go's `tryAcquireOrRenew`.
+    func tryAcquireOrRenew() async -> Bool {
+        let now = KubeTime.microTime()
+        let seconds = Int(
+            (Double(timing.leaseDuration.components.seconds) + Double(
+                timing.leaseDuration.components.attoseconds) / 1e18).rounded(.up))
+        let existing: Lease?
+        do {
+            existing = try await counted { () async throws(KubeError) in
+                try await client.getIfPresent(Lease.self, name: leaseName, namespace: namespace)
+            }
+        } catch {
+            logger.debug("could not read the lease", metadata: ["error": "\(error)"])
+            return false
+        }
+        lastContact = .now
+        guard var lease = existing else {
+            var fresh = Lease(name: leaseName, namespace: namespace)
+            fresh.holderIdentity = identity
+            fresh.leaseDurationSeconds = seconds
+            fresh.acquireTime = now
+            fresh.renewTime = now
+            fresh.leaseTransitions = 0
+            do {
+                let created = try await counted { () async throws(KubeError) in
+                    try await client.create(fresh, namespace: namespace)
+                }
+                observe(created, mine: true)
+                return true
+            } catch {
+                logger.debug("could not create the lease", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+        let record = lease.json["spec"] ?? .object([:])
+        if record != observedRecord {
+            observedRecord = record
+            observedTime = .now
+        }
+        observedHolder = lease.holderIdentity
+        let holder = lease.holderIdentity ?? ""
+        let held = !holder.isEmpty && holder != identity
+        let duration = Duration.seconds(lease.leaseDurationSeconds ?? seconds)
+        if held && ContinuousClock.now < observedTime + duration {
+            if isLeader {
+                // Someone else holds it: this replica must not act as leader any longer.
+                isLeader = false
+                AgentMetrics.leader(false)
+            }
+            return false
+        }
+        if holder != identity {
+            lease.acquireTime = now
+            lease.leaseTransitions = (lease.leaseTransitions ?? 0) + 1
+        }
+        lease.holderIdentity = identity
+        lease.leaseDurationSeconds = seconds
+        lease.renewTime = now
+        do {
+            let updated = try await counted { () async throws(KubeError) in
+                try await client.replace(lease, namespace: namespace)
+            }
+            observe(updated, mine: true)
+            return true
+        } catch {
+            logger.debug("could not update the lease", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func observe(_ lease: Lease, mine: Bool) {
+        observedRecord = lease.json["spec"] ?? .object([:])
+        observedTime = .now
+        observedHolder = lease.holderIdentity
+        if mine {
+            lastRenewal = .now
+            if !isLeader { AgentMetrics.leader(true) }
+            isLeader = true
+        }
+    }
+
+    /// client-go adds up to 20 % jitter to the acquire period, so candidates do not collide.
+    private func jittered(_ period: Duration) -> Duration {
+        period + period * Double.random(in: 0..<0.2)
+    }
+}

@@ -1,0 +1,717 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import Logging
+import Sealing
+
+/// Everything the leading agent does in one namespace: keep its keys, turn the sealed store into
+/// the Secret, record what changed in the audit chain, and restart the Deployments that reload
+/// on what changed.
+///
+/// An actor, so that the reconcile, the restarts and the reactions to watched objects of one
+/// namespace never interleave: each extends the same audit chain.
+actor NamespaceSync {
+    struct Settings: Sendable {
+        var names: ObjectNames
+        /// This replica's name, written into audit records and Events.
+        var identity: String
+        var policy: SignaturePolicy
+        /// Deployments to restart, by name; empty: those annotated `beluga-ai.io/reload`.
+        var deployments: [String]
+        /// How long a superseded sealing key is kept after nothing uses it.
+        var retireKeysAfter: Duration
+    }
+
+    let namespace: String
+    let settings: Settings
+    private let client: KubeClient
+    private let events: EventRecorder
+    private let sink: any AuditSink
+    private let logger: Logger
+    private let schedule: @Sendable ([RestartItem]) async -> Void
+
+    private var keys: AgentKeys?
+    private var chain: AuditChain?
+    private var configBaseline: [String: [UInt8]]?
+    private var reportedMissingStore = false
+    private(set) var activated = false
+
+    private var names: ObjectNames { settings.names }
+
+    init(
+        namespace: String, settings: Settings, client: KubeClient, events: EventRecorder, sink: any AuditSink,
+        logger: Logger, schedule: @escaping @Sendable ([RestartItem]) async -> Void
+    ) {
+        self.namespace = namespace
+        self.settings = settings
+        self.client = client
+        self.events = events
+        self.sink = sink
+        var logger = logger
+        logger[metadataKey: "namespace"] = "\(namespace)"
+        self.logger = logger
+        self.schedule = schedule
+    }
+
+    // MARK: - Taking over
+
+    /// Prepares the namespace when this replica starts leading: the sealed store, the keys (made
+    /// on first start), the audit chain where the last leader left it, the settings baseline;
+    /// then a full reconcile and a restart check of every Deployment, so that nothing changed
+    /// while no agent led is missed.
+    func activate() async throws(SyncError) {
+        guard !activated else { return }
+        let storeObject = try await ensureStore()
+        let created = try await ensureKeys()
+        let store = readStore(storeObject.json)
+        let head = store.auditHead
+        if let head, !head.lines.isEmpty {
+            // The previous leader may have stopped between recording these and printing them.
+            await sink.emit(head.lines)
+        }
+        chain = AuditChain(namespace: namespace, seq: head?.seq ?? 0, hash: head?.hash ?? "")
+        configBaseline = try await readSettings()
+        activated = true
+        if created, let keys {
+            try await record([
+                AuditRecord(
+                    event: .sealingKeyCreated, namespace: namespace, secret: names.sealingKeySecret,
+                    reason:
+                        "identity \(keys.identity.publicKey.signerID), sealing key \(keys.keyring.currentKeyID)"
+                )
+            ])
+        }
+        logger.info(
+            "managing namespace",
+            metadata: [
+                "secret": "\(names.secret)", "sealed_store": "\(names.sealedStore)",
+                "sealing_key": "\(keys?.keyring.currentKeyID.hex ?? "")", "audit_seq": "\(head?.seq ?? 0)",
+            ])
+        try await reconcile()
+        try await restart([], everything: true)
+        try await reseal()
+    }
+
+    /// Creates an empty sealed store when there is none, so the agent has where to record its
+    /// status and audit head (the CLI and Helm write into it the same way).
+    private func ensureStore() async throws(SyncError) -> ConfigMap {
+        if let existing = try await api({ () async throws(KubeError) in
+            try await client.getIfPresent(ConfigMap.self, name: names.sealedStore, namespace: namespace)
+        }) {
+            return existing
+        }
+        var object = ConfigMap(
+            json: SealedStore().newConfigMap(
+                name: names.sealedStore, namespace: namespace,
+                labels: ["app.kubernetes.io/managed-by": "beluga-secrets"]))
+        object.metadata.namespace = namespace
+        do {
+            let created = try await counted { () async throws(KubeError) in
+                try await client.create(object, namespace: namespace)
+            }
+            logger.info("created the empty sealed store", metadata: ["configmap": "\(names.sealedStore)"])
+            return created
+        } catch  where error.category == .alreadyExists {
+            return try await api { () async throws(KubeError) in
+                try await client.get(ConfigMap.self, name: names.sealedStore, namespace: namespace)
+            }
+        } catch {
+            throw .api(error)
+        }
+    }
+
+    // MARK: - Keys
+
+    /// Loads the sealing keys, or makes them on first start; publishes the public keys. Returns
+    /// whether the keys were made now.
+    private func ensureKeys() async throws(SyncError) -> Bool {
+        var created = false
+        let stored = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(Secret.self, name: names.sealingKeySecret, namespace: namespace)
+        }
+        if let stored {
+            let loaded: AgentKeys
+            do {
+                loaded = try AgentKeys(secretData: stored.data, secretName: names.sealingKeySecret)
+            } catch {
+                throw .keys(error)
+            }
+            keys = loaded
+            if loaded.secretData() != stored.data {
+                // Entries were completed or re-signed while loading: store them.
+                try await writeKeys(over: stored)
+            }
+        } else {
+            let fresh = AgentKeys.create(at: Timestamp.now())
+            var secret = Secret(name: names.sealingKeySecret, namespace: namespace)
+            secret.type = "Opaque"
+            secret.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
+            secret.data = fresh.secretData()
+            do {
+                _ = try await counted { () async throws(KubeError) in
+                    try await client.create(secret, namespace: namespace)
+                }
+                keys = fresh
+                created = true
+                logger.info(
+                    "created the sealing keys",
+                    metadata: [
+                        "kid": "\(fresh.keyring.currentKeyID)",
+                        "identity": "\(fresh.identity.publicKey.signerID)",
+                    ])
+            } catch  where error.category == .alreadyExists {
+                return try await ensureKeys()
+            } catch {
+                throw .api(error)
+            }
+        }
+        try await publishKeys(removingRequest: false)
+        return created
+    }
+
+    private func writeKeys(over stored: Secret?) async throws(SyncError) {
+        guard let keys else { return }
+        var current: Secret
+        if let stored {
+            current = stored
+        } else {
+            current = try await api { () async throws(KubeError) in
+                try await client.get(Secret.self, name: names.sealingKeySecret, namespace: namespace)
+            }
+        }
+        for _ in 0..<5 {
+            current.data = keys.secretData()
+            do {
+                _ = try await counted { () async throws(KubeError) in
+                    try await client.replace(current, namespace: namespace)
+                }
+                return
+            } catch  where error.category == .conflict {
+                current = try await api { () async throws(KubeError) in
+                    try await client.get(Secret.self, name: names.sealingKeySecret, namespace: namespace)
+                }
+            } catch {
+                throw .api(error)
+            }
+        }
+        throw .api(KubeError(.conflict, "the sealing-key Secret kept changing while the agent wrote it"))
+    }
+
+    /// Writes the public-key ConfigMap from the keys when it differs (or lacks the request
+    /// annotation's removal).
+    private func publishKeys(removingRequest: Bool) async throws(SyncError) {
+        guard let keys else { return }
+        let wanted = keys.publicKeyData()
+        for _ in 0..<5 {
+            let existing = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(
+                    ConfigMap.self, name: names.publicKeyConfigMap, namespace: namespace)
+            }
+            do {
+                if var existing {
+                    var annotations = existing.metadata.annotations
+                    let hadRequest =
+                        annotations.removeValue(forKey: SealingKeyRotation.requestAnnotation) != nil
+                    guard existing.data != wanted || (removingRequest && hadRequest) else { return }
+                    if existing.data != wanted, !removingRequest {
+                        logger.warning(
+                            "the public-key ConfigMap did not match the agent's keys; rewriting it",
+                            metadata: ["configmap": "\(names.publicKeyConfigMap)"])
+                    }
+                    existing.data = wanted
+                    if removingRequest { existing.metadata.annotations = annotations }
+                    _ = try await counted { () async throws(KubeError) in
+                        try await client.replace(existing, namespace: namespace)
+                    }
+                } else {
+                    var object = ConfigMap(name: names.publicKeyConfigMap, namespace: namespace)
+                    object.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
+                    object.data = wanted
+                    _ = try await counted { () async throws(KubeError) in
+                        try await client.create(object, namespace: namespace)
+                    }
+                }
+                return
+            } catch  where error.category == .conflict || error.category == .alreadyExists {
+                continue
+            } catch {
+                throw .api(error)
+            }
+        }
+    }
+
+    /// Reacts to a change of the public-key ConfigMap: a rotation request, or an edit to undo.
+    func publicKeysChanged(_ object: ConfigMap?) async throws(SyncError) {
+        guard activated, let keys else { return }
+        if object?.metadata.annotations[SealingKeyRotation.requestAnnotation] != nil {
+            try await rotateSealingKey()
+        } else if object?.data != keys.publicKeyData() {
+            try await publishKeys(removingRequest: false)
+        }
+    }
+
+    /// Makes a new current sealing key, publishes it, and re-seals the stored envelopes to it.
+    func rotateSealingKey() async throws(SyncError) {
+        guard activated, var keys else { return }
+        let previous = keys.keyring.currentKeyID
+        let entry = keys.rotate(at: Timestamp.now())
+        self.keys = keys
+        try await writeKeys(over: nil)
+        try await publishKeys(removingRequest: true)
+        logger.info("rotated the sealing key", metadata: ["kid": "\(entry.kid)", "previous": "\(previous)"])
+        try await record([
+            AuditRecord(
+                event: .sealingKeyRotated, namespace: namespace, secret: names.sealingKeySecret,
+                reason:
+                    "new current sealing key \(entry.kid) (was \(previous)); stored envelopes are re-sealed to it"
+            )
+        ])
+        try await reseal()
+    }
+
+    /// Re-seals every stored envelope (current and kept versions) that is sealed to a previous
+    /// key, to the current key, keeping its binding, author, time and version; then retires the
+    /// previous keys nothing uses any more. Signed envelopes are left as they are (re-sealing
+    /// would break the operator's signature); their key stays until they are replaced.
+    func reseal() async throws(SyncError) {
+        guard let keys else { return }
+        let current = keys.keyring.current.publicKey
+        for _ in 0..<5 {
+            guard
+                let object = try await api({ () async throws(KubeError) in
+                    try await client.getIfPresent(
+                        ConfigMap.self, name: names.sealedStore, namespace: namespace)
+                })
+            else { return }
+            var store = readStore(object.json)
+            guard store.problems.isEmpty else {
+                logger.warning("not re-sealing: the sealed store's annotations are damaged")
+                return
+            }
+            var count = 0
+            var from: Set<String> = []
+            func resealed(_ text: String, key: String) -> String? {
+                guard let envelope = try? Envelope.parse(text), envelope.format == .v1,
+                    envelope.keyID != current.keyID, keys.keyring[envelope.keyID] != nil,
+                    let binding = try? SecretBinding(namespace: namespace, secret: names.secret, key: key),
+                    let payload = try? keys.keyring.open(envelope, expecting: binding),
+                    let fresh = try? Envelope.seal(
+                        payload.value, for: binding, to: current, sealedBy: payload.sealedBy,
+                        sealedAt: payload.sealedAt)
+                else { return nil }
+                count += 1
+                from.insert(envelope.keyID.hex)
+                return fresh.text
+            }
+            for key in store.keys {
+                if let text = store.envelopes[key], let fresh = resealed(text, key: key) {
+                    store.envelopes[key] = fresh
+                }
+                guard var version = store.versions[key] else { continue }
+                for index in version.history.indices {
+                    if let fresh = resealed(version.history[index].envelope, key: key) {
+                        version.history[index].envelope = fresh
+                    }
+                }
+                store.versions[key] = version
+            }
+            guard count > 0 else { break }
+            let updated = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
+            do {
+                _ = try await counted { () async throws(KubeError) in
+                    try await client.replace(updated, namespace: namespace)
+                }
+            } catch  where error.category == .conflict {
+                continue
+            } catch {
+                throw .api(error)
+            }
+            logger.info(
+                "re-sealed stored envelopes", metadata: ["count": "\(count)", "to": "\(current.keyID)"])
+            try await record([
+                AuditRecord(
+                    event: .sealingKeyRotated, namespace: namespace, secret: names.sealedStore,
+                    reason: "re-sealed \(count) stored envelope\(count == 1 ? "" : "s") from sealing key "
+                        + "\(from.sorted().joined(separator: ", ")) to \(current.keyID)")
+            ])
+            break
+        }
+        try await retireUnusedKeys()
+    }
+
+    /// Retires previous sealing keys that no stored envelope uses, once they have been
+    /// superseded for `retireKeysAfter` (envelopes kept in git may still need them until then).
+    private func retireUnusedKeys() async throws(SyncError) {
+        guard var keys, !keys.previousKeys.isEmpty else { return }
+        guard
+            let object = try await api({ () async throws(KubeError) in
+                try await client.getIfPresent(ConfigMap.self, name: names.sealedStore, namespace: namespace)
+            })
+        else { return }
+        let store = readStore(object.json)
+        guard store.problems.isEmpty else { return }
+        var used: Set<String> = []
+        for text in store.envelopes.values {
+            if let envelope = try? Envelope.parse(text) { used.insert(envelope.keyID.hex) }
+        }
+        for version in store.versions.values {
+            for entry in version.history {
+                if let envelope = try? Envelope.parse(entry.envelope) { used.insert(envelope.keyID.hex) }
+            }
+        }
+        var retired: [String] = []
+        let now = Date()
+        for (kid, supersededAt) in keys.previousKeys where !used.contains(kid.hex) {
+            let since = Timestamp.parse(supersededAt) ?? .distantPast
+            guard now.timeIntervalSince(since) >= settings.retireKeysAfter.seconds else { continue }
+            keys.retire(kid)
+            retired.append(kid.hex)
+        }
+        guard !retired.isEmpty else { return }
+        self.keys = keys
+        try await writeKeys(over: nil)
+        try await publishKeys(removingRequest: false)
+        logger.info(
+            "retired sealing keys no envelope uses", metadata: ["kids": "\(retired.joined(separator: ","))"])
+        try await record([
+            AuditRecord(
+                event: .sealingKeyRotated, namespace: namespace, secret: names.sealingKeySecret,
+                reason:
+                    "retired sealing key\(retired.count == 1 ? "" : "s") \(retired.joined(separator: ", ")): "
+                    + "no stored envelope uses \(retired.count == 1 ? "it" : "them")")
+        ])
+    }
+
+    // MARK: - Reconcile
+
+    /// Brings the Secret in line with the sealed store (see `SecretPlan`), records the outcome,
+    /// and hands the changed keys to the restart scheduler.
+    func reconcile() async throws(SyncError) {
+        guard activated, let keys else { return }
+        for _ in 0..<8 {
+            guard
+                let storeObject = try await api({ () async throws(KubeError) in
+                    try await client.getIfPresent(
+                        ConfigMap.self, name: names.sealedStore, namespace: namespace)
+                })
+            else {
+                if !reportedMissingStore {
+                    logger.warning(
+                        "the sealed store is gone; leaving the Secret as it is",
+                        metadata: ["configmap": "\(names.sealedStore)"])
+                    reportedMissingStore = true
+                }
+                return
+            }
+            reportedMissingStore = false
+            let store = readStore(storeObject.json)
+            for problem in store.problems { logger.warning("\(problem)") }
+            let live = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+            }
+            let managed =
+                live?.metadata.annotations[SecretPlan.managedKeysAnnotation]?
+                .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty } ?? []
+            let plan = SecretPlan(
+                namespace: namespace, secretName: names.secret, store: store, keyring: keys.keyring,
+                live: live?.data, managed: managed, policy: settings.policy, at: Timestamp.now())
+
+            var written = live
+            if let data = plan.desiredData {
+                var secret = live ?? Secret(name: names.secret, namespace: namespace)
+                if live == nil {
+                    secret.type = "Opaque"
+                    secret.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
+                }
+                secret.data = data
+                var annotations = secret.metadata.annotations
+                annotations[SecretPlan.managedKeysAnnotation] =
+                    plan.managedKeys.isEmpty ? nil : plan.managedKeys.joined(separator: ",")
+                secret.metadata.annotations = annotations
+                do {
+                    written = try await counted { () async throws(KubeError) in
+                        live == nil
+                            ? try await client.create(secret, namespace: namespace)
+                            : try await client.replace(secret, namespace: namespace)
+                    }
+                } catch  where error.category == .conflict || error.category == .alreadyExists {
+                    AgentMetrics.reconciled(result: "conflict")
+                    continue
+                } catch {
+                    AgentMetrics.reconciled(result: "error")
+                    throw .api(error)
+                }
+            }
+            let records = plan.auditRecords
+            if plan.statusChanged || !records.isEmpty {
+                try await record(records, status: plan.status, store: storeObject)
+            }
+            for outcome in plan.outcomes {
+                switch outcome.action {
+                case .create, .rotate, .revertHandEdit, .delete:
+                    AgentMetrics.rotated(namespace: namespace, key: outcome.key)
+                    logger.info(
+                        "applied key",
+                        metadata: [
+                            "key": "\(outcome.key)", "action": "\(outcome.action.rawValue)",
+                            "version": "\(outcome.version)", "fingerprint": "\(outcome.fingerprint)",
+                        ])
+                case .reject:
+                    AgentMetrics.rejected(namespace: namespace, key: outcome.key)
+                    logger.warning(
+                        "refused an envelope; the previous value stays",
+                        metadata: [
+                            "key": "\(outcome.key)", "version": "\(outcome.version)",
+                            "reason": "\(outcome.reason)",
+                        ])
+                case .recordApplied:
+                    logger.info("recorded a value applied earlier", metadata: ["key": "\(outcome.key)"])
+                case .unchanged, .stillRejected:
+                    break
+                }
+            }
+            let about = InvolvedObject(
+                written?.json
+                    ?? [
+                        "kind": "Secret", "apiVersion": "v1",
+                        "metadata": ["name": .string(names.secret), "namespace": .string(namespace)],
+                    ])
+            for event in plan.events {
+                await events.record(
+                    about: about, warning: event.warning, reason: event.reason, message: event.message)
+            }
+            let changed = plan.changedKeys
+            if !changed.isEmpty {
+                await schedule(
+                    changed.map { RestartItem(namespace: namespace, object: .secret(names.secret), key: $0) })
+            }
+            updateAgeMetrics(store)
+            AgentMetrics.reconciled(result: "success")
+            AgentMetrics.synced()
+            return
+        }
+        AgentMetrics.reconciled(result: "error")
+        throw .api(KubeError(.conflict, "the Secret \(names.secret) kept changing while the agent wrote it"))
+    }
+
+    private func updateAgeMetrics(_ store: SealedStore) {
+        let now = Date()
+        for (key, version) in store.versions {
+            if let sealed = Timestamp.parse(version.sealedAt) {
+                AgentMetrics.keyAge(namespace: namespace, key: key, seconds: now.timeIntervalSince(sealed))
+            }
+        }
+        if let created = keys?.current.createdAt, let date = Timestamp.parse(created) {
+            AgentMetrics.sealingKeyAge(namespace: namespace, seconds: now.timeIntervalSince(date))
+        }
+    }
+
+    // MARK: - Settings
+
+    private func readSettings() async throws(SyncError) -> [String: [UInt8]]? {
+        let object = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
+        }
+        return object.map { ContentHash.content(ofConfigMap: $0.json) }
+    }
+
+    /// Records the keys of the settings ConfigMap that changed and schedules the restart.
+    func settingsChanged(_ object: ConfigMap?) async throws(SyncError) {
+        let content = object.map { ContentHash.content(ofConfigMap: $0.json) }
+        guard activated else { return }
+        let records = ConfigChanges.records(
+            namespace: namespace, configMap: names.configMap, before: configBaseline, after: content)
+        configBaseline = content
+        guard !records.isEmpty else { return }
+        try await record(records)
+        logger.info("settings changed", metadata: ["keys": "\(records.map(\.key).joined(separator: ","))"])
+        await schedule(
+            records.map {
+                RestartItem(namespace: namespace, object: .configMap(names.configMap), key: $0.key)
+            })
+    }
+
+    // MARK: - Restart
+
+    /// Patches the content hash of every Deployment that reloads on what changed and whose hash
+    /// differs (with `everything`, of every opted-in Deployment: a new leader's check).
+    func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
+        guard activated else { return }
+        guard everything || !items.isEmpty else { return }
+        let deployments = try await targetDeployments()
+        guard !deployments.isEmpty else { return }
+        let secret = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+        }
+        let settingsMap = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
+        }
+        let contents: [ObjectReference: [String: [UInt8]]?] = [
+            .secret(names.secret): secret.map { ContentHash.content(ofSecret: $0.json) },
+            .configMap(names.configMap): settingsMap.map { ContentHash.content(ofConfigMap: $0.json) },
+        ]
+        let changed = Set(items.map(\.object))
+        var records: [AuditRecord] = []
+        for deployment in deployments {
+            let decision = RestartDecision.decide(
+                namespace: namespace, deployment: deployment.name,
+                reloadAnnotation: deployment.metadata.annotations[ReloadAnnotation.name],
+                currentHash: deployment.templateAnnotations[ContentHash.annotation], contents: contents,
+                changed: changed)
+            logger.debug("\(decision)")
+            guard decision.action == .restart else { continue }
+            do {
+                _ = try await counted { () async throws(KubeError) in
+                    try await client.patch(
+                        Deployment.self, name: deployment.name, namespace: namespace,
+                        patch: .merge(decision.patch))
+                }
+            } catch  where error.category == .notFound {
+                continue
+            } catch {
+                throw .api(error)
+            }
+            let keys = Set(items.filter { decision.objects.contains($0.object) }.map(\.key)).sorted()
+            let forKeys = keys.isEmpty ? "" : "; keys " + keys.joined(separator: ", ")
+            logger.info(
+                "restarted a deployment",
+                metadata: ["deployment": "\(deployment.name)", "reason": "\(decision.reason)"])
+            AgentMetrics.rolledOut(namespace: namespace, deployment: deployment.name)
+            records.append(
+                AuditRecord(
+                    event: .rolloutTriggered, namespace: namespace, secret: names.secret,
+                    reason: "deployment \(deployment.name): \(decision.reason)\(forKeys)"))
+            await events.record(
+                about: InvolvedObject(deployment.json), warning: false, reason: "RolloutTriggered",
+                message: "pods restarted: \(decision.reason)\(forKeys)")
+        }
+        if !records.isEmpty { try await record(records) }
+    }
+
+    private func targetDeployments() async throws(SyncError) -> [Deployment] {
+        if !settings.deployments.isEmpty {
+            var found: [Deployment] = []
+            for name in settings.deployments {
+                if let deployment = try await api({ () async throws(KubeError) in
+                    try await client.getIfPresent(Deployment.self, name: name, namespace: namespace)
+                }) {
+                    found.append(deployment)
+                }
+            }
+            return found
+        }
+        let list = try await api { () async throws(KubeError) in
+            try await client.listAll(Deployment.self, namespace: namespace)
+        }
+        return list.items.filter { $0.metadata.annotations[ReloadAnnotation.name] != nil }
+    }
+
+    // MARK: - Audit
+
+    /// Numbers, links and signs `records`, persists the new audit head (with `status`, when
+    /// given) in the sealed store in one merge patch conditioned on its `resourceVersion`, and
+    /// only then prints the lines: a record is never printed that the chain does not hold.
+    private func record(
+        _ records: [AuditRecord], status: [String: SyncStatus]? = nil, store object: ConfigMap? = nil
+    ) async throws(SyncError) {
+        guard let keys, var chain else { return }
+        // Bounded batches keep the head annotation small.
+        var batches = stride(from: 0, to: records.count, by: 64).map {
+            Array(records[$0..<min($0 + 64, records.count)])
+        }
+        if batches.isEmpty { batches = [[]] }
+        var current = object
+        var status = status
+        for batch in batches {
+            var attempts = 0
+            while true {
+                attempts += 1
+                let storeObject: ConfigMap
+                if let current {
+                    storeObject = current
+                } else {
+                    guard
+                        let fetched = try await api({ () async throws(KubeError) in
+                            try await client.getIfPresent(
+                                ConfigMap.self, name: names.sealedStore, namespace: namespace)
+                        })
+                    else {
+                        throw .storeMissing(names.sealedStore)
+                    }
+                    storeObject = fetched
+                }
+                var store = readStore(storeObject.json)
+                if let head = store.auditHead,
+                    head.seq > chain.seq || (head.seq == chain.seq && head.hash != chain.hash)
+                {
+                    throw .chainMoved(seq: head.seq)
+                }
+                let lines = chain.prepare(
+                    batch, ts: Timestamp.now(), agent: settings.identity, identity: keys.identity)
+                if let status { store.status = status }
+                store.auditHead = AuditHead(
+                    seq: lines.last?.record.seq ?? chain.seq, hash: lines.last?.hash ?? chain.hash,
+                    lines: lines.map(\.text))
+                var patch = store.statusPatch()
+                patch[path: "metadata", "resourceVersion"] = storeObject.resourceVersion.map { .string($0) }
+                do {
+                    _ = try await counted { () async throws(KubeError) in
+                        try await client.patch(
+                            ConfigMap.self, name: names.sealedStore, namespace: namespace,
+                            patch: .merge(patch))
+                    }
+                } catch  where error.category == .conflict && attempts < 8 {
+                    current = nil
+                    continue
+                } catch {
+                    throw .api(error)
+                }
+                chain.commit(lines)
+                self.chain = chain
+                await sink.emit(lines.map(\.text))
+                break
+            }
+            current = nil
+            status = nil
+        }
+    }
+
+    /// The store as the agent reads it: leniently, since the envelopes alone are enough to
+    /// reconcile (damaged annotations are reported in `problems`).
+    private func readStore(_ json: JSON) -> SealedStore {
+        (try? SealedStore(configMap: json, lenient: true)) ?? SealedStore()
+    }
+
+    private func api<T>(_ call: () async throws(KubeError) -> T) async throws(SyncError) -> T {
+        do {
+            return try await counted(call)
+        } catch {
+            throw .api(error)
+        }
+    }
+}
+
+/// Why a namespace could not be brought in line (it is tried again).
+enum SyncError: Error, CustomStringConvertible {
+    case api(KubeError)
+    case keys(AgentKeysError)
+    case storeMissing(String)
+    /// Another agent extended the audit chain: this one must not act as leader.
+    case chainMoved(seq: Int)
+
+    var description: String {
+        switch self {
+        case .api(let error): return error.description
+        case .keys(let error): return error.description
+        case .storeMissing(let name): return "the sealed store ConfigMap \"\(name)\" is gone"
+        case .chainMoved(let seq):
+            return
+                "another agent extended the audit chain (to \(seq)); stepping back until the lease is settled"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+
+/// Operational logs of the agent on standard error, one line each:
+/// `2026-11-25T19:58:14Z info message key=value …`. Audit records alone go to standard output,
+/// and never begin a log line, so the two can share a pod log and still be told apart.
+struct OperationalLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var line = "\(Self.timestamp()) \(event.level) \(event.message)"
+        for key in merged.keys.sorted() {
+            guard let value = merged[key] else { continue }
+            line += " \(key)=\(Self.quoted("\(value)"))"
+        }
+        StandardError.writeLine(line)
+    }
+
+    static func timestamp() -> String {
+        var seconds = time_t(Date().timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
+    static func quoted(_ text: String) -> String {
+        guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline })
+        else {
+            return text
+        }
+        var escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+            of: "\"", with: "\\\"")
+        escaped = escaped.replacingOccurrences(of: "\n", with: "\\n")
+        return "\"\(escaped)\""
+    }
+}
