@@ -22,6 +22,8 @@ struct BelugaSecrets: AsyncParsableCommand {
             FingerprintCommand.self,
             Signer.self,
             AgentCommand.self,
+            Audit.self,
+            Keys.self,
             VersionCommand.self,
         ]
     )

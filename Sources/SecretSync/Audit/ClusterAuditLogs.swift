@@ -1,0 +1,76 @@
+import Foundation
+import KubeAPI
+import Sealing
+
+/// Reads audit records and what checks them from a cluster: the logs of the agent pods
+/// (current and previous containers), the audit heads in the sealed stores, and the identity
+/// keys in the public-key ConfigMaps.
+public enum ClusterAuditLogs {
+    /// The label the chart gives agent pods.
+    public static let agentSelector = "app.kubernetes.io/component=secrets-agent"
+    /// The name of the agent container in the chart (deployment and sidecar mode alike).
+    public static let agentContainer = "beluga-secrets-agent"
+
+    /// Adds the logs of every pod matching `selector` in `namespace` to `log`; returns the pods
+    /// read. The agent container is read when the pod has one of that name, else its only
+    /// container.
+    public static func read(
+        into log: inout AuditLog, client: KubeClient, namespace: String, selector: String = agentSelector,
+        container: String = agentContainer
+    ) async throws(KubeError) -> [String] {
+        let pods = try await client.listAll(
+            Pod.self, namespace: namespace, options: ListOptions(labelSelector: selector))
+        var read: [String] = []
+        for pod in pods.items {
+            let names = pod.containerNames
+            let chosen = names.contains(container) ? container : (names.count == 1 ? names.first : nil)
+            guard let chosen else { continue }
+            for previous in [true, false] {
+                do {
+                    let text = try await client.podLogs(
+                        name: pod.name, namespace: namespace,
+                        options: PodLogOptions(container: chosen, previous: previous))
+                    log.read(text, source: "pod/\(pod.name)\(previous ? " (previous container)" : "")")
+                } catch  where previous && (error.category == .invalid || error.category == .notFound) {
+                    // No previous container: nothing to read.
+                }
+            }
+            read.append(pod.name)
+        }
+        return read
+    }
+
+    /// The audit head of each namespace's sealed store.
+    public static func heads(
+        client: KubeClient, namespaces: [String], sealedStore: String
+    ) async throws(KubeError) -> [String: AuditVerifier.Head] {
+        var heads: [String: AuditVerifier.Head] = [:]
+        for namespace in namespaces {
+            guard
+                let object = try await client.getIfPresent(
+                    ConfigMap.self, name: sealedStore, namespace: namespace),
+                let store = try? SealedStore(configMap: object.json, lenient: true),
+                let head = store.auditHead
+            else { continue }
+            heads[namespace] = AuditVerifier.Head(seq: head.seq, hash: head.hash)
+        }
+        return heads
+    }
+
+    /// The identity key each namespace's agent publishes (`identity.pub`).
+    public static func identityKeys(
+        client: KubeClient, namespaces: [String], publicKeyConfigMap: String
+    ) async throws(KubeError) -> [String: SigningPublicKey] {
+        var keys: [String: SigningPublicKey] = [:]
+        for namespace in namespaces {
+            guard
+                let object = try await client.getIfPresent(
+                    ConfigMap.self, name: publicKeyConfigMap, namespace: namespace),
+                let text = object[AgentKeys.identityPublicKeyDataKey],
+                let key = try? SigningPublicKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { continue }
+            keys[namespace] = key
+        }
+        return keys
+    }
+}

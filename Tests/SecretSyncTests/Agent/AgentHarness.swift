@@ -1,0 +1,269 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import KubeEmulator
+import Logging
+import Sealing
+import Testing
+
+@testable import SecretSync
+import TestSupport
+
+/// Audit lines collected in memory.
+actor CollectingSink: AuditSink {
+    private(set) var lines: [String] = []
+    func emit(_ lines: [String]) async { self.lines += lines }
+    func records() -> [AuditRecord] {
+        lines.compactMap { (try? JSON(parsing: $0)).flatMap(AuditRecord.init(json:)) }
+    }
+}
+
+/// Operational log lines collected in memory, for leak checks.
+final class CollectingLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines.joined(separator: "\n")
+    }
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label) { _ in Handler(log: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    struct Handler: LogHandler {
+        let log: CollectingLog
+        var logLevel: Logger.Level = .debug
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            var all = metadata
+            all.merge(event.metadata ?? [:]) { _, new in new }
+            log.append("\(event.level) \(event.message) \(all)")
+        }
+    }
+}
+
+/// A running in-process agent.
+struct RunningAgent {
+    let agent: Agent
+    let task: Task<Void, Never>
+    let sink: CollectingSink
+
+    /// Stops it as SIGTERM would and waits until it has.
+    func stop() async {
+        agent.stop()
+        await task.value
+    }
+}
+
+/// An emulator with the objects the chart would create, a client, and helpers to seal and store
+/// values the way `beluga-secrets set` does.
+final class AgentHarness: Sendable {
+    let fixture: EmulatorFixture
+    let client: KubeClient
+    let namespace = "default"
+    let names = ObjectNames()
+    let log = CollectingLog()
+
+    private init(fixture: EmulatorFixture, client: KubeClient) {
+        self.fixture = fixture
+        self.client = client
+    }
+
+    static func start(options: KubeEmulator.Options = KubeEmulator.Options(rolloutDelay: .milliseconds(20)))
+        async throws -> AgentHarness
+    {
+        let fixture = try await EmulatorFixture.start(options)
+        let client = try KubeClient(
+            options: ClientConfiguration.Options(kubeconfig: fixture.kubeconfigPath, environment: [:]))
+        let harness = AgentHarness(fixture: fixture, client: client)
+        try await harness.createDeployment()
+        try await fixture.emulator.put([
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": "beluga-ai-config", "namespace": "default"],
+            "data": ["llmProvider": "openai"],
+        ])
+        return harness
+    }
+
+    func stop() async { await fixture.stop() }
+
+    func createDeployment(name: String = "beluga-ai", reload: String? = "beluga-ai-secrets,beluga-ai-config")
+        async throws
+    {
+        var metadata: JSON = ["name": .string(name), "namespace": .string(namespace)]
+        if let reload { metadata["annotations"] = [ReloadAnnotation.name: .string(reload)] }
+        try await fixture.emulator.put([
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+            "spec": [
+                "replicas": 1, "selector": ["matchLabels": ["app": .string(name)]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)]],
+                    "spec": ["containers": [["name": "server", "image": "beluga-ai:1.0.0"]]],
+                ],
+            ],
+        ])
+    }
+
+    func startAgent(
+        identity: String = "agent-a", debounce: Duration = .milliseconds(100),
+        maxDelay: Duration = .seconds(5),
+        leaderElection: Bool = true,
+        leaseTiming: LeaseTiming = LeaseTiming(
+            leaseDuration: .milliseconds(1500), renewDeadline: .milliseconds(1000),
+            retryPeriod: .milliseconds(250)),
+        retireKeysAfter: Duration = .seconds(86400), sink: CollectingSink = CollectingSink()
+    ) -> RunningAgent {
+        let configuration = AgentConfiguration(
+            namespace: namespace, debounce: debounce, maxDelay: maxDelay, leaderElection: leaderElection,
+            leaseTiming: leaseTiming, identity: identity, resyncPeriod: .seconds(600),
+            retireKeysAfter: retireKeysAfter)
+        let agent = Agent(
+            client: client, configuration: configuration, sink: sink, logger: log.logger(identity))
+        let task = Task { await agent.run() }
+        return RunningAgent(agent: agent, task: task, sink: sink)
+    }
+
+    // MARK: - Reading the cluster
+
+    func object(_ resource: String, _ name: String) async throws -> JSON? {
+        try await fixture.emulator.object(resource, namespace: namespace, name: name)
+    }
+
+    func secretValue(_ key: String) async throws -> String? {
+        guard let text = try await object("secrets", names.secret)?[path: "data", key]?.stringValue,
+            let data = Data(base64Encoded: text)
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func store() async throws -> SealedStore {
+        guard let object = try await object("configmaps", names.sealedStore) else { return SealedStore() }
+        return try SealedStore(configMap: object, lenient: true)
+    }
+
+    func rollouts() async -> Int {
+        await fixture.emulator.rollouts(namespace: namespace, deployment: "beluga-ai")
+    }
+
+    func contentHash() async throws -> String? {
+        try await object("deployments", "beluga-ai")?[path: "spec", "template", "metadata", "annotations"]?[
+            ContentHash.annotation]?.stringValue
+    }
+
+    func events(reason: String) async throws -> [JSON] {
+        try await fixture.emulator.objects("events", namespace: namespace).filter {
+            $0["reason"]?.stringValue == reason
+        }
+    }
+
+    /// The published current sealing key, once the agent has published it.
+    func publicKey(timeout: Duration = .seconds(10)) async throws -> SealingPublicKey {
+        try await waitUntil(timeout: timeout, "the agent publishes its public key") {
+            guard let object = try await self.object("configmaps", self.names.publicKeyConfigMap) else {
+                return false
+            }
+            return (try? PublishedKeys(configMap: object)) != nil
+        }
+        guard let object = try await object("configmaps", names.publicKeyConfigMap) else {
+            throw HarnessError("no public key")
+        }
+        return try PublishedKeys(configMap: object).current
+    }
+
+    /// Waits until the Deployment carries the content hash of the Secret and ConfigMap as they are.
+    func waitForCurrentHash(timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil(timeout: timeout, "the Deployment carries the hash of the current content") {
+            let secret = try await self.object("secrets", self.names.secret)
+            let config = try await self.object("configmaps", self.names.configMap)
+            let hash = ContentHash.compute([
+                .secret(self.names.secret): secret.map(ContentHash.content(ofSecret:)),
+                .configMap(self.names.configMap): config.map(ContentHash.content(ofConfigMap:)),
+            ])
+            return try await self.contentHash() == hash
+        }
+    }
+
+    // MARK: - Writing as the CLI does
+
+    func seal(
+        _ value: String, key: String, to publicKey: SealingPublicKey, namespace: String? = nil,
+        secret: String? = nil
+    ) throws -> String {
+        let binding = try SecretBinding(
+            namespace: namespace ?? self.namespace, secret: secret ?? names.secret, key: key)
+        return try Envelope.seal(
+            SecureBytes(Array(value.utf8)), for: binding, to: publicKey, sealedBy: "alice@ws1"
+        )
+        .text
+    }
+
+    /// Stores `envelope` as a new version of `key` (read, edit, replace with the resourceVersion
+    /// read, retry on conflict), like `beluga-secrets set`.
+    @discardableResult
+    func store(key: String, envelope: String, fingerprint: String = "") async throws -> Int {
+        for _ in 0..<50 {
+            guard
+                let object = try? await client.get(
+                    ConfigMap.self, name: names.sealedStore, namespace: namespace)
+            else { continue }
+            var store = try SealedStore(configMap: object.json)
+            let version = store.set(
+                key: key, envelope: envelope, fingerprint: fingerprint, sealedBy: "alice@ws1",
+                sealedAt: Timestamp.now())
+            let updated = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
+            let outcome = await replaceOutcome(updated)
+            if outcome == nil { return version }
+            // The tests that inject faults expect writers to try again, as the CLI does.
+            if let outcome, ![.conflict, .server, .throttled, .unreachable, .timeout].contains(outcome) {
+                throw HarnessError("replace failed: \(outcome)")
+            }
+        }
+        throw HarnessError("the sealed store kept changing")
+    }
+}
+
+extension AgentHarness {
+    /// nil when the replace succeeded, else the failure's category.
+    fileprivate func replaceOutcome(_ object: ConfigMap) async -> KubeError.Category? {
+        do {
+            _ = try await client.replace(object)
+            return nil
+        } catch {
+            return error.category
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` every 20 ms until it holds, or fails the test after `timeout`.
+func waitUntil(
+    timeout: Duration = .seconds(10), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+    throw HarnessError("timed out waiting until \(what)")
+}

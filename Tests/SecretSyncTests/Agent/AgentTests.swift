@@ -1,0 +1,353 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import KubeEmulator
+import Sealing
+import Testing
+
+@testable import SecretSync
+import TestSupport
+
+/// The agent against a real HTTP API server (the emulator), in process.
+@Suite(.serialized) struct AgentTests {
+    @Test func setUpdatesTheSecretAndRestartsTheDeploymentOnce() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        var markers = LeakMarkers()
+        let value = markers.make("openai")
+        let running = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await waitUntil("the first restart check has set the content hash") {
+            try await harness.contentHash() != nil
+        }
+        let before = await harness.rollouts()
+
+        try await harness.store(
+            key: "openai-api-key", envelope: harness.seal(value, key: "openai-api-key", to: key))
+        try await waitUntil("the Secret holds the value") {
+            try await harness.secretValue("openai-api-key") == value
+        }
+        try await waitUntil("the Deployment restarted") { await harness.rollouts() == before + 1 }
+
+        let secret = try #require(try await harness.object("secrets", "beluga-ai-secrets"))
+        let config = try #require(try await harness.object("configmaps", "beluga-ai-config"))
+        let expected = ContentHash.compute([
+            .secret("beluga-ai-secrets"): ContentHash.content(ofSecret: secret),
+            .configMap("beluga-ai-config"): ContentHash.content(ofConfigMap: config),
+        ])
+        #expect(try await harness.contentHash() == expected)
+        #expect(secret[path: "metadata", "annotations", "beluga-ai.io/managed-keys"] == "openai-api-key")
+
+        // Status and audit: applied version 1, one created record, one rollout record.
+        let status = try #require(try await harness.store().status["openai-api-key"])
+        #expect(status.state == .applied && status.version == 1)
+        let binding = try SecretBinding(
+            namespace: "default", secret: "beluga-ai-secrets", key: "openai-api-key")
+        #expect(status.fingerprint == Fingerprint(of: SecureBytes(Array(value.utf8)), binding: binding).text)
+        try await waitUntil("the rollout is recorded") {
+            await running.sink.records().contains {
+                $0.event == .rolloutTriggered && $0.reason.contains("openai-api-key")
+            }
+        }
+        let records = await running.sink.records()
+        #expect(records.filter { $0.event == .secretCreated }.map(\.key) == ["openai-api-key"])
+        #expect(try await harness.events(reason: "KeyCreated").count == 1)
+        #expect(try await !harness.events(reason: "RolloutTriggered").isEmpty)
+
+        // No change: nothing more is written.
+        harness.fixture.emulator.resetRequestCounts()
+        try await Task.sleep(for: .milliseconds(300))
+        let rolloutsAfter = await harness.rollouts()
+        #expect(rolloutsAfter == before + 1)
+        let counts = harness.fixture.emulator.requestCounts()
+        let writes = counts.writes - counts.count(verb: "update", resource: "leases")
+        #expect(writes == 0, "\(counts.json.jsonText)")
+
+        await running.stop()
+        let lines = await running.sink.lines.joined(separator: "\n")
+        #expect(markers.leaks(in: lines + harness.log.text).isEmpty)
+    }
+
+    @Test func threeKeysWithinTheDebounceWindowMakeOneRollout() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent(debounce: .milliseconds(600))
+        let key = try await harness.publicKey()
+        try await waitUntil("the first restart check is done") { try await harness.contentHash() != nil }
+        let before = await harness.rollouts()
+
+        for name in ["openai-api-key", "anthropic-api-key", "cohere-api-key"] {
+            try await harness.store(key: name, envelope: harness.seal("value-\(name)", key: name, to: key))
+        }
+        try await waitUntil("all three are applied") {
+            let values = [
+                try await harness.secretValue("cohere-api-key"),
+                try await harness.secretValue("openai-api-key"),
+                try await harness.secretValue("anthropic-api-key"),
+            ]
+            return values.allSatisfy { $0 != nil }
+        }
+        try await waitUntil("the batch restarted the Deployment") { await harness.rollouts() > before }
+        // Past another debounce window: still exactly one.
+        try await Task.sleep(for: .milliseconds(900))
+        let after = await harness.rollouts()
+        #expect(after == before + 1)
+        let rollouts = await running.sink.records().filter { $0.event == .rolloutTriggered }
+        #expect(rollouts.last?.reason.contains("anthropic-api-key, cohere-api-key, openai-api-key") == true)
+        await running.stop()
+    }
+
+    @Test func aRestartedAgentWithNothingChangedRestartsNothing() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let first = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await harness.store(
+            key: "openai-api-key", envelope: harness.seal("v1", key: "openai-api-key", to: key))
+        try await waitUntil("the value is applied and rolled out") {
+            let value = try await harness.secretValue("openai-api-key")
+            let state = try await harness.store().status["openai-api-key"]?.state
+            return value == "v1" && state == .applied
+        }
+        try await harness.waitForCurrentHash()
+        await first.stop()
+        let rollouts = await harness.rollouts()
+        let seq = try await harness.store().auditHead?.seq
+
+        let second = harness.startAgent(identity: "agent-b")
+        try await waitUntil("the new agent is ready") { await second.agent.health().ready }
+        let after = await harness.rollouts()
+        #expect(after == rollouts)
+        // It printed the last recorded lines again (it cannot know they were printed), and
+        // recorded nothing new.
+        #expect(try await harness.store().auditHead?.seq == seq)
+        await second.stop()
+    }
+
+    @Test(arguments: ["tampered", "wrong-kid", "wrong-binding"])
+    func aBadEnvelopeIsRejectedOnceAndThePreviousValueStays(kind: String) async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await harness.store(
+            key: "openai-api-key", envelope: harness.seal("good", key: "openai-api-key", to: key))
+        try await waitUntil("the good value is applied") {
+            try await harness.secretValue("openai-api-key") == "good"
+        }
+
+        let bad: String
+        switch kind {
+        case "tampered":
+            var envelope = Array(try harness.seal("evil", key: "openai-api-key", to: key).utf8)
+            let index = envelope.count - 10
+            envelope[index] = envelope[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            bad = String(decoding: envelope, as: UTF8.self)
+        case "wrong-kid":
+            bad = try harness.seal("evil", key: "openai-api-key", to: SealingKeyPair.generate().publicKey)
+        default:
+            bad = try harness.seal("evil", key: "openai-api-key", to: key, namespace: "staging")
+        }
+        let version = try await harness.store(key: "openai-api-key", envelope: bad)
+        try await waitUntil("the envelope is rejected") {
+            try await harness.store().status["openai-api-key"]?.state == .rejected
+        }
+        let status = try #require(try await harness.store().status["openai-api-key"])
+        #expect(status.version == version)
+        let expectedReason = [
+            "tampered": "does not open", "wrong-kid": "sealed to", "wrong-binding": "namespace",
+        ][kind]
+        #expect(status.reason.contains(expectedReason ?? "?"), "\(status.reason)")
+
+        // A resync and an unrelated change do not report it again.
+        try await harness.store(key: "other-key", envelope: harness.seal("x", key: "other-key", to: key))
+        try await waitUntil("the other key is applied") { try await harness.secretValue("other-key") == "x" }
+        #expect(try await harness.secretValue("openai-api-key") == "good")
+        let rejections = await running.sink.records().filter { $0.event == .secretRejected }
+        #expect(rejections.count == 1)
+        #expect(rejections.first?.version == version)
+        try await waitUntil("the rejection is reported as an Event") {
+            try await !harness.events(reason: "EnvelopeRejected").isEmpty
+        }
+        let events = try await harness.events(reason: "EnvelopeRejected")
+        #expect(events.count == 1)
+        #expect(events.first?["count"] == 1)
+        #expect(events.first?["type"] == "Warning")
+        await running.stop()
+        let printed = await running.sink.lines.joined()
+        #expect(!printed.contains("evil"))
+    }
+
+    @Test func aHandEditOfAManagedKeyIsSetBackAndReported() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await harness.store(
+            key: "openai-api-key", envelope: harness.seal("sealed", key: "openai-api-key", to: key))
+        try await waitUntil("applied") { try await harness.secretValue("openai-api-key") == "sealed" }
+
+        // An operator edits the managed key and adds one of their own.
+        var secret = try #require(try await harness.object("secrets", "beluga-ai-secrets"))
+        secret[path: "data", "openai-api-key"] = .string(Data("by-hand".utf8).base64EncodedString())
+        secret[path: "data", "unmanaged"] = .string(Data("mine".utf8).base64EncodedString())
+        try await harness.fixture.emulator.put(secret)
+
+        try await waitUntil("the managed key is set back") {
+            try await harness.secretValue("openai-api-key") == "sealed"
+        }
+        #expect(try await harness.secretValue("unmanaged") == "mine")
+        try await waitUntil("the revert is recorded") {
+            await running.sink.records().contains { $0.reason.hasPrefix("set back") }
+        }
+        try await waitUntil("the revert is reported as an Event") {
+            try await harness.events(reason: "HandEditReverted").count == 1
+        }
+        await running.stop()
+    }
+
+    @Test func deletingAKeyRemovesItAndLeavesOthersAlone() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await harness.store(key: "a", envelope: harness.seal("1", key: "a", to: key))
+        try await harness.store(key: "b", envelope: harness.seal("2", key: "b", to: key))
+        try await waitUntil("applied") {
+            let a = try await harness.secretValue("a")
+            let b = try await harness.secretValue("b")
+            return a == "1" && b == "2"
+        }
+        let object = try await harness.client.get(ConfigMap.self, name: "beluga-ai-secrets-sealed")
+        var store = try SealedStore(configMap: object.json)
+        try store.delete(key: "a")
+        _ = try await harness.client.replace(
+            ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
+        try await waitUntil("the key is gone") { try await harness.secretValue("a") == nil }
+        #expect(try await harness.secretValue("b") == "2")
+        #expect(await running.sink.records().contains { $0.event == .secretDeleted && $0.key == "a" })
+        let secret = try await harness.object("secrets", "beluga-ai-secrets")
+        #expect(secret?[path: "metadata", "annotations", "beluga-ai.io/managed-keys"] == "b")
+        await running.stop()
+    }
+
+    @Test func twoAgentsElectOneLeaderAndFailoverLosesNoChange() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let a = harness.startAgent(identity: "agent-a")
+        let key = try await harness.publicKey()
+        let b = harness.startAgent(identity: "agent-b")
+        try await waitUntil("b stands by") { await b.agent.health().ready }
+        let aLeads = await a.agent.health().leader
+        let bLeads = await b.agent.health().leader
+        #expect(aLeads && !bLeads)
+
+        try await harness.store(key: "k", envelope: harness.seal("v1", key: "k", to: key))
+        try await waitUntil("a applies v1") { try await harness.secretValue("k") == "v1" }
+        let standbyLines = await b.sink.lines
+        #expect(standbyLines.isEmpty)
+
+        // a stops; a change made while it goes is applied by b.
+        await a.stop()
+        try await harness.store(key: "k", envelope: harness.seal("v2", key: "k", to: key))
+        try await waitUntil("b takes over and applies v2") { try await harness.secretValue("k") == "v2" }
+        let bLeadsNow = await b.agent.health().leader
+        #expect(bLeadsNow)
+        let lease = try await harness.object("leases", "beluga-secrets-agent")
+        #expect(lease?[path: "spec", "holderIdentity"] == "agent-b")
+        // One chain across both agents.
+        var log = AuditLog()
+        let linesA = await a.sink.lines
+        let linesB = await b.sink.lines
+        log.read((linesA + linesB).joined(separator: "\n"), source: "agents")
+        let identity = try #require(
+            try await harness.object("configmaps", "beluga-secrets-public-key")?[
+                path: "data", "identity.pub"]?
+                .stringValue)
+        let verification = AuditVerifier.verify(
+            log, identityKey: { _ in try? SigningPublicKey(base64: identity) })
+        #expect(verification.isComplete, "\(verification.findings)")
+        #expect(log.records.contains { $0.agent == "agent-b" && $0.event == .secretRotated && $0.key == "k" })
+        await b.stop()
+    }
+
+    @Test func watchDropsAndInjected503sStillConverge() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent()
+        let key = try await harness.publicKey()
+        try await waitUntil("the first restart check is done") { try await harness.contentHash() != nil }
+        harness.fixture.emulator.faults.plan = FaultPlan(
+            errors: [
+                // The first writes of the Secret fail for certain, then three in ten requests.
+                FaultPlan.ErrorFault(
+                    code: 503, count: 2, retryAfterSeconds: 0,
+                    match: .init(verbs: ["update", "create"], resources: ["secrets"])),
+                FaultPlan.ErrorFault(
+                    code: 503, share: 0.3, retryAfterSeconds: 0,
+                    match: .init(
+                        verbs: ["get", "update", "patch", "create"],
+                        resources: ["secrets", "configmaps", "deployments"])),
+            ],
+            dropWatchAfterEvents: 2)
+        for index in 0..<6 {
+            try await harness.store(
+                key: "key-\(index)", envelope: harness.seal("value-\(index)", key: "key-\(index)", to: key))
+        }
+        try await waitUntil(timeout: .seconds(30), "every key is applied") {
+            for index in 0..<6 where try await harness.secretValue("key-\(index)") != "value-\(index)" {
+                return false
+            }
+            return true
+        }
+        harness.fixture.emulator.faults.reset()
+        #expect(harness.log.text.contains("trying again"))
+        try await waitUntil(timeout: .seconds(15), "every key's status is recorded") {
+            try await harness.store().status.values.filter { $0.state == .applied }.count == 6
+        }
+        try await harness.waitForCurrentHash(timeout: .seconds(15))
+        await running.stop()
+        let created = await running.sink.records().filter { $0.event == .secretCreated }.map(\.key)
+        #expect(Set(created) == Set((0..<6).map { "key-\($0)" }))
+    }
+
+    @Test func keysRotateMakesANewCurrentKeyAndReSealsTheStore() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent(retireKeysAfter: .zero)
+        let first = try await harness.publicKey()
+        try await harness.store(key: "k", envelope: harness.seal("value", key: "k", to: first))
+        try await waitUntil("applied") { try await harness.secretValue("k") == "value" }
+        try await harness.waitForCurrentHash()
+        let rollouts = await harness.rollouts()
+
+        let outcome = try await SealingKeyRotation.request(
+            client: harness.client, namespace: "default", configMap: "beluga-secrets-public-key",
+            timeout: .seconds(10))
+        #expect(outcome.previous == first.keyID.hex)
+        #expect(outcome.current.kid != first.keyID.hex)
+        try await waitUntil("the stored envelope is re-sealed to the new key and the old key retired") {
+            let store = try await harness.store()
+            guard let text = store.envelopes["k"], let envelope = try? Envelope.parse(text) else {
+                return false
+            }
+            let published = try await harness.object("configmaps", "beluga-secrets-public-key")
+            let keys = try published.map { try PublishedKeys(configMap: $0) }
+            return envelope.keyID.hex == outcome.current.kid
+                && keys?.keys.first { $0.kid == first.keyID.hex }?.state == .retired
+        }
+        // Same value, same version: no rotation of the value, no restart.
+        #expect(try await harness.store().version(of: "k") == 1)
+        #expect(try await harness.secretValue("k") == "value")
+        try await Task.sleep(for: .milliseconds(300))
+        let after = await harness.rollouts()
+        #expect(after == rollouts)
+        let records = await running.sink.records()
+        #expect(records.filter { $0.event == .secretRotated }.isEmpty)
+        #expect(records.filter { $0.event == .sealingKeyRotated }.count == 3)  // rotated, re-sealed, retired
+        // The private key of the retired kid is gone.
+        let keySecret = try await harness.object("secrets", "beluga-secrets-sealing-key")
+        #expect(keySecret?[path: "data", "\(first.keyID.hex).key"] == nil)
+        await running.stop()
+    }
+}

@@ -1,0 +1,142 @@
+import Sealing
+import Testing
+
+@testable import SecretSync
+
+@Suite struct SecretPlanTests {
+    let pair = SealingKeyPair.generate()
+    var keyring: SealingKeyring { SealingKeyring(current: pair) }
+
+    func seal(_ value: String, key: String, namespace: String = "prod") throws -> String {
+        let binding = try SecretBinding(namespace: namespace, secret: "beluga-ai-secrets", key: key)
+        return try Envelope.seal(
+            SecureBytes(Array(value.utf8)), for: binding, to: pair.publicKey, sealedBy: "bob"
+        )
+        .text
+    }
+
+    func fingerprint(_ value: String, key: String) throws -> String {
+        let binding = try SecretBinding(namespace: "prod", secret: "beluga-ai-secrets", key: key)
+        return Fingerprint(of: SecureBytes(Array(value.utf8)), binding: binding).text
+    }
+
+    func plan(_ store: SealedStore, live: [String: [UInt8]]?, managed: [String] = []) -> SecretPlan {
+        SecretPlan(
+            namespace: "prod", secretName: "beluga-ai-secrets", store: store, keyring: keyring, live: live,
+            managed: managed, at: "2026-01-01T00:00:00Z")
+    }
+
+    @Test func aNewKeyIsCreatedAndOthersAreLeftAlone() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        let result = plan(store, live: ["mine": Array("x".utf8)])
+        #expect(result.outcomes.map(\.action) == [.create])
+        #expect(result.desiredData == ["a": Array("1".utf8), "mine": Array("x".utf8)])
+        #expect(result.managedKeys == ["a"])
+        #expect(
+            result.status["a"]
+                == SyncStatus(
+                    state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"),
+                    at: "2026-01-01T00:00:00Z"))
+        #expect(result.auditRecords.map(\.event) == [.secretCreated])
+        #expect(result.changedKeys == ["a"])
+    }
+
+    @Test func aRecordedValueIsNotWrittenAgain() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.status["a"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
+        let result = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        #expect(result.outcomes.map(\.action) == [.unchanged])
+        #expect(result.desiredData == nil)
+        #expect(!result.statusChanged)
+        #expect(result.auditRecords.isEmpty)
+    }
+
+    @Test func aValueAppliedButNotRecordedIsRecordedLate() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.status["a"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
+        store.set(
+            key: "a", envelope: try seal("2", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        // The agent wrote version 2 into the Secret and stopped before recording it.
+        let result = plan(store, live: ["a": Array("2".utf8)], managed: ["a"])
+        #expect(result.outcomes.map(\.action) == [.recordApplied])
+        #expect(result.desiredData == nil)
+        let record = try #require(result.auditRecords.first)
+        #expect(record.event == .secretRotated)
+        #expect(record.version == 2)
+        #expect(record.previousFingerprint == (try fingerprint("1", key: "a")))
+        #expect(record.fingerprint == (try fingerprint("2", key: "a")))
+    }
+
+    @Test func aHandEditIsSetBack() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.status["a"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
+        let result = plan(store, live: ["a": Array("edited".utf8)], managed: ["a"])
+        #expect(result.outcomes.map(\.action) == [.revertHandEdit])
+        #expect(result.desiredData?["a"] == Array("1".utf8))
+        #expect(result.auditRecords.first?.previousFingerprint == (try fingerprint("edited", key: "a")))
+        #expect(result.events.first?.reason == "HandEditReverted")
+    }
+
+    @Test func aBadEnvelopeIsRejectedOnceAndKeepsTheValue() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.status["a"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
+        store.set(
+            key: "a", envelope: try seal("2", key: "a", namespace: "staging"), fingerprint: "",
+            sealedBy: "eve", sealedAt: "t")
+        let first = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        #expect(first.outcomes.map(\.action) == [.reject])
+        #expect(first.desiredData == nil)
+        #expect(first.status["a"]?.state == .rejected)
+        #expect(first.auditRecords.map(\.event) == [.secretRejected])
+        #expect(first.auditRecords.first?.reason.contains("namespace") == true)
+        store.status = first.status
+        let again = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        #expect(again.outcomes.map(\.action) == [.stillRejected])
+        #expect(again.auditRecords.isEmpty && again.events.isEmpty && !again.statusChanged)
+        #expect(again.managedKeys == ["a"])
+    }
+
+    @Test func onlyKeysTheStoreAppliedAreDeleted() throws {
+        var store = SealedStore()
+        store.set(
+            key: "b", envelope: try seal("2", key: "b"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.status["b"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("2", key: "b"), at: "t")
+        store.status["a"] = SyncStatus(
+            state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
+        let live: [String: [UInt8]] = ["a": Array("1".utf8), "b": Array("2".utf8)]
+        let result = plan(store, live: live, managed: ["a", "b"])
+        #expect(result.outcomes.map(\.action) == [.delete, .unchanged])
+        #expect(result.desiredData == ["b": Array("2".utf8)])
+        #expect(result.status["a"] == nil)
+        // A sealed store created again, empty: nothing is deleted.
+        let empty = plan(SealedStore(), live: live, managed: ["a", "b"])
+        #expect(empty.outcomes.isEmpty && empty.desiredData == nil)
+    }
+
+    @Test func requiredSignaturesRefuseUnsignedEnvelopes() throws {
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        let result = SecretPlan(
+            namespace: "prod", secretName: "beluga-ai-secrets", store: store, keyring: keyring, live: nil,
+            managed: [],
+            policy: .required, at: "t")
+        #expect(result.outcomes.map(\.action) == [.reject])
+        #expect(result.desiredData == nil)
+    }
+}
