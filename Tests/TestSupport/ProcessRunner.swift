@@ -48,9 +48,18 @@ public enum ProcessRunner {
         process.standardError = errPipe
         process.standardInput = inPipe
 
+        // One blocking reader per stream, each appending its stream whole at end of file: chunks
+        // can neither be lost nor reordered, however loaded the machine is.
         let collector = OutputCollector()
-        outPipe.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData, stderr: false) }
-        errPipe.fileHandleForReading.readabilityHandler = { handle in collector.append(handle.availableData, stderr: true) }
+        let readers = DispatchGroup()
+        for (pipe, isError) in [(outPipe, false), (errPipe, true)] {
+            readers.enter()
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread {
+                collector.append(handle.readDataToEndOfFile(), stderr: isError)
+                readers.leave()
+            }
+        }
 
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
@@ -64,10 +73,8 @@ public enum ProcessRunner {
             _ = done.wait(timeout: .now() + 5)
             throw ProcessTimeout(command: ([executable] + arguments).joined(separator: " "), seconds: timeout)
         }
-        outPipe.fileHandleForReading.readabilityHandler = nil
-        errPipe.fileHandleForReading.readabilityHandler = nil
-        collector.append(outPipe.fileHandleForReading.readDataToEndOfFile(), stderr: false)
-        collector.append(errPipe.fileHandleForReading.readDataToEndOfFile(), stderr: true)
+        // A grandchild that keeps the streams open must not hang the test.
+        _ = readers.wait(timeout: .now() + 10)
         let (out, err) = collector.snapshot()
         return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
     }

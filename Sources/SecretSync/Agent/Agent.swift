@@ -276,8 +276,18 @@ public actor Agent {
         await queue?.mark(namespace)
     }
 
+    /// The safety net: reconcile every namespace, and check every Deployment's content hash.
     private func resyncAll() async {
-        for namespace in syncs.keys { await queue?.mark(namespace) }
+        for (namespace, sync) in syncs {
+            await queue?.mark(namespace)
+            do {
+                try await sync.restart([], everything: true)
+            } catch {
+                logger.warning(
+                    "could not check the Deployments",
+                    metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+            }
+        }
     }
 
     private func settingsChanged(_ namespace: String, _ object: ConfigMap?) async {
@@ -285,6 +295,10 @@ public actor Agent {
         do {
             try await sync.settingsChanged(object)
         } catch {
+            Task { [queue] in
+                try? await Task.sleep(for: .seconds(1))
+                await queue?.mark(namespace)
+            }
             logger.warning(
                 "could not record a settings change",
                 metadata: ["namespace": "\(namespace)", "error": "\(error)"])
@@ -339,7 +353,9 @@ public actor Agent {
                 }
                 let count = (failures[namespace] ?? 0) + 1
                 failures[namespace] = count
-                let delay = Duration.milliseconds(min(30_000, 500 * (1 << min(count - 1, 6))))
+                // Exponential from 200 ms, capped at 5 s: few objects, and a watch event retries
+                // at once anyway.
+                let delay = Duration.milliseconds(min(5_000, 200 * (1 << min(count - 1, 5))))
                 logger.warning(
                     "could not bring the namespace in line; trying again",
                     metadata: [

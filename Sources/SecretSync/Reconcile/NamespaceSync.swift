@@ -34,6 +34,8 @@ actor NamespaceSync {
     private var chain: AuditChain?
     private var configBaseline: [String: [UInt8]]?
     private var reportedMissingStore = false
+    /// A settings change whose record could not be written yet.
+    private var settingsPending = false
     private(set) var activated = false
 
     private var names: ObjectNames { settings.names }
@@ -339,6 +341,19 @@ actor NamespaceSync {
         try await retireUnusedKeys()
     }
 
+    /// Whether a stored format-1 envelope is sealed to a previous key this agent holds (a
+    /// re-seal that failed, or envelopes written with an old public key since).
+    private func needsReseal(_ store: SealedStore) -> Bool {
+        guard let keys, keys.keyring.keyIDs.count > 1 else { return false }
+        let current = keys.keyring.currentKeyID
+        let texts =
+            Array(store.envelopes.values) + store.versions.values.flatMap { $0.history.map(\.envelope) }
+        return texts.contains { text in
+            guard let envelope = try? Envelope.parse(text) else { return false }
+            return envelope.format == .v1 && envelope.keyID != current && keys.keyring[envelope.keyID] != nil
+        }
+    }
+
     /// Retires previous sealing keys that no stored envelope uses, once they have been
     /// superseded for `retireKeysAfter` (envelopes kept in git may still need them until then).
     private func retireUnusedKeys() async throws(SyncError) {
@@ -388,6 +403,12 @@ actor NamespaceSync {
     /// and hands the changed keys to the restart scheduler.
     func reconcile() async throws(SyncError) {
         guard activated, let keys else { return }
+        if settingsPending {
+            let current = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
+            }
+            try await settingsChanged(current)
+        }
         for _ in 0..<8 {
             guard
                 let storeObject = try await api({ () async throws(KubeError) in
@@ -443,6 +464,17 @@ actor NamespaceSync {
                     throw .api(error)
                 }
             }
+            // Restarts are scheduled as soon as the Secret is written, so that a failure to
+            // record the outcome cannot lose them (the restart check is idempotent).
+            let restartKeys = plan.outcomes.filter {
+                [.create, .rotate, .revertHandEdit, .delete, .recordApplied].contains($0.action)
+            }.map(\.key)
+            if !restartKeys.isEmpty {
+                await schedule(
+                    restartKeys.map {
+                        RestartItem(namespace: namespace, object: .secret(names.secret), key: $0)
+                    })
+            }
             let records = plan.auditRecords
             if plan.statusChanged || !records.isEmpty {
                 try await record(records, status: plan.status, store: storeObject)
@@ -481,12 +513,8 @@ actor NamespaceSync {
                 await events.record(
                     about: about, warning: event.warning, reason: event.reason, message: event.message)
             }
-            let changed = plan.changedKeys
-            if !changed.isEmpty {
-                await schedule(
-                    changed.map { RestartItem(namespace: namespace, object: .secret(names.secret), key: $0) })
-            }
             updateAgeMetrics(store)
+            if needsReseal(store) { try await reseal() }
             AgentMetrics.reconciled(result: "success")
             AgentMetrics.synced()
             return
@@ -518,18 +546,26 @@ actor NamespaceSync {
 
     /// Records the keys of the settings ConfigMap that changed and schedules the restart.
     func settingsChanged(_ object: ConfigMap?) async throws(SyncError) {
-        let content = object.map { ContentHash.content(ofConfigMap: $0.json) }
         guard activated else { return }
+        let content = object.map { ContentHash.content(ofConfigMap: $0.json) }
         let records = ConfigChanges.records(
             namespace: namespace, configMap: names.configMap, before: configBaseline, after: content)
-        configBaseline = content
         guard !records.isEmpty else { return }
-        try await record(records)
-        logger.info("settings changed", metadata: ["keys": "\(records.map(\.key).joined(separator: ","))"])
+        // The restart first: it must not depend on the record being written.
         await schedule(
             records.map {
                 RestartItem(namespace: namespace, object: .configMap(names.configMap), key: $0.key)
             })
+        do {
+            try await record(records)
+        } catch {
+            // Recorded on the next reconcile of the namespace (see `reconcile`).
+            settingsPending = true
+            throw error
+        }
+        configBaseline = content
+        settingsPending = false
+        logger.info("settings changed", metadata: ["keys": "\(records.map(\.key).joined(separator: ","))"])
     }
 
     // MARK: - Restart

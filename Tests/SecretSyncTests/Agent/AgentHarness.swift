@@ -172,7 +172,7 @@ final class AgentHarness: Sendable {
     }
 
     /// The published current sealing key, once the agent has published it.
-    func publicKey(timeout: Duration = .seconds(10)) async throws -> SealingPublicKey {
+    func publicKey(timeout: Duration = .seconds(30)) async throws -> SealingPublicKey {
         try await waitUntil(timeout: timeout, "the agent publishes its public key") {
             guard let object = try await self.object("configmaps", self.names.publicKeyConfigMap) else {
                 return false
@@ -195,6 +195,27 @@ final class AgentHarness: Sendable {
                 .configMap(self.names.configMap): config.map(ContentHash.content(ofConfigMap:)),
             ])
             return try await self.contentHash() == hash
+        }
+        try await waitForDeploymentController()
+    }
+
+    /// Waits until the agent's first restart check has set the content hash and the emulator has
+    /// counted that rollout (it counts asynchronously, as a controller would).
+    func waitForFirstRollout() async throws {
+        try await waitUntil("the first restart check set the content hash") {
+            try await self.contentHash() != nil
+        }
+        try await waitForDeploymentController()
+    }
+
+    /// Waits until the emulator's Deployment controller has seen the latest pod template (it
+    /// counts rollouts as it does, asynchronously).
+    func waitForDeploymentController() async throws {
+        try await waitUntil("the Deployment controller caught up") {
+            guard let deployment = try await self.object("deployments", "beluga-ai"),
+                let generation = deployment[path: "metadata", "generation"]?.intValue
+            else { return false }
+            return deployment[path: "status", "observedGeneration"]?.intValue == generation
         }
     }
 
@@ -256,7 +277,7 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Polls `condition` every 20 ms until it holds, or fails the test after `timeout`.
 func waitUntil(
-    timeout: Duration = .seconds(10), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+    timeout: Duration = .seconds(20), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

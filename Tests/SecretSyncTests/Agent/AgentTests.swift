@@ -17,9 +17,7 @@ import TestSupport
         let value = markers.make("openai")
         let running = harness.startAgent()
         let key = try await harness.publicKey()
-        try await waitUntil("the first restart check has set the content hash") {
-            try await harness.contentHash() != nil
-        }
+        try await harness.waitForFirstRollout()
         let before = await harness.rollouts()
 
         try await harness.store(
@@ -73,7 +71,7 @@ import TestSupport
         defer { Task { await harness.stop() } }
         let running = harness.startAgent(debounce: .milliseconds(600))
         let key = try await harness.publicKey()
-        try await waitUntil("the first restart check is done") { try await harness.contentHash() != nil }
+        try await harness.waitForFirstRollout()
         let before = await harness.rollouts()
 
         for name in ["openai-api-key", "anthropic-api-key", "cohere-api-key"] {
@@ -112,10 +110,15 @@ import TestSupport
         try await harness.waitForCurrentHash()
         await first.stop()
         let rollouts = await harness.rollouts()
+        let generation = try await harness.object("deployments", "beluga-ai")?[path: "metadata", "generation"]
         let seq = try await harness.store().auditHead?.seq
 
         let second = harness.startAgent(identity: "agent-b")
         try await waitUntil("the new agent is ready") { await second.agent.health().ready }
+        // The pod template is unchanged (its generation moves with every change, at once).
+        #expect(
+            try await harness.object("deployments", "beluga-ai")?[path: "metadata", "generation"]
+                == generation)
         let after = await harness.rollouts()
         #expect(after == rollouts)
         // It printed the last recorded lines again (it cannot know they were printed), and
@@ -225,7 +228,9 @@ import TestSupport
             ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
         try await waitUntil("the key is gone") { try await harness.secretValue("a") == nil }
         #expect(try await harness.secretValue("b") == "2")
-        #expect(await running.sink.records().contains { $0.event == .secretDeleted && $0.key == "a" })
+        try await waitUntil("the deletion is recorded") {
+            await running.sink.records().contains { $0.event == .secretDeleted && $0.key == "a" }
+        }
         let secret = try await harness.object("secrets", "beluga-ai-secrets")
         #expect(secret?[path: "metadata", "annotations", "beluga-ai.io/managed-keys"] == "b")
         await running.stop()
@@ -251,6 +256,9 @@ import TestSupport
         await a.stop()
         try await harness.store(key: "k", envelope: harness.seal("v2", key: "k", to: key))
         try await waitUntil("b takes over and applies v2") { try await harness.secretValue("k") == "v2" }
+        try await waitUntil("b records it") {
+            await b.sink.records().contains { $0.event == .secretRotated && $0.key == "k" }
+        }
         let bLeadsNow = await b.agent.health().leader
         #expect(bLeadsNow)
         let lease = try await harness.object("leases", "beluga-secrets-agent")
@@ -276,7 +284,7 @@ import TestSupport
         defer { Task { await harness.stop() } }
         let running = harness.startAgent()
         let key = try await harness.publicKey()
-        try await waitUntil("the first restart check is done") { try await harness.contentHash() != nil }
+        try await harness.waitForFirstRollout()
         harness.fixture.emulator.faults.plan = FaultPlan(
             errors: [
                 // The first writes of the Secret fail for certain, then three in ten requests.
