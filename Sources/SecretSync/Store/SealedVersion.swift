@@ -72,14 +72,18 @@ public struct SyncStatus: Sendable, Equatable {
     }
 }
 
-/// Where the audit chain stands: the last record's sequence number and line hash.
+/// Where the audit chain stands: the last record's sequence number and line hash, and the
+/// lines of the last records written, which an agent that takes over prints again (it cannot
+/// know whether the agent before it printed them before it stopped).
 public struct AuditHead: Sendable, Equatable {
     public var seq: Int
     public var hash: String
+    public var lines: [String]
 
-    public init(seq: Int, hash: String) {
+    public init(seq: Int, hash: String, lines: [String] = []) {
         self.seq = seq
         self.hash = hash
+        self.lines = lines
     }
 }
 
@@ -145,10 +149,10 @@ extension SyncStatus {
 }
 
 extension AuditHead {
-    var json: JSON { ["seq": .int(seq), "hash": .string(hash)] }
+    var json: JSON { ["seq": .int(seq), "hash": .string(hash), "lines": .array(lines.map { .string($0) })] }
 
     init?(json: JSON) {
         guard let seq = json["seq"]?.intValue, let hash = json["hash"]?.stringValue else { return nil }
-        self.init(seq: seq, hash: hash)
+        self.init(seq: seq, hash: hash, lines: (json["lines"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 }
