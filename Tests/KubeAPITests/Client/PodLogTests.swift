@@ -39,6 +39,7 @@ import TestSupport
             lines.withLock { $0 } == ["first line", "second line", "third line"]
         }
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
 
         do {
             _ = try await client.podLogs(name: "missing-pod")

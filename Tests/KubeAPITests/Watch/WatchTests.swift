@@ -52,6 +52,10 @@ final class EventLog: Sendable {
         #expect(log.entries == ["ADDED existing", "ADDED new=1", "MODIFIED new=2", "DELETED new=2"])
 
         task.cancel()
+
+        _ = await task.result  // ended before the emulator stops
+
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
         try await eventually("the watch to close on the server") {
             await fixture.emulator.openWatchCount() == 0
         }
@@ -79,6 +83,8 @@ final class EventLog: Sendable {
         try await eventually("every change despite the drops") { log.entries.count >= 6 }
         #expect(log.entries == (0..<6).map { "ADDED item-\($0)=\($0)" }, "in order, none twice, none lost")
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
     }
 
     @Test func bookmarksAreDeliveredWhenAsked() async throws {
@@ -99,6 +105,8 @@ final class EventLog: Sendable {
         let bookmark = log.entries.first { $0.hasPrefix("BOOKMARK ") } ?? ""
         #expect(Int(bookmark.dropFirst("BOOKMARK ".count)) ?? 0 >= Int(created.resourceVersion ?? "") ?? 1)
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
     }
 
     @Test func expiredVersionRelistsAndReportsTheDifference() async throws {
@@ -125,6 +133,8 @@ final class EventLog: Sendable {
         try await eventually("the watch to continue") { log.entries.count == 3 }
         #expect(log.entries.last == "ADDED third=c")
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
     }
 
     @Test func informerStaysCorrectThroughDropsAndCompaction() async throws {
@@ -156,6 +166,8 @@ final class EventLog: Sendable {
         let expected = ["m0=changed", "m2=v2", "m3=v3", "m5=v5", "m7=v7"]
         try await eventually("the informer to converge", within: 30) { latest.withLock { $0 } == expected }
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
     }
 
     @Test func watchObjectFollowsOneNamedObject() async throws {
@@ -181,6 +193,8 @@ final class EventLog: Sendable {
         #expect(
             states.withLock { $0 } == ["absent", "present openai", "absent"], "the neighbour is not seen")
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
     }
 
     @Test func forbiddenWatchEndsWithTheError() async throws {
@@ -207,6 +221,8 @@ final class EventLog: Sendable {
         }
         try await eventually("the named watch") { states.withLock { $0 } == ["absent"] }
         task.cancel()
+        _ = await task.result  // ended before the emulator stops
+        try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }
         // Everything: refused, and the stream ends with the 403.
         do {
             for try await _ in client.watch(ConfigMap.self) {}
