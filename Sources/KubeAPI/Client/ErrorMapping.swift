@@ -31,8 +31,13 @@ enum ErrorMapping {
                     serverMessage.isEmpty ? "\(request.target) already exists" : serverMessage,
                     httpStatus: code, reason: reason)
             }
-            let base = serverMessage.isEmpty ? "\(request.target) was changed by someone else" : serverMessage
-            return KubeError(.conflict, "\(base): read it again and retry", httpStatus: code, reason: reason)
+            if serverMessage.isEmpty || !serverMessage.contains("try again") {
+                let base =
+                    serverMessage.isEmpty ? "\(request.target) was changed by someone else" : serverMessage
+                return KubeError(
+                    .conflict, "\(base): read it again and retry", httpStatus: code, reason: reason)
+            }
+            return KubeError(.conflict, serverMessage, httpStatus: code, reason: reason)
         case 410:
             return KubeError(
                 .gone, serverMessage.isEmpty ? "the requested version is too old (410 Gone)" : serverMessage,
