@@ -1,5 +1,5 @@
-/// An HTTP method the client uses.
-public enum HTTPMethod: String, Sendable {
+/// An HTTP method the transport sends.
+enum HTTPMethod: String, Sendable {
     case get = "GET"
     case post = "POST"
     case put = "PUT"
