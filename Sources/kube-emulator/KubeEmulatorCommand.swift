@@ -58,6 +58,11 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
     @Option(help: "The admin bearer token (default: a random one, written to the kubeconfig).")
     var token: String?
 
+    @Option(
+        name: .customLong("token-file"),
+        help: "Read the admin bearer token from this file (keeps it out of the process list).")
+    var tokenFile: String?
+
     @Option(help: "A policy file (YAML) with users, tokens and rules; see below.")
     var policy: String?
 
@@ -82,6 +87,9 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
     var bookmarkInterval: String = "60s"
 
     func validate() throws {
+        if token != nil && tokenFile != nil {
+            throw ValidationError("give --token or --token-file, not both")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Self.duration(rolloutDelay) != nil else {
             throw ValidationError(
@@ -103,9 +111,18 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
                 throw ValidationError("--policy \(policy): \(error.description)")
             }
         }
+        var adminToken = token
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw ValidationError("--token-file \(tokenFile): cannot read the file")
+            }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw ValidationError("--token-file \(tokenFile): the file is empty") }
+            adminToken = text
+        }
         let emulator = try await KubeEmulator.start(
             KubeEmulator.Options(
-                port: port, token: token, policy: accessPolicy, tls: tls,
+                port: port, token: adminToken, policy: accessPolicy, tls: tls,
                 rolloutDelay: Self.duration(rolloutDelay) ?? .milliseconds(200),
                 watchHistoryLimit: watchHistory,
                 bookmarkInterval: Self.duration(bookmarkInterval) ?? .seconds(60),

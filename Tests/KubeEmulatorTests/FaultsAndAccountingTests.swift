@@ -214,6 +214,38 @@ struct ExecutableTests {
         #expect(server.exitStatus == 0)
     }
 
+    @Test("--token-file sets the admin token without putting it in argv")
+    func tokenFile() async throws {
+        let directory = try TemporaryDirectory()
+        let tokenPath = directory.file("token")
+        try "file-token-123\n".write(toFile: tokenPath, atomically: true, encoding: .utf8)
+        let kubeconfig = directory.file("kubeconfig")
+        let server = try RunningProcess(
+            Binaries.path("kube-emulator"), ["--token-file", tokenPath, "--kubeconfig-out", kubeconfig])
+        defer { server.signal(SIGKILL) }
+        #expect(await server.waitForOutput { $0.contains("kubeconfig written") }, "\(server.stderr)")
+        let url = String(server.stdout.split(separator: "\n").first?.dropFirst("listening on ".count) ?? "")
+        let written = try String(contentsOfFile: kubeconfig, encoding: .utf8)
+        #expect(written.contains("token: file-token-123\n"))
+        let curl = try ProcessRunner.which("curl")
+        let admin = try await ProcessRunner.runDetached(
+            curl,
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer file-token-123",
+                url + "/_emulator/requests",
+            ])
+        #expect(admin.stdout == "200")
+        let wrong = try await ProcessRunner.runDetached(
+            curl,
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer other",
+                url + "/_emulator/requests",
+            ])
+        #expect(wrong.stdout == "401")
+        server.signal(SIGTERM)
+        #expect(await server.waitForExit(timeout: 10))
+    }
+
     @Test("a bad policy file is refused with a one-line reason and exit code 64")
     func badPolicy() async throws {
         let directory = try TemporaryDirectory()
