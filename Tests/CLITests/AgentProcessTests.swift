@@ -58,13 +58,16 @@ import TestSupport
         func publicKeyFile() async throws -> String {
             let path = fixture.directory.file("sealing.pub")
             try await eventually("the agent publishes its public key") {
-                let result = try await self.kubectl([
-                    "get", "configmap", "beluga-secrets-public-key", "-o", "jsonpath={.data.sealing\\.pub}",
-                ])
-                guard result.status == 0, !result.stdout.isEmpty else { return false }
-                try result.stdout.write(toFile: path, atomically: true, encoding: .utf8)
-                return true
+                let object = try await self.fixture.emulator.object(
+                    "configmaps", namespace: "default", name: "beluga-secrets-public-key")
+                return object?[path: "data", "sealing.pub"] != nil
             }
+            // kubectl, an independent client, reads it as an operator would.
+            let result = try await kubectl([
+                "get", "configmap", "beluga-secrets-public-key", "-o", "jsonpath={.data.sealing\\.pub}",
+            ])
+            try #require(result.status == 0 && !result.stdout.isEmpty, "\(result.stderr)")
+            try result.stdout.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
 
@@ -83,7 +86,19 @@ import TestSupport
             try #require(result.status == 0, "\(result.stderr)")
         }
 
+        /// The value in the Secret, read in process (tests poll it; kubectl is too heavy for that).
         func secretValue(_ key: String) async throws -> String? {
+            let secret = try await fixture.emulator.object(
+                "secrets", namespace: "default", name: "beluga-ai-secrets")
+            guard let text = secret?[path: "data", key]?.stringValue, let data = Data(base64Encoded: text)
+            else {
+                return nil
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        /// The value in the Secret as kubectl reads it.
+        func secretValueWithKubectl(_ key: String) async throws -> String? {
             let result = try await kubectl([
                 "get", "secret", "beluga-ai-secrets", "-o", "jsonpath={.data.\(key)}",
             ])
@@ -111,6 +126,7 @@ import TestSupport
         try await eventually("the Secret holds the value") {
             try await cluster.secretValue("openai-api-key") == value
         }
+        #expect(try await cluster.secretValueWithKubectl("openai-api-key") == value)
         try await eventually("the rollout is recorded") {
             agent.stdout.contains("rollout.triggered") && agent.stdout.contains("openai-api-key")
         }
@@ -191,7 +207,7 @@ import TestSupport
         first.signal(SIGKILL)
         #expect(await first.waitForExit(timeout: 5))
         try await cluster.set("k", "v2", publicKey: publicKey)
-        try await eventually(timeout: .seconds(10), "the standby takes over and applies v2") {
+        try await eventually("the standby takes over and applies v2") {
             try await cluster.secretValue("k") == "v2"
         }
         #expect(try await cluster.leaseHolder() == "agent-b")
@@ -228,7 +244,7 @@ import TestSupport
             binary, ["keys", "rotate", "--kubeconfig", cluster.fixture.kubeconfigPath, "--timeout", "10s"])
         #expect(rotated.status == 0, "\(rotated.allOutput)")
         #expect(rotated.stdout.contains("sealing key rotated"))
-        let resealed = await agent.waitForOutput(timeout: 20) { $0.contains("re-sealed 1 stored envelope") }
+        let resealed = await agent.waitForOutput(timeout: 40) { $0.contains("re-sealed 1 stored envelope") }
         #expect(resealed, "\(agent.stderr)")
         await agent.stop()
 
@@ -291,7 +307,7 @@ private func get(_ url: String) async throws -> Answer {
 
 /// Polls `condition` every 50 ms until it holds, or fails after `timeout`.
 private func eventually(
-    timeout: Duration = .seconds(15), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+    timeout: Duration = .seconds(40), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

@@ -55,13 +55,71 @@ actor NamespaceSync {
         self.schedule = schedule
     }
 
+    // MARK: - One operation at a time
+
+    // An actor runs other calls while one awaits; these operations all extend the same audit
+    // chain and keys, so each runs to its end before the next starts.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func acquire() async {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+    }
+
+    private func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+
+    /// Takes over the namespace (see `activateUnlocked`).
+    func activate() async throws(SyncError) {
+        await acquire()
+        defer { release() }
+        try await activateUnlocked()
+    }
+
+    /// Brings the Secret in line with the sealed store (see `reconcileUnlocked`).
+    func reconcile() async throws(SyncError) {
+        await acquire()
+        defer { release() }
+        try await reconcileUnlocked()
+    }
+
+    /// Restarts what must restart (see `restartUnlocked`).
+    func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
+        await acquire()
+        defer { release() }
+        try await restartUnlocked(items, everything: everything)
+    }
+
+    /// Records a change of the settings ConfigMap (see `settingsChangedUnlocked`).
+    func settingsChanged(_ object: ConfigMap?) async throws(SyncError) {
+        await acquire()
+        defer { release() }
+        try await settingsChangedUnlocked(object)
+    }
+
+    /// Reacts to a change of the public-key ConfigMap (see `publicKeysChangedUnlocked`).
+    func publicKeysChanged(_ object: ConfigMap?) async throws(SyncError) {
+        await acquire()
+        defer { release() }
+        try await publicKeysChangedUnlocked(object)
+    }
+
     // MARK: - Taking over
 
     /// Prepares the namespace when this replica starts leading: the sealed store, the keys (made
     /// on first start), the audit chain where the last leader left it, the settings baseline;
     /// then a full reconcile and a restart check of every Deployment, so that nothing changed
     /// while no agent led is missed.
-    func activate() async throws(SyncError) {
+    private func activateUnlocked() async throws(SyncError) {
         guard !activated else { return }
         let storeObject = try await ensureStore()
         let created = try await ensureKeys()
@@ -89,8 +147,8 @@ actor NamespaceSync {
                 "secret": "\(names.secret)", "sealed_store": "\(names.sealedStore)",
                 "sealing_key": "\(keys?.keyring.currentKeyID.hex ?? "")", "audit_seq": "\(head?.seq ?? 0)",
             ])
-        try await reconcile()
-        try await restart([], everything: true)
+        try await reconcileUnlocked()
+        try await restartUnlocked([], everything: true)
         try await reseal()
     }
 
@@ -243,7 +301,7 @@ actor NamespaceSync {
     }
 
     /// Reacts to a change of the public-key ConfigMap: a rotation request, or an edit to undo.
-    func publicKeysChanged(_ object: ConfigMap?) async throws(SyncError) {
+    private func publicKeysChangedUnlocked(_ object: ConfigMap?) async throws(SyncError) {
         guard activated, let keys else { return }
         if object?.metadata.annotations[SealingKeyRotation.requestAnnotation] != nil {
             try await rotateSealingKey()
@@ -253,7 +311,7 @@ actor NamespaceSync {
     }
 
     /// Makes a new current sealing key, publishes it, and re-seals the stored envelopes to it.
-    func rotateSealingKey() async throws(SyncError) {
+    private func rotateSealingKey() async throws(SyncError) {
         guard activated, var keys else { return }
         let previous = keys.keyring.currentKeyID
         let entry = keys.rotate(at: Timestamp.now())
@@ -275,7 +333,7 @@ actor NamespaceSync {
     /// key, to the current key, keeping its binding, author, time and version; then retires the
     /// previous keys nothing uses any more. Signed envelopes are left as they are (re-sealing
     /// would break the operator's signature); their key stays until they are replaced.
-    func reseal() async throws(SyncError) {
+    private func reseal() async throws(SyncError) {
         guard let keys else { return }
         let current = keys.keyring.current.publicKey
         for _ in 0..<5 {
@@ -401,13 +459,13 @@ actor NamespaceSync {
 
     /// Brings the Secret in line with the sealed store (see `SecretPlan`), records the outcome,
     /// and hands the changed keys to the restart scheduler.
-    func reconcile() async throws(SyncError) {
+    private func reconcileUnlocked() async throws(SyncError) {
         guard activated, let keys else { return }
         if settingsPending {
             let current = try await api { () async throws(KubeError) in
                 try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
             }
-            try await settingsChanged(current)
+            try await settingsChangedUnlocked(current)
         }
         for _ in 0..<8 {
             guard
@@ -459,6 +517,13 @@ actor NamespaceSync {
                 } catch  where error.category == .conflict || error.category == .alreadyExists {
                     AgentMetrics.reconciled(result: "conflict")
                     continue
+                } catch  where error.category == .invalid {
+                    // The values break a rule of the API server (all keys together above 1 MiB,
+                    // an immutable Secret): refused like a bad envelope, the Secret unchanged.
+                    AgentMetrics.reconciled(result: "error")
+                    try await refuseWrite(
+                        plan, because: error, store: store, storeObject: storeObject, live: live)
+                    return
                 } catch {
                     AgentMetrics.reconciled(result: "error")
                     throw .api(error)
@@ -523,6 +588,60 @@ actor NamespaceSync {
         throw .api(KubeError(.conflict, "the Secret \(names.secret) kept changing while the agent wrote it"))
     }
 
+    /// Records the keys a refused Secret write would have changed as rejected (once per version
+    /// and reason), with an Event; every other key keeps the status it had.
+    private func refuseWrite(
+        _ plan: SecretPlan, because error: KubeError, store: SealedStore, storeObject: ConfigMap,
+        live: Secret?
+    ) async throws(SyncError) {
+        let reason = "the API server refused the Secret: \(error.message)"
+        var status = store.status
+        var records: [AuditRecord] = []
+        for outcome in plan.outcomes {
+            switch outcome.action {
+            case .create, .rotate, .revertHandEdit:
+                let previous = store.status[outcome.key]
+                if previous?.state == .rejected, previous?.version == outcome.version,
+                    previous?.reason == reason
+                {
+                    continue
+                }
+                status[outcome.key] = SyncStatus(
+                    state: .rejected, version: outcome.version, at: Timestamp.now(), reason: reason)
+                records.append(
+                    AuditRecord(
+                        event: .secretRejected, namespace: namespace, secret: names.secret, key: outcome.key,
+                        version: outcome.version, fingerprint: outcome.fingerprint,
+                        sealedBy: outcome.sealedBy,
+                        sealedAt: outcome.sealedAt, signer: outcome.signer, signerKeyId: outcome.signerKeyId,
+                        reason: reason))
+            case .reject:
+                status[outcome.key] = plan.status[outcome.key]
+                records += plan.auditRecords.filter { $0.key == outcome.key }
+            default:
+                continue
+            }
+        }
+        guard !records.isEmpty else { return }
+        logger.warning(
+            "the API server refused the Secret; the previous values stay", metadata: ["error": "\(error)"])
+        try await record(records, status: status, store: storeObject)
+        let about = InvolvedObject(
+            live?.json
+                ?? [
+                    "kind": "Secret", "apiVersion": "v1",
+                    "metadata": ["name": .string(names.secret), "namespace": .string(namespace)],
+                ])
+        for record in records {
+            AgentMetrics.rejected(namespace: namespace, key: record.key)
+            await events.record(
+                about: about, warning: true, reason: "ValueRejected",
+                message:
+                    "version \(record.version) of key \(record.key) refused: \(record.reason); the previous value stays"
+            )
+        }
+    }
+
     private func updateAgeMetrics(_ store: SealedStore) {
         let now = Date()
         for (key, version) in store.versions {
@@ -545,7 +664,7 @@ actor NamespaceSync {
     }
 
     /// Records the keys of the settings ConfigMap that changed and schedules the restart.
-    func settingsChanged(_ object: ConfigMap?) async throws(SyncError) {
+    private func settingsChangedUnlocked(_ object: ConfigMap?) async throws(SyncError) {
         guard activated else { return }
         let content = object.map { ContentHash.content(ofConfigMap: $0.json) }
         let records = ConfigChanges.records(
@@ -572,7 +691,7 @@ actor NamespaceSync {
 
     /// Patches the content hash of every Deployment that reloads on what changed and whose hash
     /// differs (with `everything`, of every opted-in Deployment: a new leader's check).
-    func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
+    private func restartUnlocked(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
         guard activated else { return }
         guard everything || !items.isEmpty else { return }
         let deployments = try await targetDeployments()

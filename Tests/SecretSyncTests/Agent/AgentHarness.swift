@@ -121,19 +121,20 @@ final class AgentHarness: Sendable {
 
     func startAgent(
         identity: String = "agent-a", debounce: Duration = .milliseconds(100),
-        maxDelay: Duration = .seconds(5),
-        leaderElection: Bool = true,
+        maxDelay: Duration = .seconds(5), leaderElection: Bool = true, client agentClient: KubeClient? = nil,
+        deployments: [String] = [], allNamespaces: Bool = false,
         leaseTiming: LeaseTiming = LeaseTiming(
             leaseDuration: .milliseconds(1500), renewDeadline: .milliseconds(1000),
             retryPeriod: .milliseconds(250)),
         retireKeysAfter: Duration = .seconds(86400), sink: CollectingSink = CollectingSink()
     ) -> RunningAgent {
         let configuration = AgentConfiguration(
-            namespace: namespace, debounce: debounce, maxDelay: maxDelay, leaderElection: leaderElection,
-            leaseTiming: leaseTiming, identity: identity, resyncPeriod: .seconds(600),
-            retireKeysAfter: retireKeysAfter)
+            namespace: namespace, allNamespaces: allNamespaces, deployments: deployments, debounce: debounce,
+            maxDelay: maxDelay, leaderElection: leaderElection, leaseTiming: leaseTiming, identity: identity,
+            resyncPeriod: .seconds(600), retireKeysAfter: retireKeysAfter)
         let agent = Agent(
-            client: client, configuration: configuration, sink: sink, logger: log.logger(identity))
+            client: agentClient ?? client, configuration: configuration, sink: sink,
+            logger: log.logger(identity))
         let task = Task { await agent.run() }
         return RunningAgent(agent: agent, task: task, sink: sink)
     }
@@ -231,6 +232,24 @@ final class AgentHarness: Sendable {
             SecureBytes(Array(value.utf8)), for: binding, to: publicKey, sealedBy: "alice@ws1"
         )
         .text
+    }
+
+    /// Removes `key` from the sealed store (retrying on conflict), like `beluga-secrets delete`.
+    func delete(key: String) async throws {
+        for _ in 0..<50 {
+            guard
+                let object = try? await client.get(
+                    ConfigMap.self, name: names.sealedStore, namespace: namespace)
+            else { continue }
+            var store = try SealedStore(configMap: object.json)
+            try store.delete(key: key)
+            if await replaceOutcome(ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
+                == nil
+            {
+                return
+            }
+        }
+        throw HarnessError("the sealed store kept changing")
     }
 
     /// Stores `envelope` as a new version of `key` (read, edit, replace with the resourceVersion

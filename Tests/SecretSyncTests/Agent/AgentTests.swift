@@ -221,11 +221,7 @@ import TestSupport
             let b = try await harness.secretValue("b")
             return a == "1" && b == "2"
         }
-        let object = try await harness.client.get(ConfigMap.self, name: "beluga-ai-secrets-sealed")
-        var store = try SealedStore(configMap: object.json)
-        try store.delete(key: "a")
-        _ = try await harness.client.replace(
-            ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
+        try await harness.delete(key: "a")
         try await waitUntil("the key is gone") { try await harness.secretValue("a") == nil }
         #expect(try await harness.secretValue("b") == "2")
         try await waitUntil("the deletion is recorded") {
