@@ -24,6 +24,9 @@ extension APIServer {
             throw APIError.methodNotAllowed()
         }
         let output = try BodyCodec.output(for: request.header("accept"))
+        if resource.group == APIServer.eventsV1Group && resource.name == "events" {
+            return try await handleEventsV1(request, info: info, view: resource, output: output)
+        }
         let namespace = resource.namespaced ? info.namespace : ""
         let name = info.pathName
         let subresource = info.subresource.isEmpty ? nil : info.subresource

@@ -4,8 +4,11 @@ import JSONValue
 /// bookmarks, `timeoutSeconds`, selectors and the watch faults of the fault plan.
 extension APIServer {
     func watch(
-        _ request: HTTPRequest, resource: APIResource, namespace: String?, name: String, asTable: Bool = false
+        _ request: HTTPRequest, resource: APIResource, namespace: String?, name: String,
+        asTable: Bool = false,
+        view: APIResource? = nil, transform: (@Sendable (JSON) -> JSON)? = nil
     ) async throws(APIError) -> HTTPResponse {
+        let shown = view ?? resource
         let labels = try LabelSelector(parsing: request.query("labelSelector") ?? "")
         var fields = try fieldSelector(request, resource: resource)
         if !name.isEmpty { fields.terms.append(.init(field: "metadata.name", value: name, equal: true)) }
@@ -48,7 +51,7 @@ extension APIServer {
             for await output in source {
                 continuation.yield(
                     APIServer.encodeWatchOutput(
-                        output, resource: resource,
+                        output, resource: shown, transform: transform,
                         table: asTable ? (headers: events == 0, includeObject: includeObject) : nil))
                 if case .event = output {
                     events += 1
@@ -70,11 +73,13 @@ extension APIServer {
     }
 
     static func encodeWatchOutput(
-        _ output: WatchOutput, resource: APIResource, table: (headers: Bool, includeObject: String?)? = nil
+        _ output: WatchOutput, resource: APIResource, transform: (@Sendable (JSON) -> JSON)? = nil,
+        table: (headers: Bool, includeObject: String?)? = nil
     ) -> [UInt8] {
         let event: JSON
         switch output {
-        case .event(let type, let object):
+        case .event(let type, let stored):
+            let object = transform?(stored) ?? stored
             if let table {
                 let rendered = TablePrinters.table(
                     [object], resource: resource,
