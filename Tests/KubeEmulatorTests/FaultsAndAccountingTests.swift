@@ -199,13 +199,16 @@ struct ExecutableTests {
         #expect(await server.waitForOutput { $0.contains("kubeconfig written") }, "\(server.stderr)")
         let firstLine = server.stdout.split(separator: "\n").first.map(String.init) ?? ""
         #expect(firstLine.hasPrefix("listening on http://127.0.0.1:"))
-        let environment = ["HOME": directory.path, "KUBECONFIG": kubeconfig]
+        // Exactly the acceptance check: the written file passed with --kubeconfig.
+        let environment = ["HOME": directory.path]
         let kubectl = try EmulatorFixture.kubectlPath()
         let created = try await ProcessRunner.runDetached(
-            kubectl, ["create", "secret", "generic", "s", "--from-literal=a=b"], environment: environment)
+            kubectl, ["--kubeconfig", kubeconfig, "create", "secret", "generic", "s", "--from-literal=a=b"],
+            environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
         let read = try await ProcessRunner.runDetached(
-            kubectl, ["get", "secret", "s", "-o", "jsonpath={.data.a}"], environment: environment)
+            kubectl, ["--kubeconfig", kubeconfig, "get", "secret", "s", "-o", "jsonpath={.data.a}"],
+            environment: environment)
         #expect(read.stdout == "Yg==")
         let attributes = try FileManager.default.attributesOfItem(atPath: kubeconfig)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
