@@ -1,0 +1,161 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import Sealing
+
+/// Writes one key straight into the Secret, for clusters without the agent (`--direct`): only
+/// that key and its version record change (a merge patch conditioned on the `resourceVersion`
+/// read, replayed after a conflict), and keys the agent manages from the sealed store are
+/// refused, since the agent would set them back.
+public struct DirectSecretWriter: Sendable {
+    public let client: KubeClient
+    public let namespace: String
+    public let names: ObjectNames
+    public var maximumAttempts = 12
+
+    public init(client: KubeClient, namespace: String, names: ObjectNames) {
+        self.client = client
+        self.namespace = namespace
+        self.names = names
+    }
+
+    /// What to do with the key.
+    public enum Change: Sendable {
+        /// Store `value`; with `mustExist`, only if the key is already in the Secret (`rotate`).
+        case set(SecureBytes, mustExist: Bool)
+        /// Remove the key.
+        case delete
+    }
+
+    /// What a direct write did (or, in a dry run, would do).
+    public struct Outcome: Sendable {
+        public var key: String
+        /// The key's new version (0 after a delete).
+        public var version: Int
+        /// The new value's fingerprint (empty after a delete).
+        public var fingerprint: String
+        /// The replaced value's fingerprint (empty when there was none).
+        public var previousFingerprint: String
+        /// Whether the Secret did not exist and was (or would be) created.
+        public var createdSecret: Bool
+    }
+
+    public func write(key: String, _ change: Change, by author: String, dryRun: Bool = false)
+        async throws(ChangeError) -> Outcome
+    {
+        let binding: SecretBinding
+        do {
+            binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
+        } catch {
+            throw .sealing(error)
+        }
+        try await refuseSealedKey(key)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let secret = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+            }
+            let managed = (secret?.metadata.annotations[Self.managedKeysAnnotation] ?? "")
+                .split(separator: ",").map(String.init)
+            if managed.contains(key) {
+                throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
+            }
+            var versions = DirectVersions(secret: secret?.json ?? [:])
+            let live = secret?.data[key]
+            let previousFingerprint =
+                live.map { Fingerprint(of: SecureBytes($0), binding: binding).text } ?? ""
+            var outcome = Outcome(
+                key: key, version: 0, fingerprint: "", previousFingerprint: previousFingerprint,
+                createdSecret: secret == nil)
+            var patch: JSON = [:]
+            switch change {
+            case .set(let value, let mustExist):
+                if mustExist, live == nil {
+                    throw .keyNotFound(
+                        key: key, object: "Secret \(namespace)/\(names.secret)",
+                        hint: "set it first with `beluga-secrets set \(key) --direct`")
+                }
+                let version = (versions.entries[key]?.version ?? 0) + 1
+                let fingerprint = Fingerprint(of: value, binding: binding).text
+                versions.entries[key] = DirectVersions.Entry(
+                    version: version, fingerprint: fingerprint, setBy: author, setAt: Timestamp.now())
+                outcome.version = version
+                outcome.fingerprint = fingerprint
+                patch[path: "data", key] = .string(value.withUnsafeBytes { Data($0).base64EncodedString() })
+            case .delete:
+                guard live != nil else {
+                    throw .keyNotFound(
+                        key: key, object: "Secret \(namespace)/\(names.secret)",
+                        hint: "run `beluga-secrets list` to see the keys")
+                }
+                versions.entries[key] = nil
+                patch[path: "data", key] = .some(.null)
+            }
+            if dryRun { return outcome }
+            patch[path: "metadata", "annotations", DirectVersions.annotation] =
+                versions.text.map(JSON.string) ?? .null
+            do {
+                if let secret {
+                    patch[path: "metadata", "resourceVersion"] = secret.resourceVersion.map(JSON.string)
+                    _ = try await client.patch(
+                        Secret.self, name: names.secret, namespace: namespace, patch: .merge(patch))
+                } else {
+                    var created = Secret(name: names.secret, namespace: namespace)
+                    created.type = "Opaque"
+                    created.json["data"] = patch["data"]
+                    if let text = versions.text {
+                        created.metadata.annotations = [DirectVersions.annotation: text]
+                    }
+                    _ = try await client.create(created, namespace: namespace)
+                }
+                return outcome
+            } catch  where error.category == .conflict || error.category == .alreadyExists {
+                guard attempt < maximumAttempts else {
+                    throw .conflictPersisted(object: "Secret \(namespace)/\(names.secret)", attempts: attempt)
+                }
+                await SealedStoreWriter.pause(beforeAttempt: attempt + 1)
+            } catch {
+                throw .api(error)
+            }
+        }
+    }
+
+    /// Checks, before a value is asked for, that a direct write of `key` is allowed: the sealed
+    /// store does not hold it, the agent does not manage it, and with `mustExist` it exists.
+    public func check(key: String, mustExist: Bool) async throws(ChangeError) {
+        try await refuseSealedKey(key)
+        let secret = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+        }
+        let managed = (secret?.metadata.annotations[Self.managedKeysAnnotation] ?? "").split(separator: ",")
+        if managed.contains(Substring(key)) {
+            throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
+        }
+        if mustExist, secret?.json[path: "data", key] == nil {
+            throw .keyNotFound(
+                key: key, object: "Secret \(namespace)/\(names.secret)",
+                hint: "set it first with `beluga-secrets set \(key) --direct`")
+        }
+    }
+
+    /// The Secret's annotation in which the agent lists the keys it writes (docs/formats.md).
+    static let managedKeysAnnotation = "beluga-ai.io/managed-keys"
+
+    /// A key the sealed store holds belongs to the agent.
+    private func refuseSealedKey(_ key: String) async throws(ChangeError) {
+        let store = try await SealedStoreWriter(client: client, namespace: namespace, name: names.sealedStore)
+            .read()
+        if let store, store.data[key] != nil {
+            throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
+        }
+    }
+
+    private func api<T>(_ call: () async throws(KubeError) -> T) async throws(ChangeError) -> T {
+        do {
+            return try await call()
+        } catch {
+            throw .api(error)
+        }
+    }
+}

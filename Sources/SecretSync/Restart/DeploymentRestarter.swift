@@ -1,0 +1,87 @@
+import KubeAPI
+
+/// Brings one Deployment's content hash up to date from a workstation (`restart`, and the
+/// writes made with `--direct`): reads the Secret and ConfigMap it reloads on, decides with
+/// `RestartDecision` exactly as the agent does, and patches the pod template only when the hash
+/// differs, so the pods roll once per change and an agent that looks next finds nothing to do.
+public struct DeploymentRestarter: Sendable {
+    public let client: KubeClient
+    public let namespace: String
+    public let names: ObjectNames
+
+    public init(client: KubeClient, namespace: String, names: ObjectNames) {
+        self.client = client
+        self.namespace = namespace
+        self.names = names
+    }
+
+    /// What was decided and, after a patch, the Deployment's new generation (the one a rollout
+    /// follower waits for).
+    public struct Outcome: Sendable {
+        public var decision: RestartDecision
+        /// Whether the Deployment names what it reloads on; without it the release's Secret and
+        /// ConfigMap are assumed, as the chart annotates them.
+        public var annotated: Bool
+        /// The generation after the patch; `nil` when nothing was (or, dry, would be) patched.
+        public var generation: Int?
+    }
+
+    /// A change a dry run did not write, for the decision to take into account.
+    public struct PendingChange: Sendable {
+        public var object: ObjectReference
+        public var key: String
+        /// The new value's bytes; `nil` when the key is removed.
+        public var value: [UInt8]?
+
+        public init(object: ObjectReference, key: String, value: [UInt8]?) {
+            self.object = object
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// Decides and, unless `dryRun`, patches. A dry run decides as if `pending` had been written.
+    public func restart(dryRun: Bool = false, pending: PendingChange? = nil) async throws(ChangeError)
+        -> Outcome
+    {
+        let deployment = try await api { () async throws(KubeError) in
+            try await client.get(Deployment.self, name: names.deployment, namespace: namespace)
+        }
+        let secret = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+        }
+        let settings = try await api { () async throws(KubeError) in
+            try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
+        }
+        let annotation = deployment.metadata.annotations[ReloadAnnotation.name]
+        var contents: [ObjectReference: [String: [UInt8]]?] = [
+            .secret(names.secret): secret.map { ContentHash.content(ofSecret: $0.json) },
+            .configMap(names.configMap): settings.map { ContentHash.content(ofConfigMap: $0.json) },
+        ]
+        if dryRun, let pending {
+            var content = (contents[pending.object] ?? nil) ?? [:]
+            content[pending.key] = pending.value
+            contents[pending.object] = content
+        }
+        let decision = RestartDecision.decide(
+            namespace: namespace, deployment: deployment.name,
+            reloadAnnotation: annotation ?? "secret/\(names.secret),configmap/\(names.configMap)",
+            currentHash: deployment.templateAnnotations[ContentHash.annotation], contents: contents)
+        var outcome = Outcome(decision: decision, annotated: annotation != nil, generation: nil)
+        guard decision.action == .restart, !dryRun else { return outcome }
+        let patched = try await api { () async throws(KubeError) in
+            try await client.patch(
+                Deployment.self, name: deployment.name, namespace: namespace, patch: .merge(decision.patch))
+        }
+        outcome.generation = patched.metadata.generation
+        return outcome
+    }
+
+    private func api<T>(_ call: () async throws(KubeError) -> T) async throws(ChangeError) -> T {
+        do {
+            return try await call()
+        } catch {
+            throw .api(error)
+        }
+    }
+}
