@@ -101,7 +101,8 @@ let package = Package(
             dependencies: ["SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CLITests", dependencies: ["Sealing", "KubeEmulator", "TestSupport", "JSONValue"],
+            name: "CLITests",
+            dependencies: ["Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -11,11 +11,23 @@ struct BelugaSecrets: AsyncParsableCommand {
         abstract: "Sealed API keys, rotation and rolling restarts for the Beluga AI server on Kubernetes.",
         discussion: """
             Values are sealed on the workstation with libsodium (a sealed box to the agent's \
-            public key); only ciphertext leaves the machine. Exit codes: 0 ok; 1 usage or local \
-            input (bad flags, unreadable or insecure key file); 2 not found; 3 conflict; \
-            4 denied; 5 cluster unreachable; 6 rejected (bad envelope, bad value, invalid name).
+            public key); only ciphertext leaves the machine. Commands that talk to the cluster \
+            take kubectl's --kubeconfig, --context and -n/--namespace. Exit codes: 0 ok; 1 usage \
+            or local input (bad flags, unreadable or insecure key file, kubeconfig); 2 not found; \
+            3 conflict that retries could not resolve; 4 denied (401/403); 5 cluster unreachable, \
+            or --wait timed out; 6 rejected (bad envelope, bad value, invalid name, refused by the \
+            API server or the agent, failed rollout, changed agent identity).
             """,
         subcommands: [
+            SetCommand.self,
+            Rotate.self,
+            GetCommand.self,
+            ListCommand.self,
+            Delete.self,
+            Rollback.self,
+            Config.self,
+            Restart.self,
+            StatusCommand.self,
             Keygen.self,
             Seal.self,
             Unseal.self,
@@ -24,6 +36,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             AgentCommand.self,
             Audit.self,
             Keys.self,
+            Completion.self,
             VersionCommand.self,
         ]
     )

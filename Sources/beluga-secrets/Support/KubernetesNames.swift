@@ -14,10 +14,15 @@ enum KubernetesNames {
 
     /// A Secret name is a DNS-1123 subdomain: at most 253 characters, dot-separated labels.
     static func validateSecretName(_ name: String) throws {
+        try validateObjectName(name, kind: "Secret")
+    }
+
+    /// The names of ConfigMaps and Deployments follow the same rule as Secrets.
+    static func validateObjectName(_ name: String, kind: String) throws {
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         guard name.utf8.count <= 253, labels.allSatisfy({ isLabel($0, maximum: 253) }) else {
             throw CommandError(
-                "invalid Secret name \"\(printable(name))\": use lower-case letters, digits, '-' and '.', "
+                "invalid \(kind) name \"\(printable(name))\": use lower-case letters, digits, '-' and '.', "
                     + "starting and ending with a letter or digit (at most 253 characters)", .rejected)
         }
     }

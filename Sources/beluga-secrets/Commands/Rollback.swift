@@ -1,0 +1,105 @@
+import ArgumentParser
+import KubeAPI
+import SecretSync
+
+/// `beluga-secrets rollback`: restores an earlier version of a key as its next version.
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore an earlier version of a key (the previous one by default).",
+        discussion: """
+            The sealed store keeps the last 3 versions of each key. Rollback stores the envelope of \
+            the chosen one again as a new version, so versions only ever increase and the agent \
+            applies it like any change. Signed envelopes (format 2) record their own version and \
+            cannot be restored this way: set the old value again instead. Keys written with \
+            --direct keep no earlier versions.
+            """)
+
+    @Argument(help: "Name of the key to roll back.")
+    var key: String
+
+    @Option(
+        name: .customLong("to-version"),
+        help: ArgumentHelp("The version to restore (see beluga-secrets get KEY).", valueName: "n"))
+    var toVersion: Int?
+
+    @OptionGroup var wait: WaitOptions
+    @OptionGroup var dryRun: DryRunOption
+    @OptionGroup var release: ReleaseOptions
+
+    func run() async throws {
+        let workspace = try release.connect()
+        let key = self.key
+        let author = LocalIdentity.userAtHost()
+        let before = wait.wait && !dryRun.enabled ? try await ChangeFollower.deploymentBefore(workspace) : nil
+        guard let outcome = try await rollBack(workspace, author: author) else {
+            throw try await missingKey(workspace)
+        }
+        let version = outcome.result
+        let restored = outcome.store.versions[key]?.rollbackOf ?? 0
+        let fingerprint = outcome.store.versions[key]?.fingerprint ?? ""
+        if dryRun.enabled {
+            print(
+                "\(key): would store version \(version), restoring version \(restored) (\(fingerprint)) (dry run: nothing written)"
+            )
+            return
+        }
+        print(
+            "\(key): version \(version) restores version \(restored) (\(fingerprint)); "
+                + (wait.wait ? "waiting for the agent" : "the agent will apply it"))
+        guard wait.wait else { return }
+        let previous = outcome.previous.status[key]
+        try await ChangeFollower(workspace: workspace, timeout: wait.timeout).followSealed(
+            key: key, version: version,
+            previousAppliedFingerprint: previous?.state == .applied ? previous?.fingerprint : nil,
+            before: before)
+    }
+
+    /// Stores the restored envelope as the next version; `nil` when the sealed store does not
+    /// hold the key.
+    private func rollBack(_ workspace: Workspace, author: String) async throws(ChangeError)
+        -> SealedStoreWriter.Outcome<Int>?
+    {
+        let key = self.key
+        let toVersion = self.toVersion
+        do {
+            return try await workspace.sealedStore.update(dryRun: dryRun.enabled) {
+                (store: inout SealedStore) throws(ChangeError) -> Int in
+                try Self.restore(key: key, toVersion: toVersion, in: &store, by: author)
+            }
+        } catch {
+            if case .store(.keyNotFound) = error { return nil }
+            throw error
+        }
+    }
+
+    /// The edit: refuses signed versions, which an agent would not apply again.
+    static func restore(key: String, toVersion: Int?, in store: inout SealedStore, by author: String)
+        throws(ChangeError) -> Int
+    {
+        guard store.envelopes[key] != nil, let record = store.versions[key] else {
+            throw .store(.keyNotFound(key: key))
+        }
+        let entry =
+            toVersion.map { wanted in record.history.first { $0.version == wanted } } ?? record.history.first
+        if let entry, entry.envelope.hasPrefix("bs2.") {
+            throw .signedVersionCannotBeRolledBack(key: key, version: entry.version)
+        }
+        do {
+            return try store.rollback(key: key, to: toVersion, by: author, at: Timestamp.now())
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Not in the sealed store: a key written with --direct has no versions to go back to.
+    private func missingKey(_ workspace: Workspace) async throws -> any Error {
+        let secret = try? await workspace.client.getIfPresent(
+            Secret.self, name: workspace.names.secret, namespace: workspace.namespace)
+        if let secret, secret.data[key] != nil {
+            return CommandError(
+                "key \"\(key)\" was written into the Secret directly, which keeps no earlier values: "
+                    + "set the old value again with `beluga-secrets set \(key) --direct`", .notFound)
+        }
+        return SealedStoreError.keyNotFound(key: key)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+
+/// `beluga-secrets rotate`: a new value for a key that exists.
+struct Rotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rotate a key: set a new value for a key that exists; its version increases.",
+        discussion: """
+            Works as set, but refuses a key that is not there yet (in the sealed store, or with \
+            --direct in the Secret), so a typo in the name cannot create a new key.
+            """)
+
+    @Argument(help: "Name of the key to rotate.")
+    var key: String
+
+    @OptionGroup var value: KeyValueOptions
+    @OptionGroup var direct: DirectOption
+    @OptionGroup var wait: WaitOptions
+    @OptionGroup var dryRun: DryRunOption
+    @OptionGroup var release: ReleaseOptions
+
+    func run() async throws {
+        try await KeyWriter(
+            key: key, value: value, direct: direct.direct, dryRun: dryRun.enabled, wait: wait,
+            release: release,
+            mustExist: true
+        ).run()
+    }
+}

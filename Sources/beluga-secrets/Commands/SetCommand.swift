@@ -1,0 +1,35 @@
+import ArgumentParser
+
+/// `beluga-secrets set`: seals a key's value on the workstation and stores it for the agent.
+struct SetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Set a key: seal its value here and store it for the agent to apply.",
+        discussion: """
+            The value is read without echo from the terminal (twice, unless --no-confirm), from \
+            standard input when that is not a terminal, or from --from-file or --from-env; never \
+            from the command line. It is sealed to the agent's current public key (ConfigMap \
+            beluga-secrets-public-key), after checking that key's signature by the agent identity \
+            pinned for this cluster and namespace on first use, and stored as the key's next version \
+            in the sealed store (ConfigMap <secret>-sealed, created when missing). The agent then \
+            writes it into the Secret and restarts the Deployment. With --direct, the value goes \
+            straight into the Secret and the Deployment's content hash is patched here.
+            """)
+
+    @Argument(help: "Name of the key in the Secret, e.g. openai-api-key.")
+    var key: String
+
+    @OptionGroup var value: KeyValueOptions
+    @OptionGroup var direct: DirectOption
+    @OptionGroup var wait: WaitOptions
+    @OptionGroup var dryRun: DryRunOption
+    @OptionGroup var release: ReleaseOptions
+
+    func run() async throws {
+        try await KeyWriter(
+            key: key, value: value, direct: direct.direct, dryRun: dryRun.enabled, wait: wait,
+            release: release,
+            mustExist: false
+        ).run()
+    }
+}

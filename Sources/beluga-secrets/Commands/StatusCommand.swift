@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import JSONValue
+import KubeAPI
+import SecretSync
+
+/// `beluga-secrets status`: is the agent there, is everything applied, are keys getting old.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the agent's leader, the last sync, pending changes, key ages and the sealing key.",
+        discussion: """
+            The leader is read from the Lease the agent replicas elect on: a leader that renewed \
+            within the lease duration is running. Keys whose current version is older than \
+            --max-age are flagged for rotation. Parts this user may not read are shown as such.
+            """)
+
+    @Option(
+        name: .customLong("max-age"),
+        help: ArgumentHelp(
+            "Flag keys whose current version is older than this (rotation policy).", valueName: "duration"))
+    var maxAge = DurationArgument(.seconds(90 * 86400), text: "90d")
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var release: ReleaseOptions
+
+    func run() async throws {
+        let workspace = try release.connect()
+        let now = Date()
+        var data: JSON = ["namespace": .string(workspace.namespace)]
+        var lines: [String] = []
+
+        // The agent's leader.
+        do {
+            let lease = try await workspace.client.get(
+                Lease.self, name: workspace.names.lease, namespace: workspace.namespace)
+            let leader = LeaderReport(lease: lease)
+            let since = leader.secondsSinceRenewal(now: now)
+            data["agent"] = [
+                "lease": .string(workspace.names.lease), "holder": .string(leader.holder),
+                "renewTime": .string(leader.renewTime),
+                "leaseDurationSeconds": .int(leader.leaseDurationSeconds),
+                "live": .bool(leader.isLive(now: now)),
+            ]
+            if leader.isLive(now: now) {
+                lines.append("Agent:        leader \(leader.holder), renewed \(Age.text(since)) ago")
+            } else if leader.holder.isEmpty {
+                lines.append(
+                    "Agent:        no leader (Lease \(workspace.names.lease) is not held): is the agent running?"
+                )
+            } else {
+                lines.append(
+                    "Agent:        not running? \(leader.holder) last renewed \(Age.text(since)) ago "
+                        + "(lease duration \(leader.leaseDurationSeconds)s)")
+            }
+        } catch {
+            switch error.category {
+            case .notFound:
+                data["agent"] = [
+                    "lease": .string(workspace.names.lease), "live": false, "error": "not found",
+                ]
+                lines.append(
+                    "Agent:        no Lease \(workspace.names.lease) in namespace \(workspace.namespace): "
+                        + "the agent has not started here")
+            case .forbidden:
+                data["agent"] = ["lease": .string(workspace.names.lease), "error": .string(error.message)]
+                lines.append("Agent:        unknown (may not read Lease \(workspace.names.lease))")
+            default:
+                throw error
+            }
+        }
+
+        // The sealing key the agent publishes.
+        do {
+            let object = try await workspace.client.get(
+                ConfigMap.self, name: workspace.names.publicKeyConfigMap, namespace: workspace.namespace)
+            let published = try PublishedKeys(configMap: object.json)
+            let createdAt = published.currentEntry?.createdAt ?? ""
+            let age = Timestamp.parse(createdAt).map { now.timeIntervalSince($0) }
+            let pin = try AgentIdentityPins.standard().check(
+                published.identity, server: workspace.server, namespace: workspace.namespace)
+            let pinText: String
+            switch pin {
+            case .known: pinText = "pinned"
+            case .firstUse: pinText = "not pinned yet"
+            case .changed:
+                pinText = "CHANGED since pinned: set refuses it until you pass --accept-new-identity"
+            }
+            data["sealingKey"] = [
+                "kid": .string(published.current.keyID.hex), "createdAt": .string(createdAt),
+                "identity": .string(published.identity.signerID.hex), "identityPin": .string("\(pin)"),
+            ]
+            lines.append("Sealing key:  \(published.current.keyID), \(Age.text(age)) old")
+            lines.append("Identity:     \(published.identity.signerID) (\(pinText))")
+        } catch {
+            if let failure = error as? KubeError,
+                failure.category == .notFound || failure.category == .forbidden
+            {
+                data["sealingKey"] = ["error": .string(failure.message)]
+                lines.append(
+                    "Sealing key:  "
+                        + (failure.category == .notFound
+                            ? "none published (ConfigMap \(workspace.names.publicKeyConfigMap) is missing)"
+                            : "unknown (may not read ConfigMap \(workspace.names.publicKeyConfigMap))"))
+            } else if let untrusted = error as? PublishedKeysError {
+                data["sealingKey"] = ["error": .string(untrusted.description)]
+                lines.append("Sealing key:  untrusted: \(untrusted.description)")
+            } else {
+                throw error
+            }
+        }
+
+        // Keys: last sync, pending changes, ages.
+        let inventory = try await KeyInventory.read(workspace)
+        let lastSync = inventory.store?.status.values.map(\.at).max() ?? ""
+        data["lastSync"] = .string(lastSync)
+        lines.append(
+            "Last sync:    "
+                + (lastSync.isEmpty
+                    ? "never"
+                    : "\(lastSync) (\(Age.text(Timestamp.parse(lastSync).map { now.timeIntervalSince($0) })) ago)")
+        )
+        let pending = inventory.reports.filter { $0.state == "pending" || $0.state == "rejected" }
+        data["pending"] = .array(pending.map(\.json))
+        lines.append(
+            "Pending:      "
+                + (pending.isEmpty
+                    ? "none" : pending.map { "\($0.key) (\($0.state))" }.joined(separator: ", ")))
+
+        let limit = Double(maxAge.duration.components.seconds)
+        var old: [String] = []
+        var keys: [JSON] = []
+        var table = TableWriter("KEY", "VERSION", "AGE", "STATE", "ROTATION")
+        for report in inventory.reports {
+            let age = report.age(now: now)
+            let overdue = age.map { $0 > limit } ?? false
+            if overdue { old.append(report.key) }
+            var entry = report.json
+            entry["overMaxAge"] = .bool(overdue)
+            keys.append(entry)
+            table.add([
+                report.key, report.versionText, Age.text(age), report.state,
+                overdue ? "due (older than \(maxAge.text))" : "-",
+            ])
+        }
+        data["keys"] = .array(keys)
+        data["maxAge"] = .string(maxAge.text)
+        inventory.noteIfSecretDenied(workspace)
+        if !old.isEmpty {
+            StandardError.writeLine(
+                "warning: \(old.count) key\(old.count == 1 ? " is" : "s are") older than \(maxAge.text): "
+                    + "\(old.joined(separator: ", ")); rotate with beluga-secrets rotate KEY")
+        }
+        if output.printData(data) { return }
+        print("Namespace:    \(workspace.namespace)")
+        for line in lines { print(line) }
+        if !inventory.reports.isEmpty {
+            print("")
+            print(table.text, terminator: "")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import JSONValue
+import SecretSync
+import Sealing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The agents' identity keys this user has trusted, per API server and namespace, in
+/// `known-agents.json` of the configuration folder (like ssh's known_hosts).
+///
+/// The first `set` in a namespace pins the identity key the agent publishes; later ones accept
+/// any sealing key that identity signed, and refuse a different identity until the user accepts
+/// it with `--accept-new-identity`. The file holds public keys only; it is written 0600 in a
+/// 0700 folder, replaced atomically.
+struct AgentIdentityPins {
+    let path: String
+
+    /// One pinned identity.
+    struct Pin: Equatable {
+        var server: String
+        var namespace: String
+        /// Standard base64 of the Ed25519 identity public key.
+        var identity: String
+        var pinnedAt: String
+    }
+
+    static func standard() throws -> AgentIdentityPins {
+        AgentIdentityPins(path: try ConfigFolder.path() + "/known-agents.json")
+    }
+
+    /// What checking an identity found.
+    enum Verdict: Equatable {
+        /// This identity is pinned for the server and namespace.
+        case known
+        /// Nothing is pinned yet: it will be pinned on first use.
+        case firstUse
+        /// Another identity is pinned: the published one changed.
+        case changed(pinned: Pin)
+    }
+
+    func check(_ identity: SigningPublicKey, server: String, namespace: String) throws -> Verdict {
+        guard let pin = try read().first(where: { $0.server == server && $0.namespace == namespace }) else {
+            return .firstUse
+        }
+        return pin.identity == identity.base64 ? .known : .changed(pinned: pin)
+    }
+
+    /// Pins `identity` for the server and namespace, replacing what was pinned.
+    func pin(_ identity: SigningPublicKey, server: String, namespace: String) throws {
+        var pins = try read().filter { !($0.server == server && $0.namespace == namespace) }
+        pins.append(
+            Pin(server: server, namespace: namespace, identity: identity.base64, pinnedAt: Timestamp.now()))
+        try write(pins)
+    }
+
+    func read() throws -> [Pin] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return [] }
+            throw CommandError(
+                "cannot read \(path): \(String(cString: strerror(errno))); check its permissions")
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { ValueReader.readAll(descriptor, into: $0) }
+            guard count >= 0 else {
+                throw CommandError(
+                    "cannot read \(path): \(String(cString: strerror(errno))); check its permissions")
+            }
+            bytes += buffer[0..<count]
+            if count < buffer.count { break }
+        }
+        guard let json = try? JSON(parsing: bytes), let agents = json["agents"]?.arrayValue else {
+            throw CommandError(
+                "\(path) is not the file beluga-secrets writes: remove it (the next set pins the agents again)"
+            )
+        }
+        return agents.compactMap { entry in
+            guard let server = entry["server"]?.stringValue, let namespace = entry["namespace"]?.stringValue,
+                let identity = entry["identity"]?.stringValue
+            else { return nil }
+            return Pin(
+                server: server, namespace: namespace, identity: identity,
+                pinnedAt: entry["pinnedAt"]?.stringValue ?? "")
+        }
+    }
+
+    private func write(_ pins: [Pin]) throws {
+        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        try KeyFolder.prepare(folder)
+        let document: JSON = [
+            "agents": .array(
+                pins.map { pin in
+                    [
+                        "server": .string(pin.server), "namespace": .string(pin.namespace),
+                        "identity": .string(pin.identity), "pinnedAt": .string(pin.pinnedAt),
+                    ]
+                })
+        ]
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CommandError(
+                "cannot write \(temporary): \(String(cString: strerror(errno))); check the folder's permissions"
+            )
+        }
+        let written = StandardOutput.writeAll(Array((document.prettyText() + "\n").utf8), to: descriptor)
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written, synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CommandError("cannot write \(path): \(reason); check the folder's permissions")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import SecretSync
+
+/// After a direct write: bring the Deployment's content hash up to date, say so, and with
+/// `--wait` follow the rollout.
+struct DirectRestart {
+    let workspace: Workspace
+    let dryRun: Bool
+    /// `--timeout` of `--wait`; `nil` without `--wait`.
+    let waitTimeout: DurationArgument?
+    /// In a dry run, the change that was not written.
+    var pending: DeploymentRestarter.PendingChange? = nil
+
+    func run() async throws {
+        let name = workspace.names.deployment
+        guard let outcome = try await decide() else {
+            print(
+                "no deployment \"\(name)\" in namespace \(workspace.namespace): nothing to restart (--deployment names another)"
+            )
+            return
+        }
+        let decision = outcome.decision
+        let assumed =
+            outcome.annotated
+            ? "" : " (not annotated \(ReloadAnnotation.name); assuming the release's Secret and ConfigMap)"
+        guard decision.action == .restart else {
+            print("deployment \"\(name)\": \(decision.reason), nothing restarts\(assumed)")
+            return
+        }
+        if dryRun {
+            print("deployment \"\(name)\": would restart, \(decision.reason)\(assumed) (dry run)")
+            return
+        }
+        print("deployment \"\(name)\": restarting, \(decision.reason)\(assumed)")
+        guard let waitTimeout else { return }
+        try await ChangeFollower(workspace: workspace, timeout: waitTimeout).followRollout(
+            generation: outcome.generation)
+    }
+
+    /// The decision (after the patch, unless a dry run); `nil` when the Deployment does not exist.
+    private func decide() async throws(ChangeError) -> DeploymentRestarter.Outcome? {
+        do {
+            return try await workspace.restarter.restart(dryRun: dryRun, pending: pending)
+        } catch {
+            if case .api(let failure) = error, failure.category == .notFound { return nil }
+            throw error
+        }
+    }
+}

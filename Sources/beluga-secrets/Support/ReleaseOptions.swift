@@ -1,0 +1,93 @@
+import ArgumentParser
+import KubeAPI
+import SecretSync
+
+/// kubectl's global options plus the Helm release whose objects a command works on, with the
+/// name overrides the agent also takes.
+struct ReleaseOptions: ParsableArguments {
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp(
+            "Give up on a request the server has not answered within this time (e.g. 10s), without retrying "
+                + "(default: 30s, with retries).", valueName: "duration"))
+    var requestTimeout: DurationArgument?
+
+    @Option(help: ArgumentHelp("Helm release the object names derive from.", valueName: "name"))
+    var release: String = ObjectNames.defaultRelease
+
+    @Option(help: ArgumentHelp("Name of the Secret (default: <release>-secrets).", valueName: "name"))
+    var secret: String?
+
+    @Option(
+        name: .customLong("config-map"),
+        help: ArgumentHelp("Name of the settings ConfigMap (default: <release>-config).", valueName: "name"))
+    var configMap: String?
+
+    @Option(
+        help: ArgumentHelp("Name of the Deployment to restart (default: <release>).", valueName: "name"))
+    var deployment: String?
+
+    func validate() throws {
+        if let requestTimeout, requestTimeout.duration <= .zero {
+            throw ValidationError("--request-timeout must be more than 0 (e.g. 10s)")
+        }
+    }
+
+    var names: ObjectNames {
+        ObjectNames(release: release, secret: secret, configMap: configMap, deployment: deployment)
+    }
+
+    /// The client, namespace and object names, after checking the names as the API server would.
+    func connect() throws -> Workspace {
+        let names = self.names
+        try KubernetesNames.validateSecretName(names.secret)
+        try KubernetesNames.validateObjectName(names.configMap, kind: "ConfigMap")
+        try KubernetesNames.validateObjectName(names.deployment, kind: "Deployment")
+        var configuration = try ClientConfiguration.load(
+            ClientConfiguration.Options(
+                kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace))
+        if let requestTimeout {
+            // As kubectl: a request that timed out is not sent again.
+            configuration.transport.requestTimeout = requestTimeout.duration
+            configuration.transport.connectTimeout = min(requestTimeout.duration, .seconds(10))
+            configuration.retryPolicy = .none
+        }
+        try KubernetesNames.validateNamespace(configuration.namespace)
+        return Workspace(
+            client: try KubeClient(configuration: configuration), namespace: configuration.namespace,
+            names: names, server: configuration.transport.server)
+    }
+}
+
+/// What a cluster command works with: a client, the namespace and the release's object names.
+struct Workspace: Sendable {
+    let client: KubeClient
+    let namespace: String
+    let names: ObjectNames
+    /// The API server's address, under which the agent's identity is pinned.
+    let server: String
+
+    var sealedStore: SealedStoreWriter {
+        SealedStoreWriter(client: client, namespace: namespace, name: names.sealedStore)
+    }
+    var directSecret: DirectSecretWriter {
+        DirectSecretWriter(client: client, namespace: namespace, names: names)
+    }
+    var settings: SettingsWriter {
+        SettingsWriter(client: client, namespace: namespace, name: names.configMap)
+    }
+    var restarter: DeploymentRestarter {
+        DeploymentRestarter(client: client, namespace: namespace, names: names)
+    }
+    var rollout: RolloutFollower {
+        RolloutFollower(client: client, namespace: namespace, deployment: names.deployment)
+    }
+    var syncStatus: SyncStatusWaiter {
+        SyncStatusWaiter(client: client, namespace: namespace, name: names.sealedStore)
+    }
+
+    /// `ConfigMap prod/beluga-ai-secrets-sealed`, as messages name objects.
+    func describe(_ kind: String, _ name: String) -> String { "\(kind) \(namespace)/\(name)" }
+}
