@@ -1,0 +1,150 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import KubeEmulator
+import Sealing
+import Testing
+import TestSupport
+
+/// `--wait`: the agent's verdict, then the rollout, followed like `kubectl rollout status`.
+@Suite struct WaitTests {
+    /// Plays the agent for one change: once `version` of `key` is stored, records `state` for it
+    /// and, when applied, patches the Deployment's content hash (the restart).
+    func playAgent(
+        _ workstation: Workstation, key: String, version: Int, state: String, reason: String = ""
+    ) -> Task<Void, any Error> {
+        Task {
+            try await waitUntil("version \(version) of \(key) is stored") {
+                (try? await workstation.sealedVersions())?[path: key, "version"]?.intValue == version
+            }
+            let value = try await workstation.openStored(key)
+            let binding = try SecretBinding(namespace: "default", secret: "beluga-ai-secrets", key: key)
+            let fingerprint = Fingerprint(of: SecureBytes(Array(value.utf8)), binding: binding).text
+            try await workstation.recordSyncStatus([
+                key: [
+                    "state": .string(state), "version": .int(version),
+                    "fingerprint": .string(state == "applied" ? fingerprint : ""),
+                    "at": "2026-01-01T00:00:00Z",
+                    "reason": .string(reason),
+                ]
+            ])
+            guard state == "applied" else { return }
+            let patch: JSON = [
+                "spec": [
+                    "template": [
+                        "metadata": [
+                            "annotations": ["beluga-ai.io/content-hash": .string("agent-\(version)")]
+                        ]
+                    ]
+                ]
+            ]
+            _ = try await workstation.client().patch(
+                Deployment.self, name: "beluga-ai", namespace: "default", patch: .merge(patch))
+        }
+    }
+
+    @Test func sealedSetWaitsForTheAgentAndTheRollout() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let agent = playAgent(workstation, key: "openai-api-key", version: 1, state: "applied")
+        let result = try await workstation.run(
+            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-wait")
+        try await agent.value
+        expectSuccess(result)
+        #expect(result.stdout.contains("waiting for the agent"))
+        #expect(result.stdout.contains("openai-api-key: the agent applied version 1"))
+        #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
+        // Not a terminal: progress comes as plain lines on standard error.
+        #expect(result.stderr.contains("waiting for the agent to apply version 1 of openai-api-key...\n"))
+        #expect(await workstation.rollouts() == 1)
+    }
+
+    @Test func aRejectionByTheAgentEndsTheWaitWithItsReason() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let agent = playAgent(
+            workstation, key: "openai-api-key", version: 1, state: "rejected",
+            reason: "envelope signed by unknown signer 0011223344556677")
+        let result = try await workstation.run(
+            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-no")
+        try await agent.value
+        expectFailure(
+            result, status: 6, mentioning: ["rejected version 1", "unknown signer 0011223344556677"])
+    }
+
+    @Test func directSetWaitsForItsRollout() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let result = try await workstation.run(
+            ["set", "openai-api-key", "--direct", "--wait"], stdin: "sk-direct")
+        expectSuccess(result)
+        #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
+        let deployment = try await workstation.client().get(
+            Deployment.self, name: "beluga-ai", namespace: "default")
+        #expect(deployment.isRolledOut)
+    }
+
+    @Test func configSetWaitsForTheAgentsRestart() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let agent = Task {
+            try await waitUntil("the setting is written") {
+                let settings = try await workstation.client().get(
+                    ConfigMap.self, name: "beluga-ai-config", namespace: "default")
+                return settings["llmProvider"] == "anthropic"
+            }
+            let patch: JSON = [
+                "spec": [
+                    "template": ["metadata": ["annotations": ["beluga-ai.io/content-hash": "agent-cfg"]]]
+                ]
+            ]
+            _ = try await workstation.client().patch(
+                Deployment.self, name: "beluga-ai", namespace: "default", patch: .merge(patch))
+        }
+        let result = try await workstation.run([
+            "config", "set", "llmProvider", "anthropic", "--wait", "--timeout", "30s",
+        ])
+        try await agent.value
+        expectSuccess(result)
+        #expect(result.stdout.hasSuffix("successfully rolled out\n"))
+    }
+
+    @Test func aRolloutPastItsProgressDeadlineFailsTheWait() async throws {
+        // Rollouts never finish by themselves here; the test reports the deadline as the
+        // Deployment controller would.
+        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
+        defer { Task { await workstation.stop() } }
+        _ = try await workstation.kubectl([
+            "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
+        ])
+        let restart = try workstation.start(["restart", "--wait", "--timeout", "30s"], environment: [:])
+        try await waitUntil("the restart is patched") { try await workstation.contentHash() != nil }
+        let client = try workstation.client()
+        var deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")
+        deployment.json[path: "status", "observedGeneration"] =
+            deployment.json[path: "metadata", "generation"]
+        deployment.json[path: "status", "conditions"] = [
+            [
+                "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                "message": "ReplicaSet \"beluga-ai-x\" has timed out progressing.",
+            ]
+        ]
+        try await workstation.fixture.emulator.putStatus(deployment.json)
+        #expect(await restart.waitForExit(timeout: 30))
+        #expect(restart.exitStatus == 6, "\(restart.stderr)")
+        #expect(restart.stderr.contains("exceeded its progress deadline"))
+    }
+
+    @Test func aRolloutSlowerThanTheTimeoutEndsWithExitFive() async throws {
+        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
+        defer { Task { await workstation.stop() } }
+        _ = try await workstation.kubectl([
+            "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
+        ])
+        let started = Date()
+        let result = try await workstation.run(["restart", "--wait", "--timeout", "1s"])
+        expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 1s"])
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(result.stderr.contains("Waiting for deployment"))
+    }
+}

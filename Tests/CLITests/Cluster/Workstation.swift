@@ -1,0 +1,236 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import KubeEmulator
+import Sealing
+import Testing
+import TestSupport
+
+/// One operator's workstation against an emulated cluster: the `beluga-secrets` binary run as a
+/// real process with its own configuration folder, the chart's Deployment and settings in the
+/// cluster, an agent's keys published the way the agent publishes them (made here with
+/// `Sealing`, so the envelopes written can be opened), and `kubectl` and the `KubeAPI` client as
+/// independent readers.
+final class Workstation: Sendable {
+    let fixture: EmulatorFixture
+    let home: TemporaryDirectory
+    let namespace = "default"
+    /// The agent's sealing key and identity, as the test publishes them.
+    let sealing = SealingKeyPair.generate()
+    let identity = SigningKeyPair.generate()
+
+    private init(fixture: EmulatorFixture, home: TemporaryDirectory) {
+        self.fixture = fixture
+        self.home = home
+    }
+
+    /// An emulator with the chart's Deployment (annotated to reload) and settings ConfigMap; with
+    /// `publish`, the agent's public keys too.
+    static func start(
+        _ options: KubeEmulator.Options = KubeEmulator.Options(rolloutDelay: .milliseconds(20)),
+        publish: Bool = true
+    ) async throws -> Workstation {
+        let fixture = try await EmulatorFixture.start(options)
+        let workstation = Workstation(fixture: fixture, home: try TemporaryDirectory(prefix: "beluga-home"))
+        try await workstation.putDeployment()
+        try await fixture.emulator.put([
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": "beluga-ai-config", "namespace": "default"],
+            "data": ["llmProvider": "openai"],
+        ])
+        if publish { try await workstation.publishKeys() }
+        return workstation
+    }
+
+    func stop() async { await fixture.stop() }
+
+    /// The configuration folder (`XDG_CONFIG_HOME/beluga-secrets`).
+    var configFolder: String { home.file("config/beluga-secrets") }
+
+    func putDeployment(replicas: Int = 2) async throws {
+        try await fixture.emulator.put([
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": [
+                "name": "beluga-ai", "namespace": "default",
+                "annotations": ["beluga-ai.io/reload": "beluga-ai-secrets,beluga-ai-config"],
+            ],
+            "spec": [
+                "replicas": .int(replicas), "selector": ["matchLabels": ["app": "beluga-ai"]],
+                "template": [
+                    "metadata": ["labels": ["app": "beluga-ai"]],
+                    "spec": ["containers": [["name": "server", "image": "beluga-ai:1.0.0"]]],
+                ],
+            ],
+        ])
+    }
+
+    // MARK: - The agent's public keys
+
+    /// Publishes `ConfigMap beluga-secrets-public-key` as docs/formats.md describes it: the
+    /// identity key, the current sealing key, and the key list signed by the identity.
+    func publishKeys(
+        identity: SigningKeyPair? = nil, current: SealingKeyPair? = nil, previous: [SealingKeyPair] = [],
+        signer: SigningKeyPair? = nil
+    ) async throws {
+        let identity = identity ?? self.identity
+        let current = current ?? sealing
+        let signer = signer ?? identity
+        func entry(_ pair: SealingKeyPair, state: String) -> JSON {
+            let createdAt = "2026-01-02T03:04:05Z"
+            let text =
+                "beluga-secrets/sealing-key/v1\n\(pair.keyID.hex)\n\(pair.publicKey.base64)\n\(createdAt)"
+            return [
+                "kid": .string(pair.keyID.hex), "publicKey": .string(pair.publicKey.base64),
+                "createdAt": .string(createdAt), "state": .string(state),
+                "signature": .string(Data(signer.sign(Array(text.utf8))).base64EncodedString()),
+            ]
+        }
+        let keys = previous.map { entry($0, state: "previous") } + [entry(current, state: "current")]
+        try await fixture.emulator.put([
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": "beluga-secrets-public-key", "namespace": "default"],
+            "data": [
+                "current": .string(current.keyID.hex), "sealing.pub": .string(current.publicKey.base64),
+                "identity.pub": .string(identity.publicKey.base64),
+                "keys.json": .string(JSON.array(keys).jsonText),
+            ],
+        ])
+    }
+
+    // MARK: - Running the CLI
+
+    /// Runs `beluga-secrets` with the admin kubeconfig (unless `kubeconfig` is given, or the
+    /// arguments name one) and this workstation's configuration folder.
+    func run(
+        _ arguments: [String], stdin: String? = nil, kubeconfig: String? = nil,
+        environment: [String: String] = [:], timeout: Double = 60
+    ) async throws -> ProcessResult {
+        var arguments = arguments
+        let offline = ["signer", "seal", "unseal", "keygen", "fingerprint", "version", "completion"]
+        if !arguments.contains("--kubeconfig"), !offline.contains(arguments.first ?? "") {
+            arguments += ["--kubeconfig", kubeconfig ?? fixture.kubeconfigPath]
+        }
+        return try await ProcessRunner.runDetached(
+            Binaries.path("beluga-secrets"), arguments, stdin: stdin,
+            environment: ["XDG_CONFIG_HOME": home.file("config"), "HOME": home.path].merging(environment) {
+                $1
+            },
+            timeout: timeout)
+    }
+
+    /// Starts `beluga-secrets` and leaves it running (two workstations at the same moment).
+    func start(_ arguments: [String], environment: [String: String]) throws -> RunningProcess {
+        try RunningProcess(
+            Binaries.path("beluga-secrets"), arguments + ["--kubeconfig", fixture.kubeconfigPath],
+            environment: ["XDG_CONFIG_HOME": home.file("config"), "HOME": home.path].merging(environment) {
+                $1
+            })
+    }
+
+    func kubectl(_ arguments: [String]) async throws -> ProcessResult {
+        try await fixture.kubectl(arguments)
+    }
+
+    /// A `KubeAPI` client with the admin kubeconfig.
+    func client() throws -> KubeClient {
+        try KubeClient(
+            options: ClientConfiguration.Options(kubeconfig: fixture.kubeconfigPath, environment: [:]))
+    }
+
+    // MARK: - Reading the cluster
+
+    /// The sealed store as `kubectl get -o json` prints it.
+    func sealedStoreWithKubectl() async throws -> JSON {
+        let result = try await kubectl(["get", "configmap", "beluga-ai-secrets-sealed", "-o", "json"])
+        try #require(result.status == 0, "\(result.stderr)")
+        return try JSON(parsing: result.stdout)
+    }
+
+    /// The `sealed-versions` annotation of the store, read through the client, parsed.
+    func sealedVersions() async throws -> JSON {
+        let store = try await client().get(
+            ConfigMap.self, name: "beluga-ai-secrets-sealed", namespace: namespace)
+        let text = try #require(store.metadata.annotations["beluga-ai.io/sealed-versions"])
+        return try JSON(parsing: text)
+    }
+
+    /// Opens the stored envelope of `key` with the agent's private key; the value as text.
+    func openStored(_ key: String) async throws -> String {
+        let store = try await sealedStoreWithKubectl()
+        let text = try #require(store[path: "data", key]?.stringValue)
+        let envelope = try Envelope.parse(text)
+        let payload = try envelope.open(
+            with: sealing,
+            expecting: try SecretBinding(namespace: namespace, secret: "beluga-ai-secrets", key: key))
+        return payload.value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The Secret's value of `key`, read with kubectl.
+    func secretValue(_ key: String) async throws -> String? {
+        let result = try await kubectl([
+            "get", "secret", "beluga-ai-secrets", "-o",
+            "jsonpath={.data.\(key.replacingOccurrences(of: ".", with: "\\."))}",
+        ])
+        guard result.status == 0, !result.stdout.isEmpty, let data = Data(base64Encoded: result.stdout) else {
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The Deployment's content-hash annotation.
+    func contentHash() async throws -> String? {
+        let deployment = try await client().get(Deployment.self, name: "beluga-ai", namespace: namespace)
+        return deployment.templateAnnotations["beluga-ai.io/content-hash"]
+    }
+
+    func rollouts() async -> Int {
+        await fixture.emulator.rollouts(namespace: namespace, deployment: "beluga-ai")
+    }
+
+    /// Records the agent's verdict on a key's version, as the agent does (a merge patch of the
+    /// `sync-status` annotation).
+    func recordSyncStatus(_ entries: [String: JSON]) async throws {
+        let patch: JSON = [
+            "metadata": ["annotations": ["beluga-ai.io/sync-status": .string(JSON.object(entries).jsonText)]]
+        ]
+        _ = try await client().patch(
+            ConfigMap.self, name: "beluga-ai-secrets-sealed", namespace: namespace, patch: .merge(patch))
+    }
+}
+
+/// Checks a refusal: the documented exit code and one line `error: …` on standard error.
+func expectFailure(
+    _ result: ProcessResult, status: Int32, mentioning fragments: [String] = [],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        result.status == status, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+    let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+    #expect(
+        errorLines.count == 1, "one error line expected: \(result.stderr)", sourceLocation: sourceLocation)
+    for fragment in fragments {
+        #expect(
+            result.stderr.contains(fragment), "\(result.stderr) should mention \(fragment)",
+            sourceLocation: sourceLocation)
+    }
+}
+
+/// Checks that a command succeeded.
+func expectSuccess(_ result: ProcessResult, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(
+        result.status == 0, "exit \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)",
+        sourceLocation: sourceLocation)
+}
+
+/// Waits for `condition`, polling (for what has no event to await, e.g. a process's output).
+func waitUntil(
+    _ what: String, timeout: Double = 20, _ condition: () async throws -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+}
