@@ -56,7 +56,7 @@ public struct DirectSecretWriter: Sendable {
             let secret = try await api { () async throws(KubeError) in
                 try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
             }
-            let managed = (secret?.metadata.annotations[Self.managedKeysAnnotation] ?? "")
+            let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "")
                 .split(separator: ",").map(String.init)
             if managed.contains(key) {
                 throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
@@ -128,7 +128,8 @@ public struct DirectSecretWriter: Sendable {
         let secret = try await api { () async throws(KubeError) in
             try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
         }
-        let managed = (secret?.metadata.annotations[Self.managedKeysAnnotation] ?? "").split(separator: ",")
+        let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "").split(
+            separator: ",")
         if managed.contains(Substring(key)) {
             throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
         }
@@ -138,9 +139,6 @@ public struct DirectSecretWriter: Sendable {
                 hint: "set it first with `beluga-secrets set \(key) --direct`")
         }
     }
-
-    /// The Secret's annotation in which the agent lists the keys it writes (docs/formats.md).
-    static let managedKeysAnnotation = "beluga-ai.io/managed-keys"
 
     /// A key the sealed store holds belongs to the agent.
     private func refuseSealedKey(_ key: String) async throws(ChangeError) {

@@ -70,7 +70,7 @@ public struct KeyReport: Sendable, Equatable {
         guard let secret else { return reports.keys.sorted().compactMap { reports[$0] } }
         let direct = DirectVersions(secret: secret.json)
         let managed = Set(
-            (secret.metadata.annotations[DirectSecretWriter.managedKeysAnnotation] ?? "").split(
+            (secret.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "").split(
                 separator: ","
             )
             .map(String.init))
