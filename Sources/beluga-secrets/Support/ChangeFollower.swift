@@ -42,6 +42,14 @@ struct ChangeFollower {
         }
         progress.finish()
         if status.version > version {
+            // Someone stored a later version before the agent got to this one.
+            guard status.state == .applied else {
+                print(
+                    "\(key): version \(version) was replaced by version \(status.version) before the agent applied "
+                        + "it, and the agent rejected that one (\(status.reason)); see beluga-secrets get \(key)"
+                )
+                return
+            }
             print(
                 "\(key): version \(version) was replaced by version \(status.version), which the agent applied"
             )

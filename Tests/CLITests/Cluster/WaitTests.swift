@@ -72,6 +72,31 @@ import TestSupport
             result, status: 6, mentioning: ["rejected version 1", "unknown signer 0011223344556677"])
     }
 
+    @Test func aVersionReplacedBeforeTheAgentGotToItIsReportedAsSuch() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        // Another operator stores version 2 before the agent looks; the agent rejects that one.
+        let other = Task {
+            try await waitUntil("version 1 is stored") {
+                (try? await workstation.sealedVersions())?[path: "openai-api-key", "version"] == 1
+            }
+            let second = try await workstation.run(["set", "openai-api-key"], stdin: "sk-other")
+            try #require(second.status == 0, "\(second.stderr)")
+            try await workstation.recordSyncStatus([
+                "openai-api-key": [
+                    "state": "rejected", "version": 2, "fingerprint": "", "at": "2026-01-01T00:00:00Z",
+                    "reason": "the value is empty",
+                ]
+            ])
+        }
+        let result = try await workstation.run(
+            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-mine")
+        try await other.value
+        expectSuccess(result)
+        #expect(result.stdout.contains("version 1 was replaced by version 2"))
+        #expect(result.stdout.contains("rejected that one (the value is empty)"))
+    }
+
     @Test func directSetWaitsForItsRollout() async throws {
         let workstation = try await Workstation.start()
         defer { Task { await workstation.stop() } }
