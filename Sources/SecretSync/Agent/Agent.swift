@@ -163,6 +163,10 @@ public actor Agent {
             watch(ConfigMap.self, name: names.publicKeyConfigMap) { agent, namespace, object in
                 await agent.publicKeysChanged(namespace, object)
             },
+            // A signer added or removed, or the policy changed: envelopes are judged again.
+            watch(ConfigMap.self, name: names.signers) { agent, namespace, _ in
+                await agent.signersChanged(namespace)
+            },
         ]
         tasks.append(
             Task { [configuration] in
@@ -274,6 +278,13 @@ public actor Agent {
     private func markDirty(_ namespace: String) async {
         guard configuration.allNamespaces || namespace == configuration.namespace else { return }
         await queue?.mark(namespace)
+    }
+
+    /// Reconciles a namespace this agent already manages; a signers ConfigMap alone does not
+    /// make a namespace managed.
+    private func signersChanged(_ namespace: String) async {
+        guard syncs[namespace] != nil || !configuration.allNamespaces else { return }
+        await markDirty(namespace)
     }
 
     /// The safety net: reconcile every namespace, and check every Deployment's content hash.

@@ -65,24 +65,60 @@ public struct AuditTimeline: Sendable {
             } else {
                 output += "key \(group.key) (secret \(group.namespace)/\(group.secret))\n"
             }
-            var rows = [["TIME", "SEQ", "EVENT", "VERSION", "FINGERPRINT", "BY", "DETAIL"]]
+            var rows = [["TIME", "SEQ", "EVENT", "VERSION", "FINGERPRINT", "BY", "SIGNED", "DETAIL"]]
             for record in groups[group] ?? [] {
                 rows.append([
                     record.ts, String(record.seq), record.event.rawValue,
                     record.key.isEmpty && record.version == 0 ? "-" : "v\(record.version)",
                     record.fingerprint.isEmpty ? "-" : record.fingerprint,
-                    Self.author(record), Self.detail(record),
+                    Self.author(record), ChangeSignature(record)?.marker ?? "-", Self.detail(record),
                 ])
             }
             output += Self.align(rows, indent: "  ")
         }
+        let flagged = changes.filter { $0.signature.isFlagged }
+        if !flagged.isEmpty {
+            let count = flagged.count
+            output +=
+                "\n\(count) change\(count == 1 ? " was" : "s were") applied without an allowed signer's proof "
+                + "(SIGNED: UNSIGNED, UNVERIFIED or REPLAYED).\n"
+        }
         return output
+    }
+
+    /// A change of a key and whether an allowed signer proved it.
+    public struct Change: Sendable {
+        public var record: AuditRecord
+        public var signature: ChangeSignature
+    }
+
+    /// Every change of a key's value among the records, with its signature state.
+    public var changes: [Change] {
+        records.compactMap { record in ChangeSignature(record).map { Change(record: record, signature: $0) } }
     }
 
     /// `{"records":[…]}`, each record exactly as the agent logged it, plus the verification
     /// outcome when there is one.
     public func json(verification: AuditVerification? = nil) -> JSON {
-        var document: JSON = ["records": .array(records.map { $0.json() })]
+        var document: JSON = [
+            "records": .array(records.map { $0.json() }),
+            // Who changed what, and which changes no allowed signer proved: derived from the
+            // records above, which stay exactly as logged.
+            "changes": .array(
+                changes.map { change in
+                    [
+                        "namespace": .string(change.record.namespace), "seq": .int(change.record.seq),
+                        "ts": .string(change.record.ts), "secret": .string(change.record.secret),
+                        "key": .string(change.record.key), "version": .int(change.record.version),
+                        "event": .string(change.record.event.rawValue),
+                        "signer": .string(change.record.signer),
+                        "signerKeyId": .string(change.record.signerKeyId),
+                        "sealedBy": .string(change.record.sealedBy),
+                        "signature": .string(change.signature.rawValue),
+                        "flagged": .bool(change.signature.isFlagged),
+                    ]
+                }),
+        ]
         if let verification {
             document["verification"] = [
                 "intact": .bool(verification.isIntact),
@@ -103,7 +139,7 @@ public struct AuditTimeline: Sendable {
     }
 
     static func author(_ record: AuditRecord) -> String {
-        if !record.signer.isEmpty { return record.signer + " (signed)" }
+        if !record.signer.isEmpty { return record.signer }
         if !record.sealedBy.isEmpty { return record.sealedBy }
         return record.agent.isEmpty ? "-" : "agent " + record.agent
     }

@@ -34,6 +34,8 @@ actor NamespaceSync {
     private var chain: AuditChain?
     private var configBaseline: [String: [UInt8]]?
     private var reportedMissingStore = false
+    /// What was last logged about the signers ConfigMap, so that it is logged once per change.
+    private var reportedSigners: [String] = []
     /// A settings change whose record could not be written yet.
     private var settingsPending = false
     private(set) var activated = false
@@ -492,9 +494,13 @@ actor NamespaceSync {
                 live?.metadata.annotations[SecretPlan.managedKeysAnnotation]?
                 .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty } ?? []
+            let signers = try await readSigners()
             let plan = SecretPlan(
                 namespace: namespace, secretName: names.secret, store: store, keyring: keys.keyring,
-                live: live?.data, managed: managed, policy: settings.policy, at: Timestamp.now())
+                live: live?.data, managed: managed, policy: signers.effectivePolicy(default: settings.policy),
+                signers: signers,
+                applied: AppliedVersion.parse(live?.metadata.annotations[AppliedVersion.annotation]),
+                at: Timestamp.now())
 
             var written = live
             if let data = plan.desiredData {
@@ -507,6 +513,7 @@ actor NamespaceSync {
                 var annotations = secret.metadata.annotations
                 annotations[SecretPlan.managedKeysAnnotation] =
                     plan.managedKeys.isEmpty ? nil : plan.managedKeys.joined(separator: ",")
+                annotations[AppliedVersion.annotation] = AppliedVersion.text(plan.appliedVersions)
                 secret.metadata.annotations = annotations
                 do {
                     written = try await counted { () async throws(KubeError) in
@@ -586,6 +593,41 @@ actor NamespaceSync {
         }
         AgentMetrics.reconciled(result: "error")
         throw .api(KubeError(.conflict, "the Secret \(names.secret) kept changing while the agent wrote it"))
+    }
+
+    /// The namespace's allowed signers (none when the ConfigMap does not exist). An agent that may
+    /// not read them goes on with none under `optional` (unsigned envelopes still apply) and
+    /// stops under `required`, where nothing could be verified.
+    private func readSigners() async throws(SyncError) -> AllowedSigners {
+        let signers: AllowedSigners
+        var warnings: [String]
+        do {
+            let object = try await counted { () async throws(KubeError) in
+                try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
+            }
+            signers = object.map { AllowedSigners(lenientConfigMap: $0.json) } ?? AllowedSigners()
+            warnings = signers.problems.map(\.description)
+        } catch  where error.category == .forbidden && settings.policy == .optional {
+            signers = AllowedSigners()
+            warnings = ["cannot read the allowed signers, so no signature can be verified: \(error)"]
+        } catch {
+            throw .api(error)
+        }
+        let policy = signers.effectivePolicy(default: settings.policy)
+        let source =
+            signers.policy != nil || signers.invalidPolicy != nil
+            ? "annotation \(AllowedSigners.policyAnnotation)" : "--signatures"
+        let summary =
+            "signatures \(policy.rawValue) (\(source)); \(signers.signers.count) allowed signer"
+            + "\(signers.signers.count == 1 ? "" : "s"), \(signers.removed.count) removed"
+        if warnings + [summary] != reportedSigners {
+            reportedSigners = warnings + [summary]
+            for warning in warnings {
+                logger.warning("\(warning)", metadata: ["configmap": "\(names.signers)"])
+            }
+            logger.info("\(summary)", metadata: ["configmap": "\(names.signers)"])
+        }
+        return signers
     }
 
     /// Records the keys a refused Secret write would have changed as rejected (once per version

@@ -61,6 +61,10 @@ public struct SecretPlan: Sendable {
     public internal(set) var managedKeys: [String] = []
     /// The sync status to record.
     public internal(set) var status: [String: SyncStatus] = [:]
+    /// The Secret's applied versions after the write (its `applied-versions` annotation).
+    public internal(set) var appliedVersions: [String: AppliedVersion] = [:]
+    /// The signature policy the plan followed.
+    public let policy: SignaturePolicy
 
     /// The annotation of the Secret listing the keys the agent manages.
     public static let managedKeysAnnotation = "beluga-ai.io/managed-keys"
@@ -84,7 +88,8 @@ public struct SecretPlan: Sendable {
             case .rotate: event = .secretRotated
             case .revertHandEdit:
                 event = .secretRotated
-                reason = "set back: the value was changed in the Secret outside beluga-secrets"
+                reason = ["set back: the value was changed in the Secret outside beluga-secrets", reason]
+                    .filter { !$0.isEmpty }.joined(separator: "; ")
             case .recordApplied:
                 event = outcome.previousFingerprint.isEmpty ? .secretCreated : .secretRotated
             case .delete: event = .secretDeleted
@@ -140,18 +145,24 @@ public struct SecretPlan: Sendable {
     ///   - keyring: the agent's sealing keys.
     ///   - live: the Secret's current data, `nil` when the Secret does not exist.
     ///   - managed: the Secret's `managed-keys` annotation.
+    ///   - policy: whether envelopes without an allowed signer's proof are applied.
+    ///   - signers: the namespace's allowed (and removed) signers.
+    ///   - applied: the Secret's `applied-versions` annotation.
     ///   - at: the time to stamp on status entries.
     public init(
         namespace: String, secretName: String, store: SealedStore, keyring: SealingKeyring,
         live: [String: [UInt8]]?, managed: [String], policy: SignaturePolicy = .optional,
-        allowedSigners: [SigningPublicKey] = [], at now: String
+        signers: AllowedSigners = AllowedSigners(), applied: [String: AppliedVersion] = [:], at now: String
     ) {
         self.namespace = namespace
         self.secretName = secretName
+        self.policy = policy
         statusChanged = false
         var data = live ?? [:]
         var managedSet = Set(managed)
         var status = store.status
+        var appliedVersions = applied
+        let allowedKeys = signers.publicKeys
 
         for key in store.keys {
             guard let text = store.envelopes[key] else { continue }
@@ -172,28 +183,29 @@ public struct SecretPlan: Sendable {
             let opened: VerifiedPayload
             do {
                 let envelope = try Envelope.parse(text)
-                opened = try keyring.open(envelope, expecting: binding, allowedSigners: allowedSigners)
-                switch (opened.signature, policy) {
-                case (.signed, _), (.unsigned, .optional): break
-                case (.unsigned, .required):
-                    throw SealingError.unsignedEnvelope
-                case (.unknownSigner(let id), _):
-                    throw SealingError.unknownSigner(id)
-                case (.badSignature(let id), _):
-                    throw SealingError.badSignature(id)
-                }
+                opened = try keyring.open(envelope, expecting: binding, allowedSigners: allowedKeys)
             } catch {
                 reject(key: key, version: version, record: record, reason: "\(error)", liveValue: liveValue)
                 continue
             }
             let payload = opened.payload
             let fingerprint = Fingerprint(of: payload.value, binding: binding).text
+            let acceptance: SignatureCheck.Acceptance
+            switch SignatureCheck.verdict(
+                text: text, opened: opened, binding: binding, fingerprint: fingerprint, signers: signers,
+                statement: record?.rollback, applied: applied[key], policy: policy)
+            {
+            case .reject(let reason):
+                reject(key: key, version: version, record: record, reason: reason, liveValue: liveValue)
+                continue
+            case .accept(let accepted):
+                acceptance = accepted
+            }
+            appliedVersions[key] = acceptance.applied
             var outcome = KeyOutcome(
                 key: key, action: .unchanged, version: version, fingerprint: fingerprint,
                 previousFingerprint: liveFingerprint, sealedBy: payload.sealedBy, sealedAt: payload.sealedAt,
-                signer: opened.signature.signer?.base64 ?? "",
-                signerKeyId: opened.signature.signer?.signerID.hex ?? "",
-                reason: "")
+                signer: acceptance.signer, signerKeyId: acceptance.signerKeyId, reason: acceptance.reason)
             let recorded =
                 previous?.state == .applied && previous?.version == version
                 && previous?.fingerprint == fingerprint
@@ -202,16 +214,18 @@ public struct SecretPlan: Sendable {
                     outcome.action = .unchanged
                 } else {
                     outcome.action = .recordApplied
+                    let why: String
                     if let previous, previous.state == .applied, !previous.fingerprint.isEmpty {
                         outcome.previousFingerprint = previous.fingerprint
-                        outcome.reason =
+                        why =
                             previous.fingerprint == fingerprint
                             ? "version \(version) holds the value version \(previous.version) held"
                             : "applied, but not recorded before the agent stopped; recorded now"
                     } else {
                         outcome.previousFingerprint = ""
-                        outcome.reason = "the Secret already held the sealed value"
+                        why = "the Secret already held the sealed value"
                     }
+                    outcome.reason = [why, outcome.reason].filter { !$0.isEmpty }.joined(separator: "; ")
                 }
             } else {
                 if recorded && liveValue != nil {
@@ -241,6 +255,7 @@ public struct SecretPlan: Sendable {
                     Fingerprint(of: SecureBytes(value), binding: $0).text
                 } ?? ""
             data[key] = nil
+            if let entry = appliedVersions[key] { appliedVersions[key] = entry.deleted(at: now) }
             outcomes.append(
                 KeyOutcome(
                     key: key, action: .delete, version: store.version(of: key), fingerprint: "",
@@ -255,8 +270,11 @@ public struct SecretPlan: Sendable {
 
         outcomes.sort { $0.key < $1.key }
         self.status = status
+        self.appliedVersions = appliedVersions
         managedKeys = managedSet.sorted()
-        if live == nil ? !data.isEmpty : (data != live || managedKeys != managed.sorted()) {
+        if live == nil
+            ? !data.isEmpty : (data != live || managedKeys != managed.sorted() || appliedVersions != applied)
+        {
             desiredData = data
         }
 

@@ -15,6 +15,8 @@ public struct ObjectNames: Sendable, Equatable {
     public var publicKeyConfigMap: String
     /// Lease for leader election between agent replicas.
     public var lease: String
+    /// ConfigMap listing the operators whose signed envelopes the agent accepts.
+    public var signers: String
 
     public static let defaultRelease = "beluga-ai"
     static let chartName = "beluga-ai"
@@ -22,7 +24,8 @@ public struct ObjectNames: Sendable, Equatable {
     public init(
         release: String = ObjectNames.defaultRelease, secret: String? = nil, configMap: String? = nil,
         deployment: String? = nil, sealingKeySecret: String = "beluga-secrets-sealing-key",
-        publicKeyConfigMap: String = "beluga-secrets-public-key", lease: String = "beluga-secrets-agent"
+        publicKeyConfigMap: String = "beluga-secrets-public-key", lease: String = "beluga-secrets-agent",
+        signers: String = "beluga-secrets-signers"
     ) {
         let fullname = ObjectNames.fullname(release: release)
         self.secret = secret ?? fullname + "-secrets"
@@ -32,6 +35,7 @@ public struct ObjectNames: Sendable, Equatable {
         self.sealingKeySecret = sealingKeySecret
         self.publicKeyConfigMap = publicKeyConfigMap
         self.lease = lease
+        self.signers = signers
     }
 
     /// The chart's `beluga-ai.fullname`: the release name when it already contains the chart

@@ -1,4 +1,5 @@
 import JSONValue
+import Sealing
 
 /// The sealed store ConfigMap (`<secret>-sealed`) as data: one envelope per key, the writers'
 /// version records and the agent's sync status. See docs/formats.md.
@@ -93,7 +94,7 @@ extension SealedStore {
     @discardableResult
     public mutating func set(
         key: String, envelope: String, fingerprint: String, sealedBy: String, sealedAt: String,
-        rollbackOf: Int? = nil
+        rollbackOf: Int? = nil, rollback: RollbackStatement? = nil
     ) -> Int {
         let previous = versions[key]
         var history = previous?.history ?? []
@@ -109,16 +110,21 @@ extension SealedStore {
         envelopes[key] = envelope
         versions[key] = SealedVersion(
             version: version, fingerprint: fingerprint, sealedBy: sealedBy, sealedAt: sealedAt,
-            rollbackOf: rollbackOf, history: Array(history.prefix(Self.historyLimit)))
+            rollbackOf: rollbackOf, rollback: rollback, history: Array(history.prefix(Self.historyLimit)))
         trimHistoryToBudget()
         return version
     }
 
     /// Restores the envelope of an earlier version (the one before the current when `version`
     /// is nil) as a new version, and returns the new version.
+    ///
+    /// With `signer`, the new version carries a rollback statement signed with it (see
+    /// `RollbackStatement`), which an agent that requires signatures needs to apply an envelope
+    /// older than the one it applied.
     @discardableResult
     public mutating func rollback(
-        key: String, to version: Int? = nil, by sealedBy: String, at sealedAt: String
+        key: String, to version: Int? = nil, by sealedBy: String, at sealedAt: String,
+        signer: RollbackSigner? = nil
     ) throws(SealedStoreError) -> Int {
         guard envelopes[key] != nil, let record = versions[key] else { throw .keyNotFound(key: key) }
         let candidates = record.history
@@ -131,9 +137,14 @@ extension SealedStore {
         guard let entry else {
             throw .versionNotKept(key: key, version: version, kept: candidates.map(\.version))
         }
+        let statement = signer.map {
+            RollbackStatement.sign(
+                binding: $0.binding, from: record.version, to: entry.version, version: record.version + 1,
+                envelope: entry.envelope, key: $0.key, at: sealedAt)
+        }
         return set(
             key: key, envelope: entry.envelope, fingerprint: entry.fingerprint, sealedBy: sealedBy,
-            sealedAt: sealedAt, rollbackOf: entry.version)
+            sealedAt: sealedAt, rollbackOf: entry.version, rollback: statement)
     }
 
     /// Removes the key; the agent then removes it from the Secret.
@@ -223,6 +234,18 @@ extension SealedStore {
         case .applied: return .applied
         case .rejected: return .rejected
         }
+    }
+}
+
+/// The key and binding a signed rollback is signed with (see `SealedStore.rollback`).
+public struct RollbackSigner: Sendable {
+    public let key: SigningKeyPair
+    /// Where the key is: the statement is bound to it.
+    public let binding: SecretBinding
+
+    public init(key: SigningKeyPair, binding: SecretBinding) {
+        self.key = key
+        self.binding = binding
     }
 }
 

@@ -31,17 +31,20 @@ public struct SealedVersion: Sendable, Equatable {
     public var sealedAt: String
     /// Set when this version restored the envelope of an earlier one.
     public var rollbackOf: Int?
+    /// The signed request for that restore, when the writer had a signing key.
+    public var rollback: RollbackStatement?
     public var history: [SealedHistoryEntry]
 
     public init(
         version: Int, fingerprint: String, sealedBy: String, sealedAt: String, rollbackOf: Int? = nil,
-        history: [SealedHistoryEntry] = []
+        rollback: RollbackStatement? = nil, history: [SealedHistoryEntry] = []
     ) {
         self.version = version
         self.fingerprint = fingerprint
         self.sealedBy = sealedBy
         self.sealedAt = sealedAt
         self.rollbackOf = rollbackOf
+        self.rollback = rollback
         self.history = history
     }
 }
@@ -117,6 +120,7 @@ extension SealedVersion {
             "sealedAt": .string(sealedAt), "history": .array(history.map(\.json)),
         ]
         if let rollbackOf { object["rollbackOf"] = .int(rollbackOf) }
+        if let rollback { object["rollback"] = rollback.json }
         return object
     }
 
@@ -126,6 +130,7 @@ extension SealedVersion {
             version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
             sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
             rollbackOf: json["rollbackOf"]?.intValue,
+            rollback: json["rollback"].flatMap(RollbackStatement.init(json:)),
             history: (json["history"]?.arrayValue ?? []).compactMap(SealedHistoryEntry.init(json:)))
     }
 }

@@ -126,12 +126,13 @@ final class AgentHarness: Sendable {
         leaseTiming: LeaseTiming = LeaseTiming(
             leaseDuration: .milliseconds(1500), renewDeadline: .milliseconds(1000),
             retryPeriod: .milliseconds(250)),
-        retireKeysAfter: Duration = .seconds(86400), sink: CollectingSink = CollectingSink()
+        retireKeysAfter: Duration = .seconds(86400), signatures: SignaturePolicy = .optional,
+        sink: CollectingSink = CollectingSink()
     ) -> RunningAgent {
         let configuration = AgentConfiguration(
             namespace: namespace, allNamespaces: allNamespaces, deployments: deployments, debounce: debounce,
             maxDelay: maxDelay, leaderElection: leaderElection, leaseTiming: leaseTiming, identity: identity,
-            resyncPeriod: .seconds(600), retireKeysAfter: retireKeysAfter)
+            signaturePolicy: signatures, resyncPeriod: .seconds(600), retireKeysAfter: retireKeysAfter)
         let agent = Agent(
             client: agentClient ?? client, configuration: configuration, sink: sink,
             logger: log.logger(identity))
@@ -232,6 +233,57 @@ final class AgentHarness: Sendable {
             SecureBytes(Array(value.utf8)), for: binding, to: publicKey, sealedBy: "alice@ws1"
         )
         .text
+    }
+
+    /// A signed envelope (format 2), as `set` makes one with a signing key.
+    func sealSigned(
+        _ value: String, key: String, to publicKey: SealingPublicKey, version: Int, signer: SigningKeyPair,
+        sealedAt: String? = nil
+    ) throws -> String {
+        let binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
+        return try Envelope.seal(
+            SecureBytes(Array(value.utf8)), for: binding, to: publicKey, sealedBy: "alice@ws1",
+            sealedAt: sealedAt, version: version, signer: signer
+        )
+        .text
+    }
+
+    /// Edits the signers ConfigMap as `beluga-secrets signer add/remove` does.
+    func editSigners(_ edit: (inout AllowedSigners) throws(AllowedSignersError) -> Void) async throws {
+        _ = try await AllowedSignersWriter(client: client, namespace: namespace, name: names.signers).update {
+            (signers: inout AllowedSigners) throws(AllowedSignersError) in try edit(&signers)
+        }
+    }
+
+    /// The Secret's applied versions.
+    func appliedVersions() async throws -> [String: AppliedVersion] {
+        AppliedVersion.parse(
+            try await object("secrets", names.secret)?[
+                path: "metadata", "annotations", AppliedVersion.annotation]?
+                .stringValue)
+    }
+
+    /// Restores an earlier version of `key` as `beluga-secrets rollback` does, signing the
+    /// rollback with `signer` when given.
+    @discardableResult
+    func rollback(key: String, to version: Int, signer: SigningKeyPair?) async throws -> Int {
+        let binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
+        for _ in 0..<50 {
+            guard
+                let object = try? await client.get(
+                    ConfigMap.self, name: names.sealedStore, namespace: namespace)
+            else { continue }
+            var store = try SealedStore(configMap: object.json)
+            let restored = try store.rollback(
+                key: key, to: version, by: "bob@ws2", at: Timestamp.now(),
+                signer: signer.map { RollbackSigner(key: $0, binding: binding) })
+            if await replaceOutcome(ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
+                == nil
+            {
+                return restored
+            }
+        }
+        throw HarnessError("the sealed store kept changing")
     }
 
     /// Removes `key` from the sealed store (retrying on conflict), like `beluga-secrets delete`.

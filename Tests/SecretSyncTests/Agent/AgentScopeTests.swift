@@ -117,7 +117,7 @@ import TestSupport
                 resourceNames: names),
             AccessRule(
                 verbs: ["get", "list", "watch"], resources: ["configmaps"],
-                resourceNames: ["beluga-ai-config"]),
+                resourceNames: ["beluga-ai-config", "beluga-secrets-signers"]),
             AccessRule(
                 verbs: ["get", "patch"], apiGroups: ["apps"], resources: ["deployments"],
                 resourceNames: ["beluga-ai"]),
