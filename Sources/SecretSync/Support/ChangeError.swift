@@ -17,7 +17,7 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
     case keyNotFound(key: String, object: String, hint: String)
     /// A direct write to a key the agent manages from the sealed store.
     case managedBySealedStore(key: String, sealedStore: String)
-    /// A rollback to a signed version, which an agent refuses to apply again.
+    /// An unsigned rollback to a signed version, which an agent refuses to apply again.
     case signedVersionCannotBeRolledBack(key: String, version: Int)
     /// The agent refused the envelope of this version; the Secret keeps the previous value.
     case rejectedByAgent(key: String, version: Int, reason: String)
@@ -51,8 +51,10 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
         case .signedVersionCannotBeRolledBack(let key, let version):
             return
                 "version \(version) of key \"\(key)\" is a signed envelope (format 2) that records its own "
-                + "version, and an agent refuses to apply an old signed version again (replay protection): "
-                + "set the old value again with `beluga-secrets set \(key)`"
+                + "version, and an agent refuses to apply an old signed version again (replay protection) unless "
+                + "the rollback is signed: roll back with your signing key (beluga-secrets signer init; an "
+                + "administrator lists it with beluga-secrets signer add), or set the old value again with "
+                + "`beluga-secrets set \(key)`"
         case .rejectedByAgent(let key, let version, let reason):
             return
                 "the agent rejected version \(version) of key \"\(key)\": \(reason); the Secret keeps the "

@@ -117,7 +117,9 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Accept unsigned envelopes (optional) or only signed ones (required).", valueName: "policy"))
+            "Apply envelopes no allowed signer proved, flagged in the audit record (optional), or refuse them "
+                + "(required); the annotation beluga-ai.io/signatures of ConfigMap beluga-secrets-signers "
+                + "overrides it per namespace.", valueName: "policy"))
     var signatures: SignaturePolicy = .optional
 
     @Option(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KubeAPI
+import Sealing
 import SecretSync
 
 /// `beluga-secrets rollback`: restores an earlier version of a key as its next version.
@@ -9,9 +10,12 @@ struct Rollback: AsyncParsableCommand {
         discussion: """
             The sealed store keeps the last 3 versions of each key. Rollback stores the envelope of \
             the chosen one again as a new version, so versions only ever increase and the agent \
-            applies it like any change. Signed envelopes (format 2) record their own version and \
-            cannot be restored this way: set the old value again instead. Keys written with \
-            --direct keep no earlier versions.
+            applies it like any change. With a signing key (beluga-secrets signer init), the \
+            rollback carries a statement signed with it, naming the restored envelope and the new \
+            version: an agent that requires signatures applies a signed envelope older than the \
+            one it applied only with such a statement by an allowed signer, and records the \
+            change as a rollback. Without a signing key, signed envelopes (format 2) cannot be \
+            restored. Keys written with --direct keep no earlier versions.
             """)
 
     @Argument(help: "Name of the key to roll back.")
@@ -22,29 +26,38 @@ struct Rollback: AsyncParsableCommand {
         help: ArgumentHelp("The version to restore (see beluga-secrets get KEY).", valueName: "n"))
     var toVersion: Int?
 
+    @OptionGroup var signing: SigningOptions
     @OptionGroup var wait: WaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
 
     func run() async throws {
+        let signer = try signing.signingKey()
         let workspace = try release.connect()
         let key = self.key
         let author = LocalIdentity.userAtHost()
         let before = wait.wait && !dryRun.enabled ? try await ChangeFollower.deploymentBefore(workspace) : nil
-        guard let outcome = try await rollBack(workspace, author: author) else {
+        let rollbackSigner = try signer.map {
+            RollbackSigner(
+                key: $0,
+                binding: try SecretBinding(
+                    namespace: workspace.namespace, secret: workspace.names.secret, key: key))
+        }
+        guard let outcome = try await rollBack(workspace, author: author, signer: rollbackSigner) else {
             throw try await missingKey(workspace)
         }
         let version = outcome.result
         let restored = outcome.store.versions[key]?.rollbackOf ?? 0
         let fingerprint = outcome.store.versions[key]?.fingerprint ?? ""
+        let signed = signer.map { " signed by \($0.signerID)" } ?? ""
         if dryRun.enabled {
             print(
-                "\(key): would store version \(version), restoring version \(restored) (\(fingerprint)) (dry run: nothing written)"
+                "\(key): would store version \(version), restoring version \(restored) (\(fingerprint))\(signed) (dry run: nothing written)"
             )
             return
         }
         print(
-            "\(key): version \(version) restores version \(restored) (\(fingerprint)); "
+            "\(key): version \(version) restores version \(restored) (\(fingerprint))\(signed); "
                 + (wait.wait ? "waiting for the agent" : "the agent will apply it"))
         guard wait.wait else { return }
         let previous = outcome.previous.status[key]
@@ -56,7 +69,8 @@ struct Rollback: AsyncParsableCommand {
 
     /// Stores the restored envelope as the next version; `nil` when the sealed store does not
     /// hold the key.
-    private func rollBack(_ workspace: Workspace, author: String) async throws(ChangeError)
+    private func rollBack(_ workspace: Workspace, author: String, signer: RollbackSigner?)
+        async throws(ChangeError)
         -> SealedStoreWriter.Outcome<Int>?
     {
         let key = self.key
@@ -64,7 +78,7 @@ struct Rollback: AsyncParsableCommand {
         do {
             return try await workspace.sealedStore.update(dryRun: dryRun.enabled) {
                 (store: inout SealedStore) throws(ChangeError) -> Int in
-                try Self.restore(key: key, toVersion: toVersion, in: &store, by: author)
+                try Self.restore(key: key, toVersion: toVersion, in: &store, by: author, signer: signer)
             }
         } catch {
             if case .store(.keyNotFound) = error { return nil }
@@ -72,20 +86,23 @@ struct Rollback: AsyncParsableCommand {
         }
     }
 
-    /// The edit: refuses signed versions, which an agent would not apply again.
-    static func restore(key: String, toVersion: Int?, in store: inout SealedStore, by author: String)
-        throws(ChangeError) -> Int
-    {
+    /// The edit: signs the rollback when there is a signer; without one, refuses signed versions,
+    /// which an agent would not apply again.
+    static func restore(
+        key: String, toVersion: Int?, in store: inout SealedStore, by author: String,
+        signer: RollbackSigner? = nil
+    ) throws(ChangeError) -> Int {
         guard store.envelopes[key] != nil, let record = store.versions[key] else {
             throw .store(.keyNotFound(key: key))
         }
         let entry =
             toVersion.map { wanted in record.history.first { $0.version == wanted } } ?? record.history.first
-        if let entry, entry.envelope.hasPrefix("bs2.") {
+        if signer == nil, let entry, entry.envelope.hasPrefix("bs2.") {
             throw .signedVersionCannotBeRolledBack(key: key, version: entry.version)
         }
         do {
-            return try store.rollback(key: key, to: toVersion, by: author, at: Timestamp.now())
+            return try store.rollback(
+                key: key, to: toVersion, by: author, at: Timestamp.now(), signer: signer)
         } catch {
             throw .store(error)
         }

@@ -155,9 +155,22 @@ import TestSupport
             expecting: try SecretBinding(
                 namespace: "default", secret: "beluga-ai-secrets", key: "openai-api-key"))
         #expect(payload.version == 2)
-        // An old signed version would be refused by the agent as a replay: rollback says so.
+        // An old signed version would be refused by the agent as a replay unless the rollback is
+        // signed: without signing, rollback says so; with the key, it signs a rollback statement.
+        let unsignedRollback = try await workstation.run(["rollback", "openai-api-key", "--no-sign"])
+        expectFailure(
+            unsignedRollback, status: 6, mentioning: ["signed", "beluga-secrets set openai-api-key"])
         let rollback = try await workstation.run(["rollback", "openai-api-key"])
-        expectFailure(rollback, status: 6, mentioning: ["signed", "beluga-secrets set openai-api-key"])
+        expectSuccess(rollback)
+        #expect(rollback.stdout.contains("version 3 restores version 1"))
+        #expect(rollback.stdout.contains("signed by \(key.signerID)"))
+        let record = try #require(
+            try await workstation.sealedStoreWithKubectl()[
+                path: "metadata", "annotations", "beluga-ai.io/sealed-versions"]?
+                .stringValue)
+        let statement = try #require(try JSON(parsing: record)[path: "openai-api-key", "rollback"])
+        #expect(statement["from"] == 2 && statement["to"] == 1 && statement["version"] == 3)
+        #expect(statement["signer"]?.stringValue == key.signerID.hex)
         // --no-sign seals format 1.
         let unsigned = try await workstation.run(
             ["rotate", "openai-api-key", "--no-sign"], stdin: "sk-signed-3")

@@ -67,9 +67,14 @@ import TestSupport
         expectSuccess(restart)
         #expect(restart.stdout.contains("nothing restarts"))
 
-        // Signed by a key the agent does not know: the agent refuses it, --wait says why, and
-        // the Secret keeps the value it had.
+        // Signed by a key the agent does not know, in a namespace that requires signatures: the
+        // agent refuses it, --wait says why, and the Secret keeps the value it had.
         expectSuccess(try await workstation.run(["signer", "init"]))
+        expectSuccess(try await workstation.kubectl(["create", "configmap", "beluga-secrets-signers"]))
+        expectSuccess(
+            try await workstation.kubectl([
+                "annotate", "configmap", "beluga-secrets-signers", "beluga-ai.io/signatures=required",
+            ]))
         let refused = try await workstation.run(
             ["rotate", "openai-api-key", "--wait", "--timeout", "60s"], stdin: markers.make("refused"))
         outputs.append(refused)
