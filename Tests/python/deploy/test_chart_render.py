@@ -71,6 +71,7 @@ def test_default_render_has_exactly_the_expected_objects():
             "ConfigMap/beluga-ai-config",
             "ConfigMap/beluga-ai-secrets-sealed",
             "ConfigMap/beluga-secrets-public-key",
+            "ConfigMap/beluga-secrets-signers",
             "Deployment/beluga-ai",
             "Deployment/beluga-ai-agent",
             "Lease/beluga-secrets-agent",
