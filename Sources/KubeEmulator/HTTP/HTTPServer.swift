@@ -17,16 +17,20 @@ final class HTTPServer: Sendable {
 
     let port: Int
     private let serverChannel: NIOAsyncChannel<Connection, Never>
-    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let connections: ConnectionRegistry
     private let acceptTask = Mutex<Task<Void, Never>?>(nil)
 
-    private init(serverChannel: NIOAsyncChannel<Connection, Never>, port: Int) {
+    private init(
+        serverChannel: NIOAsyncChannel<Connection, Never>, port: Int, connections: ConnectionRegistry
+    ) {
         self.serverChannel = serverChannel
         self.port = port
+        self.connections = connections
     }
 
     /// Binds `127.0.0.1:port` (0 picks a free port) and starts accepting connections.
     static func start(port: Int, tls: NIOSSLContext?, handler: @escaping Handler) async throws -> HTTPServer {
+        let connections = ConnectionRegistry()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -37,11 +41,11 @@ final class HTTPServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    return try connections.open(channel)
                 }
             }
         let boundPort = channel.channel.localAddress?.port ?? port
-        let server = HTTPServer(serverChannel: channel, port: boundPort)
+        let server = HTTPServer(serverChannel: channel, port: boundPort, connections: connections)
         let task = emulatorTask { await server.acceptLoop(handler: handler, tls: tls != nil) }
         server.acceptTask.withLock { $0 = task }
         return server
@@ -49,9 +53,8 @@ final class HTTPServer: Sendable {
 
     /// Stops accepting, closes every open connection and waits until all are done.
     func stop() async {
+        connections.closeAll()
         try? await serverChannel.channel.close()
-        let channels = openConnections.withLock { Array($0.values) }
-        for channel in channels { channel.close(promise: nil) }
         let task = acceptTask.withLock { $0 }
         await task?.value
     }
@@ -61,11 +64,8 @@ final class HTTPServer: Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
                     for try await connection in inbound {
-                        let id = ObjectIdentifier(connection.channel)
-                        openConnections.withLock { $0[id] = connection.channel }
                         group.addTask {
                             await self.serve(connection, handler: handler, tls: tls)
-                            _ = self.openConnections.withLock { $0.removeValue(forKey: id) }
                         }
                     }
                 }
@@ -203,5 +203,58 @@ final class HTTPServer: Sendable {
             }
         }
         return ClientCertificateSubject(commonName: commonName, organizations: organizations)
+    }
+}
+
+/// Owns every accepted connection from the moment its pipeline is set up until its channel
+/// closes.
+///
+/// A connection's outbound writer must be finished before it is released, or NIO stops the
+/// process ("Deinited NIOAsyncWriter without calling finish()"). `serve` finishes it, but a
+/// connection accepted while the server stops may never reach `serve`: the accept sequence has
+/// ended and drops it. Holding each connection here, and finishing its writer when its channel
+/// closes, makes a late connection harmless; once stopping, new ones are refused outright.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var stopping = false
+        var open: [ObjectIdentifier: HTTPServer.Connection] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Wraps an accepted channel (on its event loop) and keeps it until the channel closes;
+    /// throws once the server is stopping, which makes NIO close the channel.
+    func open(_ channel: any Channel) throws -> HTTPServer.Connection {
+        let connection = try HTTPServer.Connection(wrappingChannelSynchronously: channel)
+        let id = ObjectIdentifier(channel)
+        let accepted = state.withLock { state in
+            if state.stopping { return false }
+            state.open[id] = connection
+            return true
+        }
+        guard accepted else {
+            ConnectionRegistry.finish(connection)
+            throw ChannelError.ioOnClosedChannel
+        }
+        channel.closeFuture.whenComplete { _ in
+            if let closed = self.state.withLock({ $0.open.removeValue(forKey: id) }) {
+                ConnectionRegistry.finish(closed)
+            }
+        }
+        return connection
+    }
+
+    /// Finishes the writer and closes the channel (a no-op for a connection `serve` finished).
+    private static func finish(_ connection: HTTPServer.Connection) {
+        emulatorTask { try? await connection.executeThenClose { _, _ in } }
+    }
+
+    /// Refuses new connections and closes the open ones; each writer is finished as its channel
+    /// closes.
+    func closeAll() {
+        let open = state.withLock { state in
+            state.stopping = true
+            return Array(state.open.values)
+        }
+        for connection in open { connection.channel.close(promise: nil) }
     }
 }
