@@ -64,6 +64,40 @@ struct FaultsAndAccountingTests {
         #expect(creates.first?["count"] == 2)
     }
 
+    @Test("counts record who sent each request and the code of its answer")
+    func countsByUserAndCode() async throws {
+        let policy = try AccessPolicy(
+            yaml: """
+                users:
+                  - serviceAccount: beluga/agent
+                    token: agent-token
+                    rules:
+                      - verbs: [get]
+                        resources: [configmaps]
+                        resourceNames: [settings]
+                """)
+        let fixture = try await EmulatorFixture.start(.init(policy: policy, rolloutDelay: .milliseconds(50)))
+        defer { Task { await fixture.stop() } }
+        let agent = "system:serviceaccount:beluga:agent"
+        let path = "/api/v1/namespaces/beluga/configmaps/settings"
+        #expect(try await fixture.request("GET", path, token: "agent-token").status == 404)
+        #expect(try await fixture.request("GET", path + "-other", token: "agent-token").status == 403)
+        #expect(try await fixture.request("GET", path, token: "unknown-token").status == 401)
+        #expect(try await fixture.request("GET", path).status == 404)
+        let counts = fixture.emulator.requestCounts()
+        #expect(counts.count(resource: "configmaps", user: agent) == 2)
+        #expect(counts.count(name: "settings-other", user: agent, code: 403) == 1)
+        #expect(counts.count(name: "settings", user: agent, code: 404) == 1)
+        #expect(counts.count(user: "", code: 401) == 1)
+        #expect(counts.count(user: "kubernetes-admin", code: 404) >= 1)
+
+        let rows = try await fixture.request("GET", "/_emulator/requests").json.arrayValue ?? []
+        let denied = rows.filter { $0["user"] == .string(agent) && $0["name"] == "settings-other" }
+        #expect(denied.count == 1)
+        #expect(denied.first?["count"] == 1)
+        #expect(denied.first?["codes"] == ["403": 1])
+    }
+
     @Test("a hanging server makes kubectl time out; latency is added")
     func hangAndLatency() async throws {
         let fixture = try await EmulatorFixture.start()

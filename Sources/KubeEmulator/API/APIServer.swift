@@ -44,11 +44,20 @@ final class APIServer: Sendable {
         if request.path.hasPrefix(APIServer.adminPrefix) || request.path == "/_emulator" {
             return await handleAdmin(request)
         }
+        let info = RequestInfo(method: request.method, path: request.path, query: request.query)
         guard let user = authenticator.authenticate(request) else {
+            counter.record(info, user: "", code: 401)
             return .error(.unauthorized)
         }
-        let info = RequestInfo(method: request.method, path: request.path, query: request.query)
-        counter.record(info)
+        let response = await serve(request, info: info, user: user)
+        // A request the fault plan leaves hanging is never answered: counted with code 0.
+        let answered: Bool
+        if case .never = response.body { answered = false } else { answered = true }
+        counter.record(info, user: user.name, code: answered ? response.status : 0)
+        return response
+    }
+
+    private func serve(_ request: HTTPRequest, info: RequestInfo, user: UserInfo) async -> HTTPResponse {
         switch faults.decide(info) {
         case .hang:
             return HTTPResponse(status: 200, body: .never)

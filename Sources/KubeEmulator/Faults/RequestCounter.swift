@@ -1,7 +1,8 @@
 import JSONValue
 import Synchronization
 
-/// One kind of request, as counted: verb × group × resource (with subresource) × namespace × name.
+/// One kind of request, as counted: verb × group × resource (with subresource) × namespace × name,
+/// who sent it and the status code it got.
 public struct RequestKey: Sendable, Hashable, CustomStringConvertible {
     public var verb: String
     public var group: String
@@ -10,6 +11,25 @@ public struct RequestKey: Sendable, Hashable, CustomStringConvertible {
     public var namespace: String
     /// The object name (for list/watch: the name a `metadata.name` field selector pins).
     public var name: String
+    /// The authenticated user (`system:serviceaccount:<namespace>:<name>` for a service account);
+    /// empty when authentication failed.
+    public var user: String
+    /// The HTTP status of the answer (for a watch or a followed log: of its start); 0 for a
+    /// request the fault plan left hanging.
+    public var code: Int
+
+    public init(
+        verb: String, group: String, resource: String, namespace: String, name: String, user: String = "",
+        code: Int = 200
+    ) {
+        self.verb = verb
+        self.group = group
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+        self.user = user
+        self.code = code
+    }
 
     public var description: String {
         let qualified = group.isEmpty ? resource : "\(resource).\(group)"
@@ -31,12 +51,13 @@ public struct RequestCounts: Sendable, Equatable {
     /// (`pods/log`); `group` nil matches any group.
     public func count(
         verb: String? = nil, resource: String? = nil, group: String? = nil, namespace: String? = nil,
-        name: String? = nil
+        name: String? = nil, user: String? = nil, code: Int? = nil
     ) -> Int {
         counts.filter { key, _ in
             (verb == nil || key.verb == verb) && (resource == nil || key.resource == resource)
                 && (group == nil || key.group == group) && (namespace == nil || key.namespace == namespace)
-                && (name == nil || key.name == name)
+                && (name == nil || key.name == name) && (user == nil || key.user == user)
+                && (code == nil || key.code == code)
         }.values.reduce(0, +)
     }
 
@@ -46,13 +67,33 @@ public struct RequestCounts: Sendable, Equatable {
             .values.reduce(0, +)
     }
 
-    /// `[{"verb":…,"group":…,"resource":…,"namespace":…,"name":…,"count":N}]`, sorted.
+    /// One row per verb × group × resource × namespace × name × user, sorted:
+    /// `[{"verb","group","resource","namespace","name","user","count":N,"codes":{"200":N}}]`.
+    /// `count` is the total of `codes`, so readers that ignore users and codes see what they
+    /// saw before those were recorded.
     public var json: JSON {
-        .array(
-            counts.sorted { $0.key.description < $1.key.description }.map { key, count in
-                [
-                    "verb": .string(key.verb), "group": .string(key.group), "resource": .string(key.resource),
-                    "namespace": .string(key.namespace), "name": .string(key.name), "count": .int(count),
+        struct Row: Hashable {
+            var verb, group, resource, namespace, name, user: String
+        }
+        var rows: [Row: [Int: Int]] = [:]
+        for (key, count) in counts {
+            let row = Row(
+                verb: key.verb, group: key.group, resource: key.resource, namespace: key.namespace,
+                name: key.name, user: key.user)
+            rows[row, default: [:]][key.code, default: 0] += count
+        }
+        let ordered = rows.sorted {
+            ($0.key.verb, $0.key.group, $0.key.resource, $0.key.namespace, $0.key.name, $0.key.user)
+                < ($1.key.verb, $1.key.group, $1.key.resource, $1.key.namespace, $1.key.name, $1.key.user)
+        }
+        return .array(
+            ordered.map { row, codes in
+                var byCode: [String: JSON] = [:]
+                for (code, count) in codes { byCode[String(code)] = .int(count) }
+                return [
+                    "verb": .string(row.verb), "group": .string(row.group), "resource": .string(row.resource),
+                    "namespace": .string(row.namespace), "name": .string(row.name), "user": .string(row.user),
+                    "count": .int(codes.values.reduce(0, +)), "codes": .object(byCode),
                 ]
             })
     }
@@ -62,11 +103,11 @@ public struct RequestCounts: Sendable, Equatable {
 final class RequestCounter: Sendable {
     private let state = Mutex<[RequestKey: Int]>([:])
 
-    func record(_ info: RequestInfo) {
+    func record(_ info: RequestInfo, user: String, code: Int) {
         let key = RequestKey(
             verb: info.verb, group: info.apiGroup,
             resource: info.isResourceRequest ? info.resourcePath : info.path,
-            namespace: info.namespace, name: info.name)
+            namespace: info.namespace, name: info.name, user: user, code: code)
         state.withLock { $0[key, default: 0] += 1 }
     }
 
