@@ -134,13 +134,23 @@ extension EmulatorFixture {
         _ method: String, _ path: String, body: JSON? = nil, contentType: String = "application/json",
         token: String? = nil, headers: [String: String] = [:]
     ) async throws -> HTTPAnswer {
+        try await request(
+            method, path, rawBody: body.map { $0.serialized() }, contentType: contentType, token: token,
+            headers: headers)
+    }
+
+    /// One HTTP request with a body of any encoding (protobuf, YAML).
+    public func request(
+        _ method: String, _ path: String, rawBody: [UInt8]?, contentType: String, token: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> HTTPAnswer {
         guard let url = URL(string: emulator.url + path) else { throw ExecutableNotFound(name: path) }
         var request = URLRequest(url: url)
         request.httpMethod = method
         let bearer = token ?? emulator.adminToken
         if !bearer.isEmpty { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = Data(body.serialized())
+        if let rawBody {
+            request.httpBody = Data(rawBody)
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }

@@ -295,6 +295,18 @@ enum ProtobufSchemas {
         2: field("spec", .message(ProtoMessage(fields: [1: field("namespace", .string)]))),
     ])
 
+    /// `meta/v1.DeleteOptions`, which client-go's typed clients send with a delete (Helm, when it
+    /// removes its release Secrets). Every group version serves it.
+    static let deleteOptions = ProtoMessage(fields: [
+        1: field("gracePeriodSeconds", .int, keepZero: true),
+        2: field(
+            "preconditions",
+            .message(ProtoMessage(fields: [1: field("uid", .string), 2: field("resourceVersion", .string)]))),
+        3: field("orphanDependents", .bool, keepZero: true), 4: field("propagationPolicy", .string),
+        5: field("dryRun", .string, repeated: true),
+        6: field("ignoreStoreReadErrorWithClusterBreakingPotential", .bool, keepZero: true),
+    ])
+
     /// The table for a kind, by `apiVersion` and `kind`.
     static func message(apiVersion: String, kind: String) -> ProtoMessage? {
         switch (apiVersion, kind) {
@@ -312,6 +324,7 @@ enum ProtobufSchemas {
         case ("authentication.k8s.io/v1", "SelfSubjectReview"): selfSubjectReview
         case ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): selfSubjectAccessReview
         case ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): selfSubjectRulesReview
+        case (_, "DeleteOptions"): deleteOptions
         default: nil
         }
     }
