@@ -1,7 +1,7 @@
 """The agent's Role: exactly the rules its calls need, named objects wherever Kubernetes allows.
 
-Phase 2 cross-checks this set against the calls the agent makes (the emulator's request
-accounting); until then the expected set below is the agent's documented behaviour.
+The expected set below is what the agent calls (docs/agent.md); test_chart_on_cluster.py runs
+the agent under the rendered Role and compares this Role with the calls the emulator counted.
 """
 
 from __future__ import annotations
@@ -25,26 +25,17 @@ def rule_set(role) -> set[tuple[str, str, str, str | None]]:
 
 def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
     named = {
-        ("", "secrets"): (
-            [f"{release_prefix}-secrets", "beluga-secrets-sealing-key"],
-            ["get", "list", "watch", "update", "patch"],
-        ),
-        ("", "configmaps"): (
-            [f"{release_prefix}-secrets-sealed", "beluga-secrets-public-key"],
-            ["get", "list", "watch", "update", "patch"],
-        ),
-        ("apps", "deployments"): ([release_prefix], ["get", "list", "watch", "patch"]),
+        ("", "secrets", f"{release_prefix}-secrets"): ["get", "list", "watch", "update"],
+        ("", "secrets", "beluga-secrets-sealing-key"): ["get", "update"],
+        ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "list", "watch", "update", "patch"],
+        ("", "configmaps", "beluga-secrets-public-key"): ["get", "list", "watch", "update"],
+        ("", "configmaps", f"{release_prefix}-config"): ["get", "list", "watch"],
+        ("", "configmaps", "beluga-secrets-signers"): ["get", "list", "watch"],
+        ("apps", "deployments", release_prefix): ["get", "patch"],
     }
-    grants = {
-        (group, resource, verb, name)
-        for (group, resource), (names, verbs) in named.items()
-        for name in names
-        for verb in verbs
-    }
-    grants |= {("", "configmaps", verb, name) for verb in ("get", "list", "watch")
-               for name in (f"{release_prefix}-config", "beluga-secrets-signers")}
     if leader_election:
-        grants |= {("coordination.k8s.io", "leases", verb, "beluga-secrets-agent") for verb in ("get", "update")}
+        named[("coordination.k8s.io", "leases", "beluga-secrets-agent")] = ["get", "update"]
+    grants = {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
     # Kubernetes cannot restrict create by name: the Secrets the agent creates, and Events.
     grants |= {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
     return grants

@@ -1,0 +1,303 @@
+"""A `kube-emulator` process with the chart in it, and the agent run as the chart's ServiceAccount.
+
+The tests in this folder that need a cluster use these pieces: the emulator (HTTPS, so that
+bearer tokens are sent and checked as on a real cluster), the installed kubectl as the operator's
+client, a kubeconfig for the chart's ServiceAccount with a token the emulator issued
+(`kubectl create token`), so that the chart's Role and RoleBinding, applied into the emulator and
+enforced there, decide what the agent may do, and `beluga-secrets agent` started with exactly the
+arguments of the rendered agent container.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from helmchart import Rendered, containers
+
+AGENT_CONTAINER = "beluga-secrets-agent"
+AGENT_COMPONENT = "app.kubernetes.io/component=secrets-agent"
+
+
+def bin_path(name: str) -> str:
+    return os.path.join(os.environ["BELUGA_BIN_DIR"], name)
+
+
+def eventually(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Polls `condition` until it returns something true; fails with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """A minimal environment: no KUBECONFIG or configuration of the user's leaks into a test."""
+    env = {key: os.environ[key] for key in ("PATH", "LANG") if key in os.environ}
+    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config")})
+    return env
+
+
+class Emulator:
+    """`kube-emulator --tls` in a private folder; kubectl runs against it as the admin."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.kubeconfig = folder / "admin.kubeconfig"
+        self.env = base_env(folder)
+        self.process = subprocess.Popen(
+            [bin_path("kube-emulator"), "--port", "0", "--tls", "--kubeconfig-out", str(self.kubeconfig),
+             "--rollout-delay", "50ms"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        first = self.process.stdout.readline().decode()
+        assert first.startswith("listening on https://"), first + self.process.stderr.read().decode()
+        self.url = first.split()[-1]
+        eventually(self.kubeconfig.exists, "the emulator writes its kubeconfig")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=20) == 0
+
+    def kubectl(self, *args: str, stdin: bytes | None = None, kubeconfig: Path | None = None,
+                check: bool = True) -> subprocess.CompletedProcess:
+        env = dict(self.env, KUBECONFIG=str(kubeconfig or self.kubeconfig))
+        result = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, env=env, timeout=60,
+                                check=False)
+        if check:
+            assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr.decode()}"
+        return result
+
+    def get(self, kind: str, name: str, namespace: str, managed_fields: bool = False) -> dict[str, Any] | None:
+        extra = ["--show-managed-fields"] if managed_fields else []
+        result = self.kubectl("get", kind, name, "-n", namespace, "-o", "json", *extra, check=False)
+        if result.returncode != 0:
+            assert b"NotFound" in result.stderr, result.stderr.decode()
+            return None
+        return json.loads(result.stdout)
+
+    def apply(self, rendered: Rendered, namespace: str) -> dict[str, Any]:
+        """`kubectl apply -f` of every rendered object, as a user applies `helm template` output;
+        returns the live objects (`kubectl get -f`, one List)."""
+        manifest = self.folder / f"rendered-{namespace}.yaml"
+        manifest.write_text(yaml.safe_dump_all(rendered.objects, sort_keys=False))
+        self.kubectl("apply", "-f", str(manifest))
+        return json.loads(self.kubectl("get", "-f", str(manifest), "-o", "json").stdout)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The emulator's request accounting: verb, resource, name, user and status codes."""
+        return json.loads(self.kubectl("get", "--raw", "/_emulator/requests").stdout)
+
+    def rollouts(self, namespace: str, deployment: str) -> int:
+        path = f"/_emulator/rollouts?namespace={namespace}&name={deployment}"
+        return json.loads(self.kubectl("get", "--raw", path).stdout)["rollouts"]
+
+    def attach_pod_log(self, namespace: str, pod: str, container: str, path: Path) -> None:
+        """Serve `kubectl logs` of that pod's container from a file (the emulator runs no pods)."""
+        body = json.dumps({"namespace": namespace, "pod": pod, "container": container, "path": str(path)})
+        request = urllib.request.Request(
+            self.url + "/_emulator/podlogs", data=body.encode(), method="POST",
+            headers={"Authorization": f"Bearer {self.admin_token()}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=self._tls_context(), timeout=10) as answer:
+            assert answer.status == 201
+
+    def admin_token(self) -> str:
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        return config["users"][0]["user"]["token"]
+
+    def _tls_context(self):
+        import ssl
+
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+        return ssl.create_default_context(cadata=ca)
+
+    def service_account_kubeconfig(self, namespace: str, account: str) -> Path:
+        """A kubeconfig with a token issued for the ServiceAccount (`kubectl create token`), the
+        credentials the agent's pod would get."""
+        token = self.kubectl("create", "token", account, "-n", namespace).stdout.decode().strip()
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        config["users"] = [{"name": account, "user": {"token": token}}]
+        config["contexts"] = [{"name": account, "context": {
+            "cluster": config["clusters"][0]["name"], "user": account, "namespace": namespace}}]
+        config["current-context"] = account
+        path = self.folder / f"{namespace}-{account}.kubeconfig"
+        path.write_text(yaml.safe_dump(config))
+        path.chmod(0o600)
+        return path
+
+
+@dataclass
+class AgentProcess:
+    """`beluga-secrets agent` started with the arguments of a rendered container."""
+
+    process: subprocess.Popen
+    args: list[str]
+    identity: str
+    audit_log: Path
+    log: Path
+    health_url: str
+
+    @classmethod
+    def start(cls, container: dict[str, Any], kubeconfig: Path, identity: str, folder: Path) -> AgentProcess:
+        args = list(container["args"])
+        health = next(a for a in args if a.startswith("--health-addr="))
+        port = int(health.rsplit(":", 1)[1])
+        env = base_env(folder)
+        # What the pod would have: the ServiceAccount's credentials and POD_NAME from the downward API.
+        env.update({"KUBECONFIG": str(kubeconfig), "POD_NAME": identity})
+        assert [e["name"] for e in container["env"]] == ["POD_NAME"]
+        audit_log, log = folder / f"{identity}.audit.log", folder / f"{identity}.stderr.log"
+        process = subprocess.Popen([bin_path("beluga-secrets"), *args], stdout=open(audit_log, "wb"),
+                                   stderr=open(log, "wb"), env=env)
+        agent = cls(process, args, identity, audit_log, log, f"http://127.0.0.1:{port}")
+        eventually(lambda: agent.ready() or agent.exited(), "the agent is ready")
+        return agent
+
+    def exited(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the agent exited with {self.process.returncode}: {self.log.read_text()}")
+        return False
+
+    def ready(self) -> str | None:
+        """The body of /readyz when it answers 200 (`leading; synced`), else None."""
+        try:
+            with urllib.request.urlopen(self.health_url + "/readyz", timeout=2) as answer:
+                return answer.read().decode() if answer.status == 200 else None
+        except (urllib.error.URLError, ConnectionError):
+            return None
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.health_url + "/metrics", timeout=5) as answer:
+            return answer.read().decode()
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.audit_log.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        """SIGTERM, as Kubernetes ends a pod: the agent releases its Lease and exits 0."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=30) == 0, self.log.read_text()
+
+
+def agent_container(rendered: Rendered, deployment: str) -> dict[str, Any]:
+    return containers(rendered.get("Deployment", deployment))[AGENT_CONTAINER]
+
+
+def pod_names(emulator: Emulator, namespace: str, selector: str) -> list[str]:
+    out = emulator.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "name").stdout.decode()
+    return sorted(line.split("/", 1)[1] for line in out.split())
+
+
+def contains(live: Any, rendered: Any, path: str = "") -> list[str]:
+    """Where `live` lacks what `rendered` declares (the server may add defaults, never drop or
+    change a declared field)."""
+    if isinstance(rendered, dict):
+        if not isinstance(live, dict):
+            return [f"{path}: expected an object, found {live!r}"]
+        problems = []
+        for key, value in rendered.items():
+            if key not in live:
+                problems.append(f"{path}.{key}: missing")
+            else:
+                problems += contains(live[key], value, f"{path}.{key}")
+        return problems
+    if isinstance(rendered, list):
+        if not isinstance(live, list) or len(live) != len(rendered):
+            return [f"{path}: expected {len(rendered)} items, found {live!r}"]
+        return [p for i, (a, b) in enumerate(zip(live, rendered)) for p in contains(a, b, f"{path}[{i}]")]
+    return [] if live == rendered else [f"{path}: expected {rendered!r}, found {live!r}"]
+
+
+def secret_data(emulator: Emulator, namespace: str, name: str) -> dict[str, bytes]:
+    secret = emulator.get("secret", name, namespace) or {}
+    return {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
+
+
+def content_hash(emulator: Emulator, namespace: str, secret: str, config_map: str) -> str:
+    """The content hash of docs/formats.md, computed here from what kubectl reads."""
+    def lp(data: str | bytes) -> bytes:
+        data = data.encode() if isinstance(data, str) else data
+        return struct.pack(">Q", len(data)) + data
+
+    config = emulator.get("configmap", config_map, namespace)
+    objects = [
+        ("ConfigMap", config_map, None if config is None else
+         {k: v.encode() for k, v in (config.get("data") or {}).items()}),
+        ("Secret", secret, secret_data(emulator, namespace, secret) if emulator.get("secret", secret, namespace)
+         else None),
+    ]
+    digest = hashlib.sha256()
+    for kind, name, content in objects:
+        if content is None:
+            digest.update(lp(kind) + lp(name) + lp("absent"))
+            continue
+        digest.update(lp(kind) + lp(name) + lp(str(len(content))))
+        for key in sorted(content, key=lambda k: k.encode()):
+            digest.update(lp(key) + lp(content[key]))
+    return digest.hexdigest()
+
+
+def deployment_hash(emulator: Emulator, namespace: str, name: str) -> str | None:
+    deployment = emulator.get("deployment", name, namespace) or {}
+    annotations = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
+    return annotations.get("beluga-ai.io/content-hash")
+
+
+def requests_by(emulator: Emulator, user: str) -> list[dict[str, Any]]:
+    return [row for row in emulator.requests() if row["user"] == user]
+
+
+def refused(rows: list[dict[str, Any]]) -> list[str]:
+    """Requests answered 401 or 403, as `verb resource name: code×count`."""
+    return [f"{r['verb']} {r['resource']} {r['name']}: {code}×{n}" for r in rows
+            for code, n in r["codes"].items() if code in ("401", "403")]
+
+
+def calls(rows: list[dict[str, Any]], namespace: str) -> Counter:
+    """(apiGroup, resource, verb, name or None) → count, for the resource requests in `namespace`.
+
+    The name is what RBAC matches `resourceNames` against: the object's for get/update/patch, the
+    `metadata.name` field selector's for list/watch, none for create."""
+    used: Counter = Counter()
+    for row in rows:
+        if row["namespace"] != namespace or row["resource"].startswith("/"):
+            continue
+        used[(row["group"], row["resource"], row["verb"], row["name"] or None)] += row["count"]
+    return used
+
+
+def set_key(emulator: Emulator, namespace: str, key: str, value: str, folder: Path, *extra: str,
+            release: str = "beluga-ai") -> subprocess.CompletedProcess:
+    """`beluga-secrets set KEY -n NS --wait`, the value on standard input, as the admin."""
+    env = dict(base_env(folder), KUBECONFIG=str(emulator.kubeconfig))
+    return subprocess.run(
+        [bin_path("beluga-secrets"), "set", key, "-n", namespace, "--release", release, "--wait",
+         "--timeout", "60s", "--sealed-by", "chart-tests", *extra],
+        input=value.encode(), capture_output=True, env=env, timeout=90, check=False)
