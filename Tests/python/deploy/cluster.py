@@ -176,7 +176,10 @@ class AgentProcess:
         process = subprocess.Popen([bin_path("beluga-secrets"), *args], stdout=open(audit_log, "wb"),
                                    stderr=open(log, "wb"), env=env)
         agent = cls(process, args, identity, audit_log, log, f"http://127.0.0.1:{port}")
-        eventually(lambda: agent.ready() or agent.exited(), "the agent is ready")
+        # Ready first as a standby, then (the only replica) as the leader once its first sync is
+        # done; in between it is not ready.
+        eventually(lambda: (agent.ready() or "").startswith("leading; synced") or agent.exited(),
+                   "the agent leads and has synced")
         return agent
 
     def exited(self) -> bool:

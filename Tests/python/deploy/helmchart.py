@@ -115,3 +115,17 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def containers(pod_owner: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The containers of a Deployment's pod template, by name."""
     return {c["name"]: c for c in pod_owner["spec"]["template"]["spec"]["containers"]}
+
+
+def rule_set(role) -> set[tuple[str, str, str, str | None]]:
+    """(apiGroup, resource, verb, resourceName or None) for every grant of a Role."""
+    grants = set()
+    for rule in role["rules"]:
+        assert set(rule) <= {"apiGroups", "resources", "verbs", "resourceNames"}, rule
+        names = rule.get("resourceNames") or [None]
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for verb in rule["verbs"]:
+                    for name in names:
+                        grants.add((group, resource, verb, name))
+    return grants

@@ -6,21 +6,7 @@ the agent under the rendered Role and compares this Role with the calls the emul
 
 from __future__ import annotations
 
-from helmchart import SIDECAR, render
-
-
-def rule_set(role) -> set[tuple[str, str, str, str | None]]:
-    """(apiGroup, resource, verb, resourceName or None) for every grant of a Role."""
-    grants = set()
-    for rule in role["rules"]:
-        assert set(rule) <= {"apiGroups", "resources", "verbs", "resourceNames"}, rule
-        names = rule.get("resourceNames") or [None]
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                for verb in rule["verbs"]:
-                    for name in names:
-                        grants.add((group, resource, verb, name))
-    return grants
+from helmchart import SIDECAR, render, rule_set
 
 
 def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
