@@ -7,8 +7,8 @@ in a `helm.sh/release.v1` Secret and waits for the workloads with its status wat
 as the chart's ServiceAccount with the arguments Helm's release manifest gives its container, and
 `beluga-secrets set` stores keys through it. Then `upgrade --reuse-values --set replicaCount=3`:
 what the agent and the CLI wrote must be exactly as before (they own those fields; Helm's apply
-does not declare them), the server scales to 3 without a rollout, and the agent keeps working.
-Last, `helm uninstall` leaves the keys in place.
+does not declare them) and the server scales to 3 without a rollout. An upgrade that changes a
+setting rolls the pods exactly once (the agent's doing). Last, `helm uninstall` leaves the keys.
 """
 
 from __future__ import annotations
@@ -147,21 +147,28 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
             # Scaling changes no pod template: no rollout.
             assert emulator.rollouts(NAMESPACE, RELEASE) == rollouts_before
 
-            # The agent keeps working under the upgraded release: a rotation rolls the pods once.
-            rotated = f"sk-helm-rotated-{secrets.token_hex(12)}"
-            result = set_key(emulator, NAMESPACE, "openai-api-key", rotated, tmp_path)
-            assert result.returncode == 0, result.stderr.decode()
-            assert secret_data(emulator, NAMESPACE, "beluga-ai-secrets") == dict(
-                expected, **{"openai-api-key": rotated.encode()})
+            # An upgrade that changes a setting: Helm changes the ConfigMap, the agent rolls the
+            # pods once (the chart has no checksum annotation that would roll them a second time).
+            upgraded = helm.upgrade(str(CHART_DIR), RELEASE,
+                                    helm_python.parse_set_string("config.llmProvider=anthropic"),
+                                    reuse_values=True, wait="watcher", timeout=60)
+            assert (upgraded["revision"], upgraded["status"]) == (3, "deployed")
+            settings = emulator.get("configmap", "beluga-ai-config", NAMESPACE)["data"]
+            assert settings == {"llmProvider": "anthropic", "embeddingProvider": "openai"}
             eventually(lambda: deployment_hash(emulator, NAMESPACE, RELEASE)
                        == content_hash(emulator, NAMESPACE, "beluga-ai-secrets", "beluga-ai-config"),
-                       "the rotation reaches the Deployment")
+                       "the agent rolls the pods for the new setting")
+            eventually(lambda: [r["event"] for r in agent.records()][-2:] == ["config.changed", "rollout.triggered"],
+                       "the agent records the change of settings and the rollout")
             assert emulator.rollouts(NAMESPACE, RELEASE) == rollouts_before + 1
+            assert dict(snapshot(emulator), **{"content hash": before["content hash"]}) == before
+            server = emulator.get("deployment", RELEASE, NAMESPACE)
+            assert server["spec"]["replicas"] == 3
         finally:
             agent.stop()
         assert refused(requests_by(emulator, AGENT_USER)) == []
         log = agent.audit_log.read_text() + agent.log.read_text()
-        assert all(value not in log for value in [*values.values(), rotated])
+        assert all(value not in log for value in values.values())
 
         # `helm uninstall` removes the release and its objects, never the keys: the Secrets were
         # never Helm's, and the sealed store is kept (helm.sh/resource-policy: keep).
@@ -170,8 +177,7 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
         assert release_secrets(emulator) == {}
         assert emulator.get("deployment", RELEASE, NAMESPACE) is None
         assert emulator.get("role", "beluga-ai-agent", NAMESPACE) is None
-        assert secret_data(emulator, NAMESPACE, "beluga-ai-secrets") == dict(
-            expected, **{"openai-api-key": rotated.encode()})
+        assert secret_data(emulator, NAMESPACE, "beluga-ai-secrets") == expected
         assert emulator.get("secret", "beluga-secrets-sealing-key", NAMESPACE) is not None
         assert emulator.get("configmap", "beluga-ai-secrets-sealed", NAMESPACE)["data"] == sealed_before
     finally:
