@@ -120,22 +120,7 @@ class Emulator:
     def attach_pod_log(self, namespace: str, pod: str, container: str, path: Path) -> None:
         """Serve `kubectl logs` of that pod's container from a file (the emulator runs no pods)."""
         body = json.dumps({"namespace": namespace, "pod": pod, "container": container, "path": str(path)})
-        request = urllib.request.Request(
-            self.url + "/_emulator/podlogs", data=body.encode(), method="POST",
-            headers={"Authorization": f"Bearer {self.admin_token()}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=self._tls_context(), timeout=10) as answer:
-            assert answer.status == 201
-
-    def admin_token(self) -> str:
-        config = yaml.safe_load(self.kubeconfig.read_text())
-        return config["users"][0]["user"]["token"]
-
-    def _tls_context(self):
-        import ssl
-
-        config = yaml.safe_load(self.kubeconfig.read_text())
-        ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-        return ssl.create_default_context(cadata=ca)
+        self.kubectl("create", "--raw", "/_emulator/podlogs", "-f", "-", stdin=body.encode())
 
     def service_account_kubeconfig(self, namespace: str, account: str) -> Path:
         """A kubeconfig with a token issued for the ServiceAccount (`kubectl create token`), the
@@ -173,8 +158,9 @@ class AgentProcess:
         env.update({"KUBECONFIG": str(kubeconfig), "POD_NAME": identity})
         assert [e["name"] for e in container["env"]] == ["POD_NAME"]
         audit_log, log = folder / f"{identity}.audit.log", folder / f"{identity}.stderr.log"
-        process = subprocess.Popen([bin_path("beluga-secrets"), *args], stdout=open(audit_log, "wb"),
-                                   stderr=open(log, "wb"), env=env)
+        with open(audit_log, "wb") as stdout, open(log, "wb") as stderr:
+            process = subprocess.Popen([bin_path("beluga-secrets"), *args], stdout=stdout, stderr=stderr,
+                                       env=env)
         agent = cls(process, args, identity, audit_log, log, f"http://127.0.0.1:{port}")
         # Ready first as a standby, then (the only replica) as the leader once its first sync is
         # done; in between it is not ready.
