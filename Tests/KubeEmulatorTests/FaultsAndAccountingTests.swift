@@ -247,7 +247,7 @@ struct ExecutableTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: kubeconfig)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         server.signal(SIGTERM)
-        #expect(await server.waitForExit(timeout: 10))
+        #expect(await server.waitForExit(timeout: 30))
         #expect(server.exitStatus == 0)
     }
 
@@ -280,7 +280,7 @@ struct ExecutableTests {
             ])
         #expect(wrong.stdout == "401")
         server.signal(SIGTERM)
-        #expect(await server.waitForExit(timeout: 10))
+        #expect(await server.waitForExit(timeout: 30))
     }
 
     @Test("a bad policy file is refused with a one-line reason and exit code 64")

@@ -95,13 +95,13 @@ struct WatchTests {
         let version = created[path: "metadata", "resourceVersion"]?.stringValue ?? ""
         let stream = try watch(
             fixture, "watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=2")
-        #expect(await stream.waitForExit(timeout: 10))
+        #expect(await stream.waitForExit(timeout: 30))
         let bookmarks = Self.events(stream.stdout).filter { $0["type"] == "BOOKMARK" }
         #expect(bookmarks.count >= 1)
         #expect(bookmarks.first?[path: "object", "kind"] == "ConfigMap")
         #expect(bookmarks.first?[path: "object", "metadata", "resourceVersion"] == .string(version))
         let plain = try watch(fixture, "watch=1&resourceVersion=\(version)&timeoutSeconds=1")
-        #expect(await plain.waitForExit(timeout: 10))
+        #expect(await plain.waitForExit(timeout: 30))
         #expect(Self.events(plain.stdout).isEmpty)
     }
 

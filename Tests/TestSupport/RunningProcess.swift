@@ -23,27 +23,31 @@ public final class RunningProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        let collector = self.collector
-        let ends = self.ends
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                ends.finish()
-            } else {
-                collector.append(data, stderr: false)
-            }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                ends.finish()
-            } else {
-                collector.append(data, stderr: true)
-            }
-        }
         try process.run()
+        // One blocking reader thread per stream: Foundation's readabilityHandler can deliver the
+        // end of file before the last data on a loaded machine, losing output.
+        for (pipe, isStderr) in [(out, false), (err, true)] {
+            let collector = self.collector
+            let ends = self.ends
+            let handle = pipe.fileHandleForReading
+            let thread = Thread {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes {
+                        read(handle.fileDescriptor, $0.baseAddress, $0.count)
+                    }
+                    if count > 0 {
+                        collector.append(Data(buffer[0..<count]), stderr: isStderr)
+                    } else if count < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        break
+                    }
+                }
+                ends.finish()
+            }
+            thread.start()
+        }
     }
 
     public var stdout: String { collector.snapshot().0 }
@@ -52,7 +56,7 @@ public final class RunningProcess: @unchecked Sendable {
     public var processIdentifier: Int32 { process.processIdentifier }
 
     /// Waits until standard output satisfies `condition`; false after `timeout` seconds.
-    public func waitForOutput(timeout: Double = 20, _ condition: (String) -> Bool) async -> Bool {
+    public func waitForOutput(timeout: Double = 60, _ condition: (String) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(stdout) { return true }

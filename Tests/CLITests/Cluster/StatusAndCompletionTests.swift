@@ -50,6 +50,9 @@ import TestSupport
                 "metadata": ["annotations": ["beluga-ai.io/sealed-versions": .string(versions.jsonText)]]
             ]))
 
+        // Renewed just now, as a live agent would have (the commands above may take a while on
+        // a loaded machine).
+        try await putLease(workstation, renewed: Date())
         let status = try await workstation.run(["status"])
         expectSuccess(status)
         #expect(status.stdout.contains("Agent:        leader agent-0, renewed"))
@@ -60,6 +63,7 @@ import TestSupport
         #expect(status.stdout.contains("due (older than 90d)"))
         #expect(status.stderr.contains("warning: 1 key is older than 90d: openai-api-key"))
 
+        try await putLease(workstation, renewed: Date())
         let json = try await workstation.run(["status", "-o", "json", "--max-age", "1s"])
         expectSuccess(json)
         let data = try JSON(parsing: json.stdout)

@@ -41,7 +41,7 @@ func within<T: Sendable>(
 
 /// Waits until `condition` holds, polling.
 func eventually(
-    _ what: String, within seconds: Double = 20, _ condition: @escaping @Sendable () async throws -> Bool
+    _ what: String, within seconds: Double = 60, _ condition: @escaping @Sendable () async throws -> Bool
 )
     async throws
 {

@@ -104,9 +104,8 @@ final class SilentListener: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// A port nothing listens on (bound, then closed).
-    static func closedPort() throws -> Int {
-        let listener = try SilentListener()
-        return listener.port
-    }
+    /// A port nothing listens on: the discard port, which the tests' listeners (all on ephemeral
+    /// ports) can never take, unlike an ephemeral port bound and closed, which a concurrent test
+    /// may be given again at once.
+    static func closedPort() throws -> Int { 9 }
 }

@@ -123,9 +123,10 @@ final class AgentHarness: Sendable {
         identity: String = "agent-a", debounce: Duration = .milliseconds(100),
         maxDelay: Duration = .seconds(5), leaderElection: Bool = true, client agentClient: KubeClient? = nil,
         deployments: [String] = [], allNamespaces: Bool = false,
+        // Long enough that a leader starved of CPU by the tests running beside it keeps its lease;
+        // a stopping agent releases its lease, so handovers stay quick.
         leaseTiming: LeaseTiming = LeaseTiming(
-            leaseDuration: .milliseconds(1500), renewDeadline: .milliseconds(1000),
-            retryPeriod: .milliseconds(250)),
+            leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .milliseconds(250)),
         retireKeysAfter: Duration = .seconds(86400), signatures: SignaturePolicy = .optional,
         sink: CollectingSink = CollectingSink()
     ) -> RunningAgent {
@@ -174,7 +175,7 @@ final class AgentHarness: Sendable {
     }
 
     /// The published current sealing key, once the agent has published it.
-    func publicKey(timeout: Duration = .seconds(30)) async throws -> SealingPublicKey {
+    func publicKey(timeout: Duration = .seconds(60)) async throws -> SealingPublicKey {
         try await waitUntil(timeout: timeout, "the agent publishes its public key") {
             guard let object = try await self.object("configmaps", self.names.publicKeyConfigMap) else {
                 return false
@@ -188,7 +189,7 @@ final class AgentHarness: Sendable {
     }
 
     /// Waits until the Deployment carries the content hash of the Secret and ConfigMap as they are.
-    func waitForCurrentHash(timeout: Duration = .seconds(10)) async throws {
+    func waitForCurrentHash(timeout: Duration = .seconds(30)) async throws {
         try await waitUntil(timeout: timeout, "the Deployment carries the hash of the current content") {
             let secret = try await self.object("secrets", self.names.secret)
             let config = try await self.object("configmaps", self.names.configMap)
@@ -348,7 +349,7 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Polls `condition` every 20 ms until it holds, or fails the test after `timeout`.
 func waitUntil(
-    timeout: Duration = .seconds(20), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+    timeout: Duration = .seconds(60), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

@@ -189,6 +189,9 @@ import TestSupport
             key: "other",
             envelope: harness.sealSigned("x", key: "other", to: sealingKey, version: 1, signer: alice))
         _ = try await waitForStatus(harness, version: 1, .applied)
+        // Both of her envelopes are applied before she is removed (one still pending would be
+        // refused).
+        try await waitUntil("her other value is applied") { try await harness.secretValue("other") == "x" }
 
         try await harness.editSigners { (signers: inout AllowedSigners) throws(AllowedSignersError) in
             try signers.remove(name: "alice", at: "2026-02-01T00:00:00Z", by: "admin@ws")
