@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demonstration `make run` shows, on the embedded Kubernetes API emulator: the agent starts
-# and publishes its public key, an API key is sealed on the "workstation" and stored, the agent
-# writes the Secret and restarts the Deployment once, a tampered envelope is refused, and the
-# audit trail is printed and verified. Values are never printed, only their fingerprints.
+# and publishes its public key; on the "workstation" an API key is set and then rotated (sealed
+# and signed there, stored as ciphertext), the agent writes the Secret and restarts the
+# Deployment once per change; a tampered envelope is refused; the audit trail is printed as a
+# timeline and verified. Values are never printed, only their fingerprints.
 # Usage: scripts/demo.sh BIN_DIR   (the folder holding the built beluga-secrets and kube-emulator)
 set -euo pipefail
 
@@ -74,32 +75,47 @@ has_hash() { [[ -n "$(content_hash)" ]]; }
 wait_for "the first restart check" has_hash
 before="$(content_hash)"
 
-step "On the workstation: seal an API key to the agent's public key, store only the envelope"
-kubectl get configmap beluga-secrets-public-key -o jsonpath='{.data.sealing\.pub}' >"$work/sealing.pub"
-demo_value="sk-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-show "beluga-secrets seal openai-api-key -n default --public-key sealing.pub < value"
-printf '%s' "$demo_value" | "$cli" seal openai-api-key -n default --public-key "$work/sealing.pub" >"$work/envelope"
-show "kubectl patch configmap beluga-ai-secrets-sealed --type merge -p '{\"data\":{\"openai-api-key\":\"<envelope>\"}}'"
-kubectl patch configmap beluga-ai-secrets-sealed --type merge \
-    -p "{\"data\":{\"openai-api-key\":\"$(cat "$work/envelope")\"}}"
+step "On the workstation: a signing key, allowed in the namespace by its administrator"
+show "beluga-secrets signer init && beluga-secrets signer add alice @~/.config/beluga-secrets/signer.pub"
+"$cli" signer init | sed -n 1p
+"$cli" signer add alice "@$HOME/.config/beluga-secrets/signer.pub"
 
-step "The agent opened it and wrote the Secret (fingerprints compared; the value is not shown)"
-wait_for "the Secret" kubectl get secret beluga-ai-secrets -o jsonpath='{.data.openai-api-key}'
-stored="$(kubectl get secret beluga-ai-secrets -o jsonpath='{.data.openai-api-key}' | base64 -d |
-    "$cli" fingerprint openai-api-key -n default)"
-sealed="$(printf '%s' "$demo_value" | "$cli" fingerprint openai-api-key -n default)"
-echo "sealed on the workstation: $sealed"
-echo "in the Secret:             $stored"
-[[ "$stored" == "$sealed" ]] && echo "equal: the Secret holds exactly the value that was sealed"
+fingerprint() { "$cli" fingerprint openai-api-key -n default <"$1"; }
+secret_fingerprint() {
+    kubectl get secret beluga-ai-secrets -o jsonpath='{.data.openai-api-key}' | base64 -d |
+        "$cli" fingerprint openai-api-key -n default
+}
+# The demo's values are random and live in files (mode 0600), never on a command line; on a
+# terminal, set asks for the value twice without echo instead.
+umask 077
+printf 'sk-demo-%s' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$work/first-value"
+printf 'sk-demo-%s' "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$work/second-value"
 
-step "It restarted the Deployment once (content hash in the pod template)"
-hash_moved() { [[ "$(content_hash)" != "$before" ]]; }
-wait_for "the rollout" hash_moved
-echo "content hash: ${before:0:16}… → $(content_hash | cut -c1-16)…"
-kubectl rollout status deployment/beluga-ai --timeout=10s
+step "Set the key: sealed and signed here, applied by the agent, the Deployment restarted once"
+show "beluga-secrets set openai-api-key --wait    # the value typed without echo"
+"$cli" set openai-api-key --wait --from-file "$work/first-value"
+echo "sealed on the workstation: $(fingerprint "$work/first-value")"
+echo "in the Secret:             $(secret_fingerprint)"
+[[ "$(secret_fingerprint)" == "$(fingerprint "$work/first-value")" ]] &&
+    echo "equal: the Secret holds exactly the value that was sealed (fingerprints; the value is not shown)"
+set_hash="$(content_hash)"
+echo "content hash: ${before:0:16}… → ${set_hash:0:16}…"
+
+step "Rotate it: version 2, one more rollout"
+show "beluga-secrets rotate openai-api-key --wait"
+"$cli" rotate openai-api-key --wait --from-file "$work/second-value"
+[[ "$(secret_fingerprint)" == "$(fingerprint "$work/second-value")" ]] &&
+    echo "the Secret now holds version 2: $(secret_fingerprint)"
+echo "content hash: ${set_hash:0:16}… → $(content_hash | cut -c1-16)…"
+show "beluga-secrets list"
+"$cli" list
+sealed="$(fingerprint "$work/second-value")"
+kubectl get configmap beluga-ai-secrets-sealed -o jsonpath='{.data.openai-api-key}' >"$work/envelope"
 
 step "A tampered envelope is refused; the Secret keeps the previous value"
-tampered="$(sed 's/.\{6\}$/AAAAAA/' "$work/envelope")"
+# Six characters of the ciphertext changed (the envelope is bs2.<kid>.<signer>.<ciphertext>.<signature>).
+IFS=. read -r format kid signer ciphertext signature <"$work/envelope" || true  # no final newline
+tampered="$format.$kid.$signer.${ciphertext:0:10}AAAAAA${ciphertext:16}.$signature"
 kubectl patch configmap beluga-ai-secrets-sealed --type merge -p "{\"data\":{\"openai-api-key\":\"$tampered\"}}"
 wait_for "the rejection" grep -q secret.rejected "$work/audit.log"
 kubectl get events --field-selector reason=EnvelopeRejected -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message

@@ -9,7 +9,9 @@ struct Signer: ParsableCommand {
             sealedBy it records is only a claim. When you have a signing key, seal signs every \
             envelope with it (format 2), and an agent that knows your public key can prove that \
             you sealed it. The key lives in $XDG_CONFIG_HOME/beluga-secrets/signer.key \
-            (~/.config/beluga-secrets/signer.key by default), mode 0600. An administrator lists             the public keys a namespace accepts with signer add, remove and list (ConfigMap             beluga-secrets-signers); the agent records the verified signer of every change.
+            (~/.config/beluga-secrets/signer.key by default), mode 0600. An administrator lists \
+            the public keys a namespace accepts with signer add, remove and list (ConfigMap \
+            beluga-secrets-signers); the agent records the verified signer of every change.
             """,
         subcommands: [
             SignerInit.self,
