@@ -1,5 +1,5 @@
-"""`beluga-secrets agent` as a local process with the scenarios' kubeconfig, as an operator runs
-it before installing the chart (docs/agent.md)."""
+"""`beluga-secrets agent` as a local process: the chart's agent container, run outside the
+cluster with its ServiceAccount's credentials (docs/agent.md)."""
 
 from __future__ import annotations
 
@@ -36,12 +36,15 @@ class Agent:
     health_url: str
 
     @classmethod
-    def start(cls, target: Target, namespace: str, identity: str, folder: Path, run: int,
-              ready_timeout: float = 60) -> Agent:
+    def start(cls, target: Target, kubeconfig: Path, container_args: list[str], identity: str, folder: Path,
+              run: int, ready_timeout: float = 60) -> Agent:
+        """Starts the agent with the arguments of the chart's container, but its health endpoint
+        on a free loopback port and a shorter debounce (the scenarios wait for every rollout)."""
         port = free_port()
-        args = [bin_path("beluga-secrets"), "agent", "--kubeconfig", str(target.kubeconfig),
-                "--namespace", namespace, "--identity", identity, "--health-addr", f"127.0.0.1:{port}",
-                "--debounce", DEBOUNCE, "--max-delay", "5s"]
+        args = [a for a in container_args if not a.startswith(("--health-addr=", "--debounce="))]
+        assert args[0] == "agent" and len(args) == len(container_args) - 2, container_args
+        args = [bin_path("beluga-secrets"), *args, "--kubeconfig", str(kubeconfig), "--identity", identity,
+                f"--health-addr=127.0.0.1:{port}", f"--debounce={DEBOUNCE}"]
         audit_log, log = folder / "agent.audit.log", folder / f"agent.{run}.log"
         with open(audit_log, "ab") as stdout, open(log, "wb") as stderr:
             process = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=target.env)

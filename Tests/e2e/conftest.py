@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import yaml
 
 from agent_process import Agent
+from chart import Installed, install, service_account_kubeconfig
 from leaks import Markers
 from targets import Namespace, Target, bin_path, eventually
 
@@ -34,37 +34,6 @@ DEPLOYMENT = RELEASE
 # How long to watch for a second, unwanted rollout after the one a change caused: several
 # debounce windows, so that a duplicate patch would have landed.
 SETTLE_SECONDS = 1.0
-
-# The Deployment as the chart makes it, opted in to restarts. The pod passes the `restricted`
-# Pod Security Standard and asks for almost nothing, so that it is admitted on any cluster; the
-# scenarios never wait for it to run (see docs/e2e.md).
-DEPLOYMENT_MANIFEST = {
-    "apiVersion": "apps/v1", "kind": "Deployment",
-    "metadata": {"name": DEPLOYMENT, "labels": {"app.kubernetes.io/name": RELEASE},
-                 "annotations": {"beluga-ai.io/reload": f"{SECRET},{CONFIG_MAP}"}},
-    "spec": {
-        "replicas": 1,
-        "selector": {"matchLabels": {"app.kubernetes.io/name": RELEASE}},
-        "template": {
-            "metadata": {"labels": {"app.kubernetes.io/name": RELEASE}},
-            "spec": {
-                "securityContext": {"runAsNonRoot": True, "runAsUser": 65535,
-                                    "seccompProfile": {"type": "RuntimeDefault"}},
-                "containers": [{
-                    "name": "server", "image": os.environ.get("E2E_IMAGE", "registry.k8s.io/pause:3.10"),
-                    "resources": {"requests": {"cpu": "1m", "memory": "8Mi"},
-                                  "limits": {"cpu": "10m", "memory": "16Mi"}},
-                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                                        "readOnlyRootFilesystem": True},
-                    "envFrom": [{"secretRef": {"name": SECRET, "optional": True}},
-                                {"configMapRef": {"name": CONFIG_MAP, "optional": True}}],
-                }],
-            },
-        },
-    },
-}
-CONFIG_MAP_MANIFEST = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": CONFIG_MAP},
-                       "data": {"llmProvider": "openai", "embeddingProvider": "openai"}}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -104,6 +73,8 @@ class Story:
     folder: Path
     markers: Markers
     identity: str
+    chart: Installed | None = None
+    agent_kubeconfig: Path | None = None
     agent: Agent | None = None
     agent_runs: int = 0
     # (event, key, version) of every record but rollouts, in order.
@@ -165,7 +136,9 @@ class Story:
 
     def start_agent(self) -> Agent:
         self.agent_runs += 1
-        self.agent = Agent.start(self.target, self.ns, self.identity, self.folder, self.agent_runs)
+        assert self.chart is not None and self.agent_kubeconfig is not None
+        self.agent = Agent.start(self.target, self.agent_kubeconfig, self.chart.agent_args, self.identity,
+                                 self.folder, self.agent_runs)
         return self.agent
 
     def stop_agent(self) -> int:
@@ -174,6 +147,13 @@ class Story:
         self.markers.capture(f"agent log, run {self.agent_runs}", self.agent.log.read_text())
         self.agent = None
         return status
+
+    def crash_agent(self) -> None:
+        """SIGKILL: no pass finished, no Lease released."""
+        assert self.agent is not None
+        self.agent.kill()
+        self.markers.capture(f"agent log, run {self.agent_runs}", self.agent.log.read_text())
+        self.agent = None
 
     # outcomes
 
@@ -219,8 +199,9 @@ def story() -> Iterator[Story]:
             target.point_default_namespace_at(f"{namespace.name}-unset")
             namespace.create()
             created = True
-            manifests = yaml.safe_dump_all([CONFIG_MAP_MANIFEST, DEPLOYMENT_MANIFEST], sort_keys=False)
-            story.kubectl("apply", "-f", "-", stdin=manifests.encode())
+            story.chart = install(target, namespace.name, folder)
+            story.agent_kubeconfig = service_account_kubeconfig(target, namespace.name, story.chart.service_account,
+                                                                folder)
             yield story
         finally:
             problems = []

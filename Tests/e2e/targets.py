@@ -137,6 +137,14 @@ class Target:
                 row["count"]
         return counts
 
+    def requests(self, user: str) -> list[dict[str, Any]] | None:
+        """The emulator's accounting rows of `user` (verb, resource, name, codes); None on a real
+        cluster."""
+        if self.baseline is None:
+            return None
+        rows = json.loads(self.kubectl("get", "--raw", "/_emulator/requests").stdout)
+        return [row for row in rows if row["user"] == user]
+
     def requests_since_start(self) -> Counter | None:
         """(verb, group, resource, namespace, name, user) → requests made since `open`, on a
         kube-emulator; None on a real cluster, which keeps no such accounting."""
@@ -197,5 +205,6 @@ class Namespace:
             where = namespace or "(cluster scope)"
             if namespace == unset_namespace:
                 where += ", the default namespace of the kubeconfig: a command without -n"
-            problems.append(f"{verb} {group + '/' if group else ''}{resource} {name} in {where} by {user}: {count}")
+            what = f"{group}/{resource}" if group else resource
+            problems.append(f"{verb} {what}{' ' + name if name else ''} in {where} by {user}: {count}")
         return problems
