@@ -19,13 +19,13 @@ run: system-deps build
 test: deps build-tests
 	$(SWIFT) test --skip-build
 	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/python
-	env -u KUBECONFIG $(MAKE) --no-print-directory e2e
+	env -u KUBECONFIG scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
 
 ## e2e: end-to-end scenarios in a throwaway namespace of the cluster KUBECONFIG names, or of the
 ## in-repo emulator when KUBECONFIG is unset (docs/e2e.md).
 .PHONY: e2e
 e2e: python-deps build
-	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/e2e
+	scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
 
 deps: system-deps python-deps
 
