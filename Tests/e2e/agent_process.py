@@ -15,7 +15,7 @@ from typing import Any
 
 from targets import Target, bin_path, eventually
 
-DEBOUNCE = "300ms"
+DEBOUNCE = "200ms"
 
 
 def free_port() -> int:

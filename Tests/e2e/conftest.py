@@ -33,7 +33,7 @@ CONFIG_MAP = f"{RELEASE}-config"
 DEPLOYMENT = RELEASE
 # How long to watch for a second, unwanted rollout after the one a change caused: several
 # debounce windows, so that a duplicate patch would have landed.
-SETTLE_SECONDS = 1.0
+SETTLE_SECONDS = 0.75
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,9 +113,12 @@ class Story:
 
     # the CLI
 
-    def cli(self, *args: str, stdin: bytes = b"", expect: int = 0) -> str:
-        """`beluga-secrets ARGS --kubeconfig … -n NS`; returns standard output."""
-        argv = [bin_path("beluga-secrets"), *args, "--kubeconfig", str(self.target.kubeconfig), "-n", self.ns]
+    def cli(self, *args: str, stdin: bytes = b"", expect: int = 0, cluster: bool = True) -> str:
+        """`beluga-secrets ARGS --kubeconfig … -n NS` (without those two for a command that does
+        not talk to the cluster); returns standard output."""
+        argv = [bin_path("beluga-secrets"), *args]
+        if cluster:
+            argv += ["--kubeconfig", str(self.target.kubeconfig), "-n", self.ns]
         assert not [m for m in self.markers.values if any(m in a for a in argv)], "a value in argv"
         result = subprocess.run(argv, input=stdin, capture_output=True, env=self.target.env, timeout=120,
                                 check=False)

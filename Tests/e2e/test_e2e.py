@@ -20,10 +20,12 @@ import nacl.hash
 from nacl.signing import VerifyKey
 
 from conftest import CONFIG_MAP, DEPLOYMENT, SECRET, Story
+from targets import eventually
 
 OPENAI = "openai-api-key"
 ANTHROPIC = "anthropic-api-key"
 DIRECT = "search-api-key"
+SIGNER = "e2e-operator"
 
 
 def fingerprint(namespace: str, key: str, value: str) -> str:
@@ -207,13 +209,54 @@ def test_direct_mode_writes_the_secret_and_patches_the_hash_itself(story: Story)
     assert after.content_hash == expected_hash(story)
 
 
+def test_a_new_sealing_key_reseals_what_is_stored_and_restarts_nothing(story: Story) -> None:
+    before = story.deployment()
+    old = story.get("configmap", "beluga-secrets-public-key")["data"]["current"]
+    story.cli("keys", "rotate", "--timeout", "60s")
+    published = story.get("configmap", "beluga-secrets-public-key")["data"]
+    new = published["current"]
+    assert new != old and {old, new} <= {entry["kid"] for entry in json.loads(published["keys.json"])}
+
+    def kid(envelope: str) -> str:
+        return envelope.split(".")[1]
+
+    eventually(lambda: kid(story.get("configmap", f"{SECRET}-sealed")["data"][OPENAI]) == new,
+               "the agent re-seals the stored envelope to the new key")
+    # Two records: the new key, then the re-sealing (the same versions, no change of value).
+    story.expected_changes += [("sealing-key.rotated", "", 0)] * 2
+    story.assert_no_rollout(before, "a new sealing key")
+    assert_secret_holds(story)
+
+
+def test_signed_rotations_and_a_signed_rollback_name_their_signer(story: Story) -> None:
+    """With a signing key, `rotate` signs the envelope and `rollback` signs a statement; an
+    allowed signer (`signer add`) is then named in the audit trail as who made each change."""
+    story.cli("signer", "init", cluster=False)
+    public = story.folder / "config" / "beluga-secrets" / "signer.pub"
+    story.cli("signer", "add", SIGNER, f"@{public}")
+
+    deployment = story.deployment()
+    for version in (5, 6):
+        set_value(story, "rotate", OPENAI, f"openai-{version}")
+        story.expected_changes.append(("secret.rotated", OPENAI, version))
+        deployment = story.await_one_rollout(deployment, f"signed rotate to version {version}")
+        assert_secret_holds(story)
+
+    out = story.cli("rollback", OPENAI)
+    assert f"{OPENAI}: version 7 restores version 5" in out
+    story.values[OPENAI] = story.markers.named["openai-5"]
+    story.expected_changes.append(("secret.rotated", OPENAI, 7))
+    story.await_one_rollout(deployment, "a signed rollback")
+    assert_secret_holds(story)
+
+
 def test_status_shows_the_leader_and_every_key(story: Story) -> None:
     status = json.loads(story.cli("status", "-o", "json"))
     assert status["agent"]["holder"] == story.identity and status["agent"]["live"] is True
     assert status["pending"] == []
     keys = {entry["key"]: entry for entry in status["keys"]}
     assert set(keys) == {OPENAI, DIRECT}
-    assert (keys[OPENAI]["version"], keys[OPENAI]["state"], keys[OPENAI]["source"]) == (4, "applied", "sealed")
+    assert (keys[OPENAI]["version"], keys[OPENAI]["state"], keys[OPENAI]["source"]) == (7, "applied", "sealed")
     assert (keys[DIRECT]["state"], keys[DIRECT]["source"]) == ("direct", "direct")
     for key in (OPENAI, DIRECT):
         assert keys[key]["fingerprint"] == fingerprint(story.ns, key, story.values[key])
@@ -230,7 +273,8 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
 
     records = json.loads(story.cli("audit", "--file", str(log), "-o", "json"))["records"]
     changes = [(r["event"], r["key"], r["version"]) for r in records if r["event"] != "rollout.triggered"]
-    assert changes == story.expected_changes
+    timeline = "\n".join(f"{r['seq']} {r['event']} {r['key']} v{r['version']}: {r['reason']}" for r in records)
+    assert changes == story.expected_changes, timeline
     assert sum(r["event"] == "rollout.triggered" for r in records) == story.expected_rollouts
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
 
@@ -256,7 +300,19 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
     assert [r["fingerprint"] for r in sealed] == [
         fingerprint(story.ns, OPENAI, named["openai-1"]), fingerprint(story.ns, OPENAI, named["openai-2"]),
         fingerprint(story.ns, ANTHROPIC, named["anthropic-1"]), fingerprint(story.ns, OPENAI, named["openai-1"]),
-        fingerprint(story.ns, OPENAI, named["openai-4"])]
+        fingerprint(story.ns, OPENAI, named["openai-4"]), fingerprint(story.ns, OPENAI, named["openai-5"]),
+        fingerprint(story.ns, OPENAI, named["openai-6"]), fingerprint(story.ns, OPENAI, named["openai-5"])]
+
+    # Who made each change: no one proven before the signer was allowed, then the signer, for the
+    # signed rollback as its statement's signer; `changes` says the same.
+    assert [(r["version"], r["signer"]) for r in sealed if r["key"] == OPENAI][-4:] == \
+        [(4, ""), (5, SIGNER), (6, SIGNER), (7, SIGNER)]
+    assert sealed[-1]["reason"].startswith("rollback from version 6 to the envelope of version 5, signed by "
+                                           f"{SIGNER}"), sealed[-1]["reason"]
+    states = [(c["key"], c["version"], c["signature"]) for c in
+              json.loads(story.cli("audit", "--file", str(log), "-o", "json"))["changes"]]
+    assert states[-4:] == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"),
+                           (OPENAI, 7, "verified")], states
 
 
 def test_events_tell_what_happened_to_the_secret(story: Story) -> None:
