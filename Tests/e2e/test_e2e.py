@@ -250,13 +250,48 @@ def test_signed_rotations_and_a_signed_rollback_name_their_signer(story: Story) 
     assert_secret_holds(story)
 
 
+def test_a_tampered_envelope_is_refused_and_the_value_stays(story: Story) -> None:
+    """What a broken GitOps push or an attacker with write access to the sealed store causes:
+    the agent refuses the envelope, keeps the value, restarts nothing and says so; sealing the
+    value again ends it."""
+    before = story.deployment()
+    sealed = f"{SECRET}-sealed"
+    good = story.get("configmap", sealed)["data"][OPENAI]
+    # Six characters of the ciphertext changed (docs/envelope.md: bs1.<kid>.<ciphertext>, or
+    # bs2.<kid>.<signer>.<ciphertext>.<signature>).
+    parts = good.split(".")
+    index = 2 if parts[0] == "bs1" else 3
+    replacement = "AAAAAA" if parts[index][10:16] != "AAAAAA" else "BBBBBB"
+    parts[index] = parts[index][:10] + replacement + parts[index][16:]
+    tampered = ".".join(parts)
+    story.kubectl("patch", "configmap", sealed, "--type", "merge", "-p",
+                  json.dumps({"data": {OPENAI: tampered}}))
+    eventually(lambda: any(r["event"] == "secret.rejected" for r in story.agent.records()),
+               "the agent records the rejection")
+    status = json.loads(story.cli("status", "-o", "json"))
+    state = next(entry for entry in status["keys"] if entry["key"] == OPENAI)
+    assert state["state"] == "rejected" and state["reason"], state
+    warnings = [e for e in json.loads(story.kubectl("get", "events", "-o", "json").stdout)["items"]
+                if e["reason"] == "EnvelopeRejected"]
+    assert [(e["type"], e["involvedObject"]["name"]) for e in warnings] == [("Warning", SECRET)]
+    story.expected_changes.append(("secret.rejected", OPENAI, 7))
+    story.assert_no_rollout(before, "a refused envelope")
+    assert_secret_holds(story)
+
+    # What the refusal says to do: seal the value again.
+    set_value(story, "rotate", OPENAI, "openai-8")
+    story.expected_changes.append(("secret.rotated", OPENAI, 8))
+    story.await_one_rollout(before, "a rotate after the refusal")
+    assert_secret_holds(story)
+
+
 def test_status_shows_the_leader_and_every_key(story: Story) -> None:
     status = json.loads(story.cli("status", "-o", "json"))
     assert status["agent"]["holder"] == story.identity and status["agent"]["live"] is True
     assert status["pending"] == []
     keys = {entry["key"]: entry for entry in status["keys"]}
     assert set(keys) == {OPENAI, DIRECT}
-    assert (keys[OPENAI]["version"], keys[OPENAI]["state"], keys[OPENAI]["source"]) == (7, "applied", "sealed")
+    assert (keys[OPENAI]["version"], keys[OPENAI]["state"], keys[OPENAI]["source"]) == (8, "applied", "sealed")
     assert (keys[DIRECT]["state"], keys[DIRECT]["source"]) == ("direct", "direct")
     for key in (OPENAI, DIRECT):
         assert keys[key]["fingerprint"] == fingerprint(story.ns, key, story.values[key])
@@ -301,24 +336,25 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
         fingerprint(story.ns, OPENAI, named["openai-1"]), fingerprint(story.ns, OPENAI, named["openai-2"]),
         fingerprint(story.ns, ANTHROPIC, named["anthropic-1"]), fingerprint(story.ns, OPENAI, named["openai-1"]),
         fingerprint(story.ns, OPENAI, named["openai-4"]), fingerprint(story.ns, OPENAI, named["openai-5"]),
-        fingerprint(story.ns, OPENAI, named["openai-6"]), fingerprint(story.ns, OPENAI, named["openai-5"])]
+        fingerprint(story.ns, OPENAI, named["openai-6"]), fingerprint(story.ns, OPENAI, named["openai-5"]),
+        fingerprint(story.ns, OPENAI, named["openai-8"])]
 
     # Who made each change: no one proven before the signer was allowed, then the signer, for the
     # signed rollback as its statement's signer; `changes` says the same.
-    assert [(r["version"], r["signer"]) for r in sealed if r["key"] == OPENAI][-4:] == \
-        [(4, ""), (5, SIGNER), (6, SIGNER), (7, SIGNER)]
-    assert sealed[-1]["reason"].startswith("rollback from version 6 to the envelope of version 5, signed by "
-                                           f"{SIGNER}"), sealed[-1]["reason"]
+    assert [(r["version"], r["signer"]) for r in sealed if r["key"] == OPENAI][-5:] == \
+        [(4, ""), (5, SIGNER), (6, SIGNER), (7, SIGNER), (8, SIGNER)]
+    assert sealed[-2]["reason"].startswith("rollback from version 6 to the envelope of version 5, signed by "
+                                           f"{SIGNER}"), sealed[-2]["reason"]
     states = [(c["key"], c["version"], c["signature"]) for c in
               json.loads(story.cli("audit", "--file", str(log), "-o", "json"))["changes"]]
-    assert states[-4:] == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"),
-                           (OPENAI, 7, "verified")], states
+    assert states[-5:] == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"),
+                           (OPENAI, 7, "verified"), (OPENAI, 8, "verified")], states
 
 
 def test_events_tell_what_happened_to_the_secret(story: Story) -> None:
     events = json.loads(story.kubectl("get", "events", "-o", "json").stdout)["items"]
     on_secret = sorted({e["reason"] for e in events if e["involvedObject"].get("name") == SECRET})
-    assert on_secret == ["KeyCreated", "KeyDeleted", "KeyRotated"]
+    assert on_secret == ["EnvelopeRejected", "KeyCreated", "KeyDeleted", "KeyRotated"]
     rollouts = [e for e in events if e["reason"] == "RolloutTriggered"]
     assert sum(e.get("count", 1) for e in rollouts) == story.expected_rollouts
     # Named as `kubectl describe deployment` looks them up (kind, name, namespace, uid).
