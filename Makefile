@@ -9,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsodium-dev pkg-config
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps system-deps python-deps build build-tests man format clean
+.PHONY: run test deps system-deps python-deps build build-tests bench bench-deps man format clean
 
 ## run: install what is missing, build, and run the demonstration on the embedded emulator.
 run: system-deps build
@@ -49,6 +49,22 @@ build: system-deps
 
 build-tests: system-deps
 	$(SWIFT) build --build-tests
+
+## bench: measure beluga-secrets against kubectl and libsodium on release builds: prints one table
+## and writes it, with the machine and the date, to bench/RESULTS.md (BENCH_QUICK=1: a short run).
+# The release build is the Dockerfile's (static Swift runtime), in the scratch path the release
+# binary test uses too. The in-process benchmarks are the separate package Benchmarks/, which
+# `swift package benchmark` builds there; `make test` never builds it.
+BENCH_BUILD := $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
+bench: bench-deps python-deps
+	$(BENCH_BUILD) --product beluga-secrets
+	$(BENCH_BUILD) --product kube-emulator
+	$(VENV)/bin/python bench/run.py --bin "$$($(BENCH_BUILD) --show-bin-path)"
+
+bench-deps: system-deps
+	@dpkg -s hyperfine >/dev/null 2>&1 || { \
+	  echo "installing Debian packages: hyperfine"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine; }
 
 ## man: regenerate the manual pages in man/ from the command definitions.
 # argument-parser's generate-manual plugin (`swift package generate-manual`) runs its generator
