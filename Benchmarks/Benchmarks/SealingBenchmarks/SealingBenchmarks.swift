@@ -87,6 +87,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let secureBuffer: () -> Void = {
+        // One locked, zeroed buffer (SecureBytes) of the plaintext's size, as the open path makes
+        // for the plaintext and again for the value: its cost per envelope, measured.
+        Benchmark("secure buffer step, \(batch) envelopes") { benchmark in
+            let size = fixture.ciphertext.count - 48
+            for _ in benchmark.scaledIterations {
+                for _ in 0..<batch {
+                    blackHole(
+                        SecureBytes(capacity: size) { buffer in
+                            buffer.initializeMemory(as: UInt8.self, repeating: 1)
+                            return size
+                        })
+                }
+            }
+        }
+    }
+
     let cLoop: () -> Void = {
         Benchmark("C crypto_box_seal_open loop, \(batch) envelopes") { benchmark in
             var plaintext = [UInt8](repeating: 0, count: fixture.ciphertext.count)
@@ -101,7 +118,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // `make bench` alternates the order between rounds.
-    let order = [agentOpenPath, cLoop, agentParseStep]
+    let order = [agentOpenPath, cLoop, agentParseStep, secureBuffer]
     for register in ProcessInfo.processInfo.environment["BENCH_REVERSE"] == "1" ? order.reversed() : order {
         register()
     }
