@@ -1,5 +1,5 @@
 // Figure 3 of `make bench`: envelopes opened per second by the agent's code, against a plain C
-// loop over crypto_box_seal_open on the same sealed box (the rate libsodium allows here).
+// loop over crypto_box_seal_open on a sealed box of the same size (the rate libsodium allows here).
 //
 // Each iteration opens `batch` envelopes, so that the harness's own cost per iteration is
 // negligible next to the X25519 work; the batch size is part of the names, which the bench
@@ -42,7 +42,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput],
         warmupIterations: 3,
-        maxDuration: .seconds(quick ? 1 : 4),
+        maxDuration: .seconds(quick ? 1 : 2),
         maxIterations: quick ? 100 : 1_000)
 
     let fixture: Fixture
@@ -53,10 +53,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     guard sodium_baseline_init() == 0 else { fatalError("sodium_init failed") }
 
-    let agentOpenPath: () -> Void = {
+    let agentOpenPath: (String) -> Void = { slot in
         // What the agent does for each stored key (SecretPlan): parse the envelope text, then open it
         // with the key ring and check its payload and binding.
-        Benchmark("agent open path, \(batch) envelopes") { benchmark in
+        Benchmark("\(slot) agent open path, \(batch) envelopes") { benchmark in
             for _ in benchmark.scaledIterations {
                 for _ in 0..<batch {
                     do {
@@ -72,9 +72,9 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let agentParseStep: () -> Void = {
+    let agentParseStep: (String) -> Void = { slot in
         // The first step alone, to tell where the agent's time goes beyond libsodium.
-        Benchmark("agent parse step, \(batch) envelopes") { benchmark in
+        Benchmark("\(slot) agent parse step, \(batch) envelopes") { benchmark in
             for _ in benchmark.scaledIterations {
                 for _ in 0..<batch {
                     do {
@@ -87,10 +87,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let secureBuffer: () -> Void = {
+    let secureBuffer: (String) -> Void = { slot in
         // One locked, zeroed buffer (SecureBytes) of the plaintext's size, as the open path makes
         // for the plaintext and again for the value: its cost per envelope, measured.
-        Benchmark("secure buffer step, \(batch) envelopes") { benchmark in
+        Benchmark("\(slot) secure buffer step, \(batch) envelopes") { benchmark in
             let size = fixture.ciphertext.count - 48
             for _ in benchmark.scaledIterations {
                 for _ in 0..<batch {
@@ -104,8 +104,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let cLoop: () -> Void = {
-        Benchmark("C crypto_box_seal_open loop, \(batch) envelopes") { benchmark in
+    let cLoop: (String) -> Void = { slot in
+        Benchmark("\(slot) C crypto_box_seal_open loop, \(batch) envelopes") { benchmark in
             var plaintext = [UInt8](repeating: 0, count: fixture.ciphertext.count)
             for _ in benchmark.scaledIterations {
                 let opened = sodium_baseline_open_loop(
@@ -117,9 +117,15 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // `make bench` alternates the order between rounds.
+    // Rounds alternate the sides (the order reverses every other round), so that a machine whose
+    // load changes during the run weighs on both alike; `make bench` takes medians over rounds.
+    // The tool runs benchmarks sorted by name, each in its own process: the slot `r<round>.<n>`
+    // at the start of each name sets that order.
+    let rounds = min(9, max(1, Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 3))
     let order = [agentOpenPath, cLoop, agentParseStep, secureBuffer]
-    for register in ProcessInfo.processInfo.environment["BENCH_REVERSE"] == "1" ? order.reversed() : order {
-        register()
+    for round in 1...rounds {
+        for (position, register) in (round % 2 == 1 ? order : order.reversed()).enumerated() {
+            register("r\(round).\(position + 1)")
+        }
     }
 }
