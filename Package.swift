@@ -101,6 +101,10 @@ let package = Package(
             dependencies: ["SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["SecretSync", "Sealing", "KubeEmulator", "TestSupport", "JSONValue"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "CLITests",
             dependencies: ["Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
             swiftSettings: swiftSettings),
