@@ -38,6 +38,9 @@ actor NamespaceSync {
     private var reportedSigners: [String] = []
     /// A settings change whose record could not be written yet.
     private var settingsPending = false
+    /// Rollouts made whose records could not be written yet (the Deployment already carries the
+    /// new hash, so no later decision would record them again).
+    private var unrecordedRollouts: [AuditRecord] = []
     private(set) var activated = false
 
     private var names: ObjectNames { settings.names }
@@ -767,6 +770,7 @@ actor NamespaceSync {
             } catch  where error.category == .notFound {
                 continue
             } catch {
+                unrecordedRollouts += records
                 throw .api(error)
             }
             let keys = Set(items.filter { decision.objects.contains($0.object) }.map(\.key)).sorted()
@@ -783,7 +787,16 @@ actor NamespaceSync {
                 about: InvolvedObject(deployment.json), warning: false, reason: "RolloutTriggered",
                 message: "pods restarted: \(decision.reason)\(forKeys)")
         }
-        if !records.isEmpty { try await record(records) }
+        records = unrecordedRollouts + records
+        guard !records.isEmpty else { return }
+        do {
+            try await record(records)
+            unrecordedRollouts = []
+        } catch {
+            // Written with the next restart check (the agent tries again after a failure).
+            unrecordedRollouts = records
+            throw error
+        }
     }
 
     private func targetDeployments() async throws(SyncError) -> [Deployment] {
