@@ -12,7 +12,11 @@ public struct SealedStoreWriter: Sendable {
     /// The sealed store's name (`<secret>-sealed`).
     public let name: String
     /// Reads and writes in all before giving up with `conflictPersisted`.
-    public var maximumAttempts = 12
+    public var maximumAttempts = 100
+    /// How long to keep trying after conflicts. Every conflict means another writer succeeded,
+    /// so many writers at once (a pipeline setting dozens of keys in parallel) all get through
+    /// in time; a count of attempts alone gives up too early on a slow or busy server.
+    public var conflictBudget: Duration = .seconds(30)
 
     public init(client: KubeClient, namespace: String, name: String) {
         self.client = client
@@ -45,6 +49,7 @@ public struct SealedStoreWriter: Sendable {
         _ edit: (inout SealedStore) throws(ChangeError) -> Result
     ) async throws(ChangeError) -> Outcome<Result> {
         var attempt = 0
+        let started = ContinuousClock.now
         while true {
             attempt += 1
             let object = try await read()
@@ -75,7 +80,7 @@ public struct SealedStoreWriter: Sendable {
                 }
                 return outcome
             } catch  where error.category == .conflict || error.category == .alreadyExists {
-                guard attempt < maximumAttempts else {
+                guard attempt < maximumAttempts, ContinuousClock.now - started < conflictBudget else {
                     throw .conflictPersisted(object: "ConfigMap \(namespace)/\(name)", attempts: attempt)
                 }
                 await Self.pause(beforeAttempt: attempt + 1)
