@@ -20,12 +20,24 @@ test: deps build-tests
 	$(SWIFT) test --skip-build
 	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/python
 	env -u KUBECONFIG scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
+	BELUGA_RELIABILITY=1 $(SWIFT) test --skip-build --filter ReliabilityTests
 
 ## e2e: end-to-end scenarios in a throwaway namespace of the cluster KUBECONFIG names, or of the
 ## in-repo emulator when KUBECONFIG is unset (docs/e2e.md).
 .PHONY: e2e
 e2e: python-deps build
 	scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
+
+## reliability: the reliability suite with the bounded counts of make test (docs/reliability.md);
+## on its own, after the other suites, since it starts hundreds of processes.
+## soak: the same scenarios with the issue's full counts (BELUGA_SOAK_ROUNDS=200 by default).
+.PHONY: reliability soak
+SOAK_ROUNDS ?= 200
+reliability: build-tests
+	BELUGA_RELIABILITY=1 $(SWIFT) test --skip-build --filter ReliabilityTests
+
+soak: build-tests
+	BELUGA_SOAK_ROUNDS=$(SOAK_ROUNDS) $(SWIFT) test --skip-build --filter ReliabilityTests
 
 deps: system-deps python-deps
 

@@ -153,10 +153,13 @@ final class ReliabilityCluster: @unchecked Sendable {
         return process
     }
 
-    /// Runs the CLI to its end.
+    /// Runs the CLI to its end (with the admin kubeconfig unless the command works offline).
     func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 120) async throws -> ProcessResult
     {
-        try await runAll([(arguments, stdin)], timeout: timeout)[0]
+        let offline = ["seal", "unseal", "keygen", "fingerprint", "signer", "version"].contains(
+            arguments.first ?? "")
+        let process = try startCLI(arguments, stdin: stdin, kubeconfig: !offline)
+        return try await finish([process], timeout: timeout)[0]
     }
 
     /// Starts every invocation at once and waits for all of them.
