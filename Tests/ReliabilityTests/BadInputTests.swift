@@ -189,13 +189,16 @@ extension ReliabilityTests {
                     status: 6,
                     mentioning: ["empty"])
                 // Exactly 1 MiB: a valid value, but sealed it no longer fits the sealed store's
-                // ConfigMap (1 MiB in all): the API server refuses it (422), exit 6.
+                // ConfigMap (1 MiB in all): refused before it is written, exit 6.
                 let mebibyte = try file(
                     "mebibyte",
                     Data((marker + String(repeating: "y", count: 1_048_576 - marker.utf8.count)).utf8))
                 expectOneLineError(
                     try await cluster.run(["set", "big-key", "--from-file", mebibyte]), status: 6,
-                    mentioning: ["beluga-ai-secrets-sealed", "1048576"])
+                    mentioning: [
+                        "sealed store ConfigMap default/beluga-ai-secrets-sealed", "1 MiB",
+                        "store a smaller value",
+                    ])
 
                 // Names no Secret can hold: unicode, control characters (a newline, an escape
                 // sequence, DEL; a NUL cannot be passed in argv), a space, a path, too long, empty.

@@ -64,6 +64,11 @@ public struct SealedStoreWriter: Sendable {
             }
             var store = previous
             let result = try edit(&store)
+            // The API server refuses a ConfigMap over 1 MiB with a bare "Too long"; say what it is.
+            let bytes = store.envelopes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+            if bytes > Self.maximumDataBytes {
+                throw .storeTooLarge(object: "the sealed store ConfigMap \(namespace)/\(name)", bytes: bytes)
+            }
             let outcome = Outcome(
                 result: result, store: store, previous: previous, created: object == nil, attempts: attempt)
             if dryRun { return outcome }
@@ -89,6 +94,9 @@ public struct SealedStoreWriter: Sendable {
             }
         }
     }
+
+    /// What Kubernetes allows in a ConfigMap's data in all.
+    static let maximumDataBytes = 1_048_576
 
     /// The sealed store as it is now, `nil` when it does not exist.
     public func read() async throws(ChangeError) -> ConfigMap? {

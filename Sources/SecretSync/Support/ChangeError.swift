@@ -29,6 +29,8 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
     case disappeared(object: String)
     /// A setting name or value the ConfigMap cannot hold.
     case invalidSetting(String)
+    /// The sealed store would hold more than a ConfigMap may (1 MiB of data in all).
+    case storeTooLarge(object: String, bytes: Int)
 
     public var description: String {
         switch self {
@@ -70,6 +72,10 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
             return "\(object) was deleted while this command waited for it"
         case .invalidSetting(let message):
             return message
+        case .storeTooLarge(let object, let bytes):
+            return
+                "\(object) would hold \(bytes) bytes of envelopes, more than the 1 MiB (1048576 bytes) a ConfigMap "
+                + "may hold (a sealed value takes about 4/3 of its size): store a smaller value, or delete keys no longer used"
         }
     }
 }

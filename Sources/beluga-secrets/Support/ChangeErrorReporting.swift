@@ -11,7 +11,7 @@ extension ChangeError: ReportableError {
         case .conflictPersisted: return .conflict
         case .keyNotFound, .disappeared: return .notFound
         case .managedBySealedStore, .signedVersionCannotBeRolledBack, .rejectedByAgent, .rolloutFailed,
-            .invalidSetting:
+            .invalidSetting, .storeTooLarge:
             return .rejected
         case .timedOut: return .unreachable
         }
