@@ -25,7 +25,7 @@ import pytest
 from agent_process import Agent
 from chart import Installed, install, service_account_kubeconfig
 from leaks import Markers
-from targets import Namespace, Target, bin_path, eventually
+from targets import Namespace, Target, bin_path, eventually, outside_requests
 
 RELEASE = "beluga-ai"
 SECRET = f"{RELEASE}-secrets"
@@ -216,7 +216,7 @@ def story() -> Iterator[Story]:
                     print(f"e2e: {warning}", file=sys.stderr)
                 counts = target.requests_since_start()
                 if counts is not None:
-                    problems = namespace.outside_requests(counts, f"{namespace.name}-unset")
+                    problems = outside_requests(counts, namespace.name, f"{namespace.name}-unset")
             target.close()
             assert not problems, "requests outside the namespace:\n" + "\n".join(problems)
 

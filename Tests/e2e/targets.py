@@ -213,20 +213,21 @@ class Namespace:
             time.sleep(0.5)
         return f"namespace {self.name} is still terminating after {timeout:.0f}s; the cluster will finish deleting it"
 
-    def outside_requests(self, counts: Counter, unset_namespace: str) -> list[str]:
-        """Requests that touched anything but this namespace: cluster-scoped calls other than
-        discovery and this namespace's own create, get and delete, and every namespaced call
-        elsewhere (the never-existing default namespace included)."""
-        problems = []
-        for (verb, group, resource, namespace, name, user), count in sorted(counts.items()):
-            if namespace == self.name or resource.startswith("/"):
-                continue  # inside, or discovery/OpenAPI/version (no objects)
-            if resource == "namespaces" and namespace == "" and name in ("", self.name):
-                if verb in ("create", "get", "delete") and (name or verb == "create"):
-                    continue
-            where = namespace or "(cluster scope)"
-            if namespace == unset_namespace:
-                where += ", the default namespace of the kubeconfig: a command without -n"
-            what = f"{group}/{resource}" if group else resource
-            problems.append(f"{verb} {what}{' ' + name if name else ''} in {where} by {user}: {count}")
-        return problems
+
+def outside_requests(counts: Counter, namespace: str, unset_namespace: str) -> list[str]:
+    """Requests that touched anything but `namespace`: cluster-scoped calls other than discovery
+    and the namespace's own create, get and delete, and every namespaced call elsewhere (the
+    never-existing default namespace of the private kubeconfig included)."""
+    problems = []
+    for (verb, group, resource, where_ns, name, user), count in sorted(counts.items()):
+        if where_ns == namespace or resource.startswith("/"):
+            continue  # inside, or discovery/OpenAPI/version (no objects)
+        if resource == "namespaces" and where_ns == "" and (
+                (verb == "create" and name == "") or (verb in ("get", "delete") and name == namespace)):
+            continue
+        where = where_ns or "(cluster scope)"
+        if where_ns == unset_namespace:
+            where += ", the default namespace of the kubeconfig: a command without -n"
+        what = f"{group}/{resource}" if group else resource
+        problems.append(f"{verb} {what}{' ' + name if name else ''} in {where} by {user}: {count}")
+    return problems
