@@ -134,6 +134,28 @@ import Testing
         }
     }
 
+    /// libsodium 1.0.18 decodes any byte from 0x80 up as the last base64 character; an
+    /// envelope has one spelling only, so such bytes are refused wherever base64 is read.
+    @Test func nonASCIIBytesInBase64AreRefused() throws {
+        // 0xFF bytes encode as `_` (base64url) and `/` (standard); U+00CC is the bytes C3 8C,
+        // which libsodium 1.0.18 alone would read as two such characters.
+        let canonical = Envelope(
+            format: .v1, keyID: pair.keyID, ciphertext: [UInt8](repeating: 0xFF, count: 60))
+        #expect(try Envelope.parse(canonical.text) == canonical)
+        let altered = canonical.text.replacingOccurrences(of: "__", with: "\u{CC}")
+        #expect(throws: SealingError.self) { try Envelope.parse(altered) }
+
+        #expect(throws: SealingError.malformedPayload("member value is not standard base64")) {
+            try envelope(payload: payloadJSON(value: "AA\u{CC}")).open(with: pair, expecting: binding)
+        }
+
+        let key = try SealingPublicKey(bytes: [UInt8](repeating: 0xFF, count: 32))
+        #expect(try SealingPublicKey(base64: key.base64) == key)
+        #expect(throws: SealingError.self) {
+            try SealingPublicKey(base64: key.base64.replacingOccurrences(of: "//", with: "\u{CC}"))
+        }
+    }
+
     @Test func envelopesSealedToAnotherKeyAreRefusedByKeyID() throws {
         let other = SealingKeyPair.generate()
         let envelope = try Envelope.seal(value("v"), for: binding, to: other.publicKey, sealedBy: "a")

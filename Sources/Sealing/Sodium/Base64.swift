@@ -62,6 +62,13 @@ enum Base64 {
     static func decode(
         _ text: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, _ variant: Variant
     ) -> Int? {
+        // libsodium 1.0.18 reads the text as signed `char` and decodes every byte from 0x80 up
+        // as the 64th character (`/` or `_`), so `QUJ\u{CC}` would pass for `QUJ_`: one
+        // envelope, many texts. Refused here, without a data-dependent branch (the text may be
+        // the base64 of a secret).
+        var highBits: UInt8 = 0
+        for byte in text { highBits |= byte }
+        guard highBits & 0x80 == 0 else { return nil }
         Sodium.ensureInitialised()
         var written = 0
         let status = sodium_base642bin(
