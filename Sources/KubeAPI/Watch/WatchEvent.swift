@@ -60,20 +60,3 @@ enum WatchSignal<Object: KubeObjectView>: Sendable {
     case resync([WatchEvent<Object>])
     case event(WatchEvent<Object>)
 }
-
-/// Splits a byte stream into lines (watch events are newline-delimited JSON).
-struct LineSplitter {
-    private var buffer: [UInt8] = []
-
-    mutating func push(_ bytes: [UInt8]) -> [[UInt8]] {
-        buffer += bytes
-        var lines: [[UInt8]] = []
-        var start = 0
-        for index in buffer.indices where buffer[index] == UInt8(ascii: "\n") {
-            if index > start { lines.append(Array(buffer[start..<index])) }
-            start = index + 1
-        }
-        buffer.removeFirst(start)
-        return lines
-    }
-}

@@ -154,7 +154,7 @@ struct Watcher<Object: KubeObjectView>: Sendable {
             }()
 
             var head: HTTPResponseHead?
-            var splitter = LineSplitter()
+            var decoder = WatchStreamDecoder<Object>()
             var errorBody: [UInt8] = []
             var outcome: Outcome?
             var retryWithRenewedCredentials = false
@@ -167,7 +167,7 @@ struct Watcher<Object: KubeObjectView>: Sendable {
                         errorBody += bytes
                         continue
                     }
-                    for line in splitter.push(bytes) {
+                    for line in decoder.push(bytes) {
                         if let result = try handle(
                             line, known: &known, resourceVersion: &resourceVersion, output)
                         {
@@ -214,17 +214,20 @@ struct Watcher<Object: KubeObjectView>: Sendable {
 
     /// Applies one event line; returns an outcome when the watch must stop.
     private func handle(
-        _ line: [UInt8], known: inout [String: Object], resourceVersion: inout String?,
+        _ line: WatchStreamDecoder<Object>.Line, known: inout [String: Object],
+        resourceVersion: inout String?,
         _ output: AsyncThrowingStream<WatchSignal<Object>, any Error>.Continuation
     ) throws(KubeError) -> Outcome? {
-        guard let event = try? JSON(parsing: line), let type = event["type"]?.stringValue,
-            let body = event["object"]
-        else {
+        let event: WatchEvent<Object>
+        switch line {
+        case .malformed:
             return .failed(
                 KubeError(.server, "the watch of \(resource) sent a line that is not a watch event"))
-        }
-        if type == "ERROR" {
-            let status = Status(json: body)
+        case .unknownType:
+            return nil
+        case .event(let decoded):
+            event = decoded
+        case .failure(let status):
             let code = status.code ?? 500
             if code == 410 { return .expired }
             let error = KubeError(
@@ -234,15 +237,14 @@ struct Watcher<Object: KubeObjectView>: Sendable {
             if code >= 500 || code == 429 { return .failed(error) }
             throw error
         }
-        guard let kind = WatchEvent<Object>.Kind(rawValue: type) else { return nil }
-        let object = Object(json: body)
+        let object = event.object
         if let version = object.resourceVersion, !version.isEmpty { resourceVersion = version }
-        switch kind {
+        switch event.kind {
         case .added, .modified: known[key(object)] = object
         case .deleted: known[key(object)] = nil
         case .bookmark: if !options.includeBookmarks { return nil }
         }
-        output.yield(.event(WatchEvent(kind: kind, object: object)))
+        output.yield(.event(event))
         return nil
     }
 }
