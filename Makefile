@@ -9,7 +9,8 @@ APT_PACKAGES := libcurl4-openssl-dev libsodium-dev pkg-config
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps system-deps python-deps build build-tests bench bench-deps man format clean
+.PHONY: run test deps system-deps python-deps build build-tests bench bench-deps man format clean fuzz fuzz-ci \
+	test-sanitize
 
 ## run: install what is missing, build, and run the demonstration on the embedded emulator.
 run: system-deps build
@@ -20,6 +21,7 @@ test: deps build-tests
 	$(SWIFT) test --skip-build
 	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/python
 	env -u KUBECONFIG scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
+	$(MAKE) fuzz-ci
 	BELUGA_RELIABILITY=1 $(SWIFT) test --skip-build --filter ReliabilityTests
 
 ## e2e: end-to-end scenarios in a throwaway namespace of the cluster KUBECONFIG names, or of the
@@ -92,6 +94,26 @@ man: build
 	"$$bin/generate-manual-tool" "$$bin/beluga-secrets" --multi-page --date $(MAN_DATE) --output-directory man && \
 	"$$bin/beluga-secrets" --experimental-dump-help > man/command-definitions.json && \
 	ls man
+
+## fuzz: fuzz the envelope parser, the kubeconfig loader and the watch-event decoder with
+# libFuzzer and the address sanitizer, FUZZ_SECONDS each (FUZZ_TARGETS to choose); inputs that
+# break one are saved in .build-fuzz/crashes and fail the run (docs/fuzzing.md).
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
+fuzz: system-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_TARGETS)
+
+## fuzz-ci: the short bounded pass `make test` runs: 20 s per target after the build.
+fuzz-ci: system-deps
+	FUZZ_SECONDS=20 SWIFT=$(SWIFT) Fuzz/run.sh
+
+## test-sanitize: the Swift test suite built and run with the address sanitizer, then with the
+# thread sanitizer (.build-asan, .build-tsan).
+test-sanitize: system-deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
