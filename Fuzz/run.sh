@@ -36,7 +36,7 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then echo "fuzz: the build failed" >&2; exit "$status"; fi
-bin="$("$swift" build "${flags[@]}" --show-bin-path)"
+bin="$scratch/debug"
 echo "fuzz: built in $(($(date +%s) - started)) s"
 
 mkdir -p "$crashes"
