@@ -127,9 +127,11 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
                 watchHistoryLimit: watchHistory,
                 bookmarkInterval: Self.duration(bookmarkInterval) ?? .seconds(60),
                 anonymousHTTP: anonymousHTTP))
+        // The kubeconfig exists before the first line announces the server, so whoever waits for
+        // that line can use it at once.
+        if let kubeconfigOut { try emulator.writeKubeconfig(to: kubeconfigOut) }
         Self.say("listening on \(emulator.url)")
         if let kubeconfigOut {
-            try emulator.writeKubeconfig(to: kubeconfigOut)
             Self.say("kubeconfig written to \(kubeconfigOut)")
         }
         let signal = await Self.waitForTerminationSignal()

@@ -45,8 +45,10 @@ import TestSupport
                 [
                     "agent", "--kubeconfig", fixture.kubeconfigPath, "--health-addr", "127.0.0.1:0",
                     "--identity",
-                    identity, "--debounce", "100ms", "--lease-duration", "2s", "--renew-deadline", "1500ms",
+                    identity, "--debounce", "100ms", "--lease-duration", "6s", "--renew-deadline", "4s",
                     "--retry-period", "250ms",
+                    // Short enough for a quick failover, long enough that a leader starved of CPU
+                    // by the tests beside it keeps its lease.
                 ] + extra)
         }
 

@@ -169,7 +169,8 @@ import TestSupport
         let started = Date()
         let result = try await workstation.run(["restart", "--wait", "--timeout", "1s"])
         expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 1s"])
-        #expect(Date().timeIntervalSince(started) < 10)
+        // Loose: it only tells the --timeout from the rollout (an hour); the tests share two cores.
+        #expect(Date().timeIntervalSince(started) < 60)
         #expect(result.stderr.contains("Waiting for deployment"))
     }
 }

@@ -16,8 +16,8 @@ import TestSupport
             Binaries.path("beluga-secrets"),
             [
                 "agent", "--kubeconfig", workstation.fixture.kubeconfigPath, "--health-addr", "127.0.0.1:0",
-                "--identity", "agent-a", "--debounce", "100ms", "--lease-duration", "2s", "--renew-deadline",
-                "1500ms", "--retry-period", "250ms",
+                "--identity", "agent-a", "--debounce", "100ms", "--lease-duration", "15s", "--renew-deadline",
+                "10s", "--retry-period", "250ms",
             ])
         defer { Task { await agent.stop() } }
         try await waitUntil("the agent publishes its keys") {

@@ -224,7 +224,7 @@ func expectSuccess(_ result: ProcessResult, sourceLocation: SourceLocation = #_s
 
 /// Waits for `condition`, polling (for what has no event to await, e.g. a process's output).
 func waitUntil(
-    _ what: String, timeout: Double = 20, _ condition: () async throws -> Bool,
+    _ what: String, timeout: Double = 60, _ condition: () async throws -> Bool,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
     let deadline = Date().addingTimeInterval(timeout)
