@@ -19,10 +19,13 @@ public struct InvolvedObject: Sendable, Hashable {
         self.uid = uid
     }
 
-    /// The object `json` (its kind, apiVersion, namespace, name and uid).
-    public init(_ json: JSON) {
+    /// The object `json` (its kind, apiVersion, namespace, name and uid). Items of a list carry no
+    /// kind or apiVersion of their own: `kind` and `apiVersion` stand in for them, so that
+    /// `kubectl describe` finds the Event.
+    public init(_ json: JSON, kind: String = "", apiVersion: String = "") {
         self.init(
-            kind: json["kind"]?.stringValue ?? "", apiVersion: json["apiVersion"]?.stringValue ?? "",
+            kind: json["kind"]?.stringValue ?? kind,
+            apiVersion: json["apiVersion"]?.stringValue ?? apiVersion,
             namespace: json[path: "metadata", "namespace"]?.stringValue ?? "",
             name: json[path: "metadata", "name"]?.stringValue ?? "",
             uid: json[path: "metadata", "uid"]?.stringValue ?? "")

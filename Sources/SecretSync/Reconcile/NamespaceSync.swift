@@ -784,7 +784,8 @@ actor NamespaceSync {
                     event: .rolloutTriggered, namespace: namespace, secret: names.secret,
                     reason: "deployment \(deployment.name): \(decision.reason)\(forKeys)"))
             await events.record(
-                about: InvolvedObject(deployment.json), warning: false, reason: "RolloutTriggered",
+                about: InvolvedObject(deployment.json, kind: "Deployment", apiVersion: "apps/v1"),
+                warning: false, reason: "RolloutTriggered",
                 message: "pods restarted: \(decision.reason)\(forKeys)")
         }
         records = unrecordedRollouts + records

@@ -50,7 +50,15 @@ import TestSupport
         let records = await running.sink.records()
         #expect(records.filter { $0.event == .secretCreated }.map(\.key) == ["openai-api-key"])
         #expect(try await harness.events(reason: "KeyCreated").count == 1)
-        #expect(try await !harness.events(reason: "RolloutTriggered").isEmpty)
+        let rolloutEvents = try await harness.events(reason: "RolloutTriggered")
+        #expect(!rolloutEvents.isEmpty)
+        // Found by listing (items carry no kind), yet named as kubectl describe looks for it.
+        #expect(
+            rolloutEvents.allSatisfy {
+                $0[path: "involvedObject", "kind"] == "Deployment"
+                    && $0[path: "involvedObject", "apiVersion"] == "apps/v1"
+                    && $0[path: "involvedObject", "name"] == "beluga-ai"
+            })
 
         // No change: nothing more is written.
         harness.fixture.emulator.resetRequestCounts()
