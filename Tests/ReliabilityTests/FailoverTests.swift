@@ -73,8 +73,10 @@ extension ReliabilityTests {
                         lease[path: "spec", "acquireTime"]?.stringValue.flatMap(Timestamp.parse))
                     let waited = acquired.timeIntervalSince(lastRenew)
                     // Not before the lease ran out (no two leaders), and soon after (one retry
-                    // period, plus slack for a loaded machine).
-                    #expect(waited >= leaseSeconds - 0.01, "took over \(waited) s after the last renewal")
+                    // period, plus slack for a loaded machine). Both times are taken when an
+                    // attempt starts, before its request, as client-go takes them: a slow request
+                    // makes the written acquireTime earlier than the decision by its latency.
+                    #expect(waited >= leaseSeconds - 0.75, "took over \(waited) s after the last renewal")
                     #expect(waited <= leaseSeconds + 15, "took over \(waited) s after the last renewal")
 
                     try await eventually("\(standby) applies every pending rotation") {
