@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import secrets
 import signal
 import socket
@@ -289,7 +288,6 @@ class Waiter:
     def __init__(self) -> None:
         self.condition = threading.Condition()
         self.state: dict[str, tuple[float, dict[str, Any]]] = {}
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
 
     def sink(self, kind: str) -> Callable[[float, dict[str, Any]], None]:
         def receive(arrived: float, event: dict[str, Any]) -> None:

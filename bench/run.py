@@ -118,6 +118,8 @@ class Run:
     details: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     missed: list[str] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
+    sets: int = 0
+    crashes: list[str] = field(default_factory=list)
 
     @property
     def cli(self) -> Path:
@@ -150,10 +152,19 @@ class Run:
 
     def set_key(self, emulator: Emulator, namespace: str, key: str, value_file: Path,
                 extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(self.cli), "set", key, "--from-file", str(value_file),
-             "--kubeconfig", str(emulator.kubeconfig("cli", namespace)), *extra],
-            capture_output=True, env=self.env, timeout=120)
+        command = [str(self.cli), "set", key, "--from-file", str(value_file),
+                   "--kubeconfig", str(emulator.kubeconfig("cli", namespace)), *extra]
+        result = subprocess.run(command, capture_output=True, env=self.env, timeout=120)
+        self.sets += 1
+        if result.returncode < 0:
+            # Killed by a signal (a crash): recorded for the report, and tried once more so that
+            # one crash does not end the run.
+            first_line = (result.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
+            self.crashes.append(f"`beluga-secrets set` ({namespace}/{key}) killed by signal "
+                                f"{-result.returncode}: {first_line}")
+            log(f"crash: {self.crashes[-1]}")
+            result = subprocess.run(command, capture_output=True, env=self.env, timeout=120)
+            self.sets += 1
         if result.returncode != 0:
             raise RuntimeError(f"beluga-secrets set {key} -n {namespace} exited {result.returncode}: "
                                f"{result.stderr.decode().strip()}")
@@ -797,6 +808,11 @@ def report(run: Run, info: dict[str, str], load_before: tuple, load_after: tuple
                  + (": the machine was shared with other work during the run, so times are pessimistic."
                     if loaded else "."))
     missed = "\n".join(f"- {text}" for text in run.missed) if run.missed else "None: every goal was met."
+    failures = (f"{len(run.crashes)} of the {run.sets:,} `beluga-secrets set` commands the driver ran "
+                f"crashed (each was run once more, and the run went on):\n"
+                + "\n".join(f"- {crash}" for crash in run.crashes)) if run.crashes else (
+        f"None: every one of the {run.sets:,} `beluga-secrets set` commands the driver ran exited normally "
+        f"(hyperfine's runs, which stop the run on any failure, come on top).")
     mode = "quick run (BENCH_QUICK=1: fewer rounds and keys; not the committed figures)" if QUICK else "full run"
     return (
         f"# beluga-secrets benchmarks\n\n"
@@ -807,6 +823,7 @@ def report(run: Run, info: dict[str, str], load_before: tuple, load_after: tuple
         f"`kube-emulator` over TLS on loopback (a fresh one for the 1,000-key figure).\n\n"
         f"{table(run)}\n"
         f"## Goals missed, and what limits them\n\n{missed}\n\n"
+        f"## Failures seen during the run\n\n{failures}\n\n"
         f"## How each figure was measured\n\n" + "\n".join("".join(run.details[n]) for n in sorted(run.details)))
 
 
