@@ -243,7 +243,7 @@ import TestSupport
         try await eventually("v1 is applied") { try await cluster.secretValue("k") == "v1" }
 
         let rotated = try await ProcessRunner.runDetached(
-            binary, ["keys", "rotate", "--kubeconfig", cluster.fixture.kubeconfigPath, "--timeout", "10s"])
+            binary, ["keys", "rotate", "--kubeconfig", cluster.fixture.kubeconfigPath, "--timeout", "60s"])
         #expect(rotated.status == 0, "\(rotated.allOutput)")
         #expect(rotated.stdout.contains("sealing key rotated"))
         let resealed = await agent.waitForOutput(timeout: 40) { $0.contains("re-sealed 1 stored envelope") }

@@ -48,7 +48,7 @@ import TestSupport
         defer { Task { await workstation.stop() } }
         let agent = playAgent(workstation, key: "openai-api-key", version: 1, state: "applied")
         let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-wait")
+            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-wait")
         try await agent.value
         expectSuccess(result)
         #expect(result.stdout.contains("waiting for the agent"))
@@ -66,7 +66,7 @@ import TestSupport
             workstation, key: "openai-api-key", version: 1, state: "rejected",
             reason: "envelope signed by unknown signer 0011223344556677")
         let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-no")
+            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-no")
         try await agent.value
         expectFailure(
             result, status: 6, mentioning: ["rejected version 1", "unknown signer 0011223344556677"])
@@ -90,7 +90,7 @@ import TestSupport
             ])
         }
         let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "30s"], stdin: "sk-mine")
+            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-mine")
         try await other.value
         expectSuccess(result)
         #expect(result.stdout.contains("version 1 was replaced by version 2"))
@@ -127,7 +127,7 @@ import TestSupport
                 Deployment.self, name: "beluga-ai", namespace: "default", patch: .merge(patch))
         }
         let result = try await workstation.run([
-            "config", "set", "llmProvider", "anthropic", "--wait", "--timeout", "30s",
+            "config", "set", "llmProvider", "anthropic", "--wait", "--timeout", "120s",
         ])
         try await agent.value
         expectSuccess(result)
@@ -142,7 +142,7 @@ import TestSupport
         _ = try await workstation.kubectl([
             "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
         ])
-        let restart = try workstation.start(["restart", "--wait", "--timeout", "30s"], environment: [:])
+        let restart = try workstation.start(["restart", "--wait", "--timeout", "120s"], environment: [:])
         try await waitUntil("the restart is patched") { try await workstation.contentHash() != nil }
         let client = try workstation.client()
         var deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")

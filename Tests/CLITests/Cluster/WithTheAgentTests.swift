@@ -30,7 +30,7 @@ import TestSupport
         var outputs: [ProcessResult] = []
 
         let set = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "60s"], stdin: first)
+            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: first)
         outputs.append(set)
         expectSuccess(set)
         #expect(set.stdout.contains("the agent applied version 1"))
@@ -39,12 +39,12 @@ import TestSupport
         let afterSet = await workstation.rollouts()
 
         let rotate = try await workstation.run(
-            ["rotate", "openai-api-key", "--wait", "--timeout", "60s"], stdin: second)
+            ["rotate", "openai-api-key", "--wait", "--timeout", "120s"], stdin: second)
         outputs.append(rotate)
         expectSuccess(rotate)
         #expect(try await workstation.secretValue("openai-api-key") == second)
 
-        let rollback = try await workstation.run(["rollback", "openai-api-key", "--wait", "--timeout", "60s"])
+        let rollback = try await workstation.run(["rollback", "openai-api-key", "--wait", "--timeout", "120s"])
         outputs.append(rollback)
         expectSuccess(rollback)
         #expect(try await workstation.secretValue("openai-api-key") == first)
@@ -76,7 +76,7 @@ import TestSupport
                 "annotate", "configmap", "beluga-secrets-signers", "beluga-ai.io/signatures=required",
             ]))
         let refused = try await workstation.run(
-            ["rotate", "openai-api-key", "--wait", "--timeout", "60s"], stdin: markers.make("refused"))
+            ["rotate", "openai-api-key", "--wait", "--timeout", "120s"], stdin: markers.make("refused"))
         outputs.append(refused)
         expectFailure(refused, status: 6, mentioning: ["rejected version 4"])
         #expect(try await workstation.secretValue("openai-api-key") == first)

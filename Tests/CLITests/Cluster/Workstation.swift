@@ -103,7 +103,7 @@ final class Workstation: Sendable {
     /// arguments name one) and this workstation's configuration folder.
     func run(
         _ arguments: [String], stdin: String? = nil, kubeconfig: String? = nil,
-        environment: [String: String] = [:], timeout: Double = 60
+        environment: [String: String] = [:], timeout: Double = 150
     ) async throws -> ProcessResult {
         var arguments = arguments
         let offline = ["signer", "seal", "unseal", "keygen", "fingerprint", "version", "completion"]
