@@ -27,7 +27,7 @@ public final class LoggedProcess: @unchecked Sendable {
         process.arguments = arguments
         var env: [String: String] = [:]
         let parent = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "TMPDIR"] { env[key] = parent[key] }
+        for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
         env.merge(environment) { _, new in new }
         process.environment = env
         for path in [stdoutPath, stderrPath] {

@@ -20,7 +20,7 @@ public enum ProcessRunner {
     /// Runs `executable` with `arguments`, feeding `stdin`, and waits at most `timeout` seconds
     /// (the process is killed after that and `ProcessTimeout` is thrown).
     ///
-    /// The child gets `environment` on top of a minimal one (PATH, HOME, LANG), never the
+    /// The child gets `environment` on top of a minimal one (`ChildEnvironment`), never the
     /// test runner's whole environment, so tests see exactly what they pass.
     public static func run(
         _ executable: String, _ arguments: [String], stdin: String? = nil,
@@ -35,7 +35,7 @@ public enum ProcessRunner {
         if inheritEnvironment {
             env = parent
         } else {
-            for key in ["PATH", "HOME", "LANG", "TMPDIR"] { env[key] = parent[key] }
+            for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
         }
         env.merge(environment) { _, new in new }
         process.environment = env

@@ -15,7 +15,7 @@ public final class RunningProcess: @unchecked Sendable {
         process.arguments = arguments
         var env: [String: String] = [:]
         let parent = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "TMPDIR"] { env[key] = parent[key] }
+        for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
         env.merge(environment) { _, new in new }
         process.environment = env
         let out = Pipe()

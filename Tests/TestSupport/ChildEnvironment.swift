@@ -1,0 +1,9 @@
+/// What the programs that tests start inherit from the test runner: the minimal environment of
+/// a user's shell, plus the sanitizers' and the Swift crash reporter's settings, so that
+/// `make test-sanitize` configures the programs under test as it configures the runner. Nothing
+/// else of the runner's environment reaches them.
+public enum ChildEnvironment {
+    public static let inheritedVariables = [
+        "PATH", "HOME", "LANG", "TMPDIR", "ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "SWIFT_BACKTRACE",
+    ]
+}
