@@ -88,7 +88,8 @@ func allStrings(_ value: JSON) -> [String] {
 }
 
 func isPortable(_ text: String) -> Bool {
-    text.unicodeScalars.count < 1000
+    // libyaml's limit applies to the written form, escapes included.
+    JSON.string(text).jsonText.utf8.count < 1000
         && text.unicodeScalars.allSatisfy { scalar in
             switch scalar.value {
             case 0x09, 0x0A, 0x0D, 0x20...0x7E, 0x85, 0xA0...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF:
