@@ -100,7 +100,18 @@ extension ReliabilityTests {
 
                 // Every value the agents recorded is the one written for that version, and the
                 // versions applied only ever increase.
+                // A restarted agent prints the head's last records again, so wait for the record
+                // of each key's last version itself (an agent prints it after the status).
                 let final = runs[runs.count - 1]
+                try await eventually("every key's last version is recorded") {
+                    let printed = cluster.auditRecords(runs)
+                    return keys.allSatisfy { key in
+                        printed.contains {
+                            $0["key"]?.stringValue == key && $0["version"]?.intValue == versions[key]
+                                && ($0["event"] == "secret.rotated" || $0["event"] == "secret.created")
+                        }
+                    }
+                }
                 _ = await final.waitForOutput { $0.contains("rollout.triggered") }
                 let records = cluster.auditRecords(runs)
                 for key in keys {

@@ -11,7 +11,7 @@ extension ReliabilityTests {
     @Suite struct Failover {
         @Test func theStandbyTakesOverWithinTheLeaseAndAppliesEveryPendingRotation() async throws {
             let failovers = Scale.current.failovers
-            let leaseSeconds = 2.0
+            let leaseSeconds = ReliabilityCluster.leaseSeconds
             try await withCluster { cluster in
                 var agents = ["agent-a": try cluster.startAgent(identity: "agent-a")]
                 try await cluster.waitForPublicKey()

@@ -112,6 +112,10 @@ final class ReliabilityCluster: @unchecked Sendable {
 
     // MARK: - Processes
 
+    /// The agents' lease duration: short, for quick failovers, yet long enough that a leader
+    /// starved of CPU by the processes beside it keeps renewing within its renew deadline (3 s).
+    static let leaseSeconds = 4.0
+
     /// Starts `beluga-secrets agent` with short lease timing, its health server on a free port.
     func startAgent(
         identity: String = "agent-a", debounce: String = "100ms", namespace: String? = nil,
@@ -122,7 +126,8 @@ final class ReliabilityCluster: @unchecked Sendable {
             [
                 "agent", "--kubeconfig", agentKubeconfig, "-n", namespace ?? self.namespace, "--health-addr",
                 "127.0.0.1:0", "--identity", identity, "--debounce", debounce, "--max-delay", "5s",
-                "--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", "250ms",
+                "--lease-duration", "\(Int(Self.leaseSeconds))s", "--renew-deadline", "3s", "--retry-period",
+                "250ms",
             ] + extra,
             directory: logs.path, name: nextName("agent-\(identity)"))
         track(process)
