@@ -145,7 +145,7 @@ enum ExecPluginRun {
                 ))
         }
         // Let the pipes drain (a grandchild may hold them open: do not wait for it for long).
-        output.waitForEnd(timeout: 2)
+        output.waitForEnd(timeout: 5)
         let (bytes, errorText) = output.snapshot()
 
         if process.terminationReason == .uncaughtSignal {
@@ -256,11 +256,16 @@ final class PluginOutput: @unchecked Sendable {
     private let lock = NSLock()
     private var stdout: [UInt8] = []
     private var stderr: [UInt8] = []
-    private let stdoutEnded = DispatchSemaphore(value: 0)
+    /// Signalled once by each reader at the end of its stream.
+    private let streamEnded = DispatchSemaphore(value: 0)
+    private var readers = 0
 
     /// Reads `pipe` to its end. The thread holds the pipe, so its descriptor stays open while
     /// it reads (a grandchild of the plugin may keep the write end open after the plugin ends).
     func read(_ pipe: Pipe, error: Bool) {
+        lock.lock()
+        readers += 1
+        lock.unlock()
         let thread = Thread { [self] in
             let descriptor = pipe.fileHandleForReading.fileDescriptor
             var buffer = [UInt8](repeating: 0, count: 16384)
@@ -270,7 +275,7 @@ final class PluginOutput: @unchecked Sendable {
                 if count <= 0 { break }
                 append(buffer[0..<count], error: error)
             }
-            if !error { stdoutEnded.signal() }
+            streamEnded.signal()
         }
         thread.name = "kubeapi-exec-output"
         thread.start()
@@ -286,7 +291,15 @@ final class PluginOutput: @unchecked Sendable {
         }
     }
 
-    func waitForEnd(timeout: Double) { _ = stdoutEnded.wait(timeout: .now() + timeout) }
+    /// Waits until every stream read has ended (standard error too: its last line explains a
+    /// failure), or `timeout` seconds in all.
+    func waitForEnd(timeout: Double) {
+        lock.lock()
+        let count = readers
+        lock.unlock()
+        let deadline = DispatchTime.now() + timeout
+        for _ in 0..<count where streamEnded.wait(timeout: deadline) == .timedOut { return }
+    }
 
     func snapshot() -> ([UInt8], String) {
         lock.lock()
