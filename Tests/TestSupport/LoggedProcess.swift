@@ -25,11 +25,7 @@ public final class LoggedProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var env: [String: String] = [:]
-        let parent = ProcessInfo.processInfo.environment
-        for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        process.environment = ChildEnvironment.make(adding: environment)
         for path in [stdoutPath, stderrPath] {
             guard
                 FileManager.default.createFile(

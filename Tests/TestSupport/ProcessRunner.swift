@@ -30,15 +30,7 @@ public enum ProcessRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var env: [String: String] = [:]
-        let parent = ProcessInfo.processInfo.environment
-        if inheritEnvironment {
-            env = parent
-        } else {
-            for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
-        }
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        process.environment = ChildEnvironment.make(adding: environment, inheritAll: inheritEnvironment)
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
 
         let outPipe = Pipe()

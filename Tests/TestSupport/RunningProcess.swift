@@ -13,11 +13,7 @@ public final class RunningProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var env: [String: String] = [:]
-        let parent = ProcessInfo.processInfo.environment
-        for key in ChildEnvironment.inheritedVariables { env[key] = parent[key] }
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        process.environment = ChildEnvironment.make(adding: environment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

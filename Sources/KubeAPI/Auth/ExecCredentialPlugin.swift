@@ -298,7 +298,9 @@ final class PluginOutput: @unchecked Sendable {
         let count = readers
         lock.unlock()
         let deadline = DispatchTime.now() + timeout
-        for _ in 0..<count where streamEnded.wait(timeout: deadline) == .timedOut { return }
+        for _ in 0..<count {
+            if streamEnded.wait(timeout: deadline) == .timedOut { return }
+        }
     }
 
     func snapshot() -> ([UInt8], String) {

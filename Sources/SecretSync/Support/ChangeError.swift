@@ -74,7 +74,7 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
             return message
         case .storeTooLarge(let object, let bytes):
             return
-                "\(object) would hold \(bytes) bytes of envelopes, more than the 1 MiB (1048576 bytes) a ConfigMap "
+                "\(object) would hold \(bytes) bytes of envelopes, more than the 1 MiB (\(SealedStoreWriter.maximumDataBytes) bytes) a ConfigMap "
                 + "may hold (a sealed value takes about 4/3 of its size): store a smaller value, or delete keys no longer used"
         }
     }
