@@ -24,6 +24,9 @@ public actor LeaderElector {
     /// The holder last seen, for logs and `status`.
     public private(set) var observedHolder: String?
 
+    /// Set by `release()`: from then on this replica never takes or renews the lease, so a
+    /// renewal still in flight cannot take back the lease just given up.
+    private var released = false
     private var observedRecord: JSON?
     private var observedTime = ContinuousClock.now
     private var lastRenewal = ContinuousClock.now
@@ -84,34 +87,42 @@ public actor LeaderElector {
     }
 
     /// Gives the lease up so that a standby takes over at once (client-go's
-    /// `ReleaseOnCancel`): empty holder, a one-second duration.
+    /// `ReleaseOnCancel`): empty holder, a one-second duration. A renewal racing with it makes
+    /// the write conflict; the lease is then read again, a few times at most.
     public func release() async {
+        released = true
         guard isLeader else { return }
         isLeader = false
         AgentMetrics.leader(false)
-        do {
-            var lease = try await counted { () async throws(KubeError) in
-                try await client.get(Lease.self, name: leaseName, namespace: namespace)
+        for attempt in 1...3 {
+            do {
+                var lease = try await counted { () async throws(KubeError) in
+                    try await client.get(Lease.self, name: leaseName, namespace: namespace)
+                }
+                guard lease.holderIdentity == identity else { return }
+                let now = KubeTime.microTime()
+                lease.holderIdentity = ""
+                lease.leaseDurationSeconds = 1
+                lease.acquireTime = now
+                lease.renewTime = now
+                _ = try await counted { () async throws(KubeError) in
+                    try await client.replace(lease, namespace: namespace)
+                }
+                logger.info("released the lease", metadata: ["lease": "\(namespace)/\(leaseName)"])
+                return
+            } catch {
+                if error.category == .conflict, attempt < 3 { continue }
+                logger.warning(
+                    "could not release the lease; a standby takes over when it expires",
+                    metadata: ["error": "\(error)"])
+                return
             }
-            guard lease.holderIdentity == identity else { return }
-            let now = KubeTime.microTime()
-            lease.holderIdentity = ""
-            lease.leaseDurationSeconds = 1
-            lease.acquireTime = now
-            lease.renewTime = now
-            _ = try await counted { () async throws(KubeError) in
-                try await client.replace(lease, namespace: namespace)
-            }
-            logger.info("released the lease", metadata: ["lease": "\(namespace)/\(leaseName)"])
-        } catch {
-            logger.warning(
-                "could not release the lease; a standby takes over when it expires",
-                metadata: ["error": "\(error)"])
         }
     }
 
     /// One attempt, as client-go's `tryAcquireOrRenew`.
     func tryAcquireOrRenew() async -> Bool {
+        guard !released else { return false }
         let now = KubeTime.microTime()
         let seconds = Int(
             (Double(timing.leaseDuration.components.seconds) + Double(
@@ -168,6 +179,8 @@ public actor LeaderElector {
         lease.holderIdentity = identity
         lease.leaseDurationSeconds = seconds
         lease.renewTime = now
+        // Released while the lease was being read: give it up, do not take it back.
+        guard !released else { return false }
         do {
             let updated = try await counted { () async throws(KubeError) in
                 try await client.replace(lease, namespace: namespace)
