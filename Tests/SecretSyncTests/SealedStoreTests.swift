@@ -101,6 +101,22 @@ import Testing
         #expect(lenient.problems.first?.description.contains("sealed-versions") == true)
     }
 
+    /// Each damaged annotation's error says what removing that annotation costs.
+    @Test(arguments: [
+        (SealedStore.versionsAnnotation, "versions restart at the next set"),
+        (SealedStore.statusAnnotation, "the agent writes it again"),
+        (SealedStore.auditHeadAnnotation, "audit chain then starts again at 1"),
+    ])
+    func eachMalformedAnnotationNamesItsOwnConsequence(annotation: String, consequence: String) throws {
+        let broken = configMap(data: ["k": "bs1.a.b"], annotations: [annotation: "[1"])
+        #expect {
+            try SealedStore(configMap: broken)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(annotation) && text.contains(consequence) && !text.contains("\n")
+        }
+    }
+
     @Test func stateComparesWritersVersionWithAgentStatus() {
         var store = SealedStore()
         store.set(key: "k", envelope: "e1", fingerprint: "f1", sealedBy: "a", sealedAt: "t1")

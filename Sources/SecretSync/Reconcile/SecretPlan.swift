@@ -220,7 +220,7 @@ public struct SecretPlan: Sendable {
                         why =
                             previous.fingerprint == fingerprint
                             ? "version \(version) holds the value version \(previous.version) held"
-                            : "applied, but not recorded before the agent stopped; recorded now"
+                            : "applied earlier, but its record was not written then (the agent stopped, or the API refused the write); recorded now"
                     } else {
                         outcome.previousFingerprint = ""
                         why = "the Secret already held the sealed value"

@@ -258,9 +258,18 @@ public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .malformedAnnotation(let configMap, let annotation):
+            let consequence: String
+            switch annotation {
+            case SealedStore.versionsAnnotation: consequence = "versions restart at the next set"
+            case SealedStore.statusAnnotation: consequence = "the agent writes it again at its next sync"
+            case SealedStore.auditHeadAnnotation:
+                consequence =
+                    "the agent's audit chain then starts again at 1, a break `audit --verify` reports"
+            default: consequence = "beluga-secrets writes it again"
+            }
             return
                 "annotation \(annotation) of ConfigMap \"\(configMap)\" is not the JSON beluga-secrets writes; "
-                + "restore it from a backup or remove the annotation (versions restart at the next set)"
+                + "restore it from a backup or remove the annotation (\(consequence))"
         case .keyNotFound(let key):
             return "key \"\(key)\" is not in the sealed store; run `beluga-secrets list` to see the keys"
         case .versionNotKept(let key, let version, let kept):
