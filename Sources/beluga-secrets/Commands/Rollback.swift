@@ -27,7 +27,7 @@ struct Rollback: AsyncParsableCommand {
     var toVersion: Int?
 
     @OptionGroup var signing: SigningOptions
-    @OptionGroup var wait: WaitOptions
+    @OptionGroup var wait: ChangeWaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
 
@@ -36,7 +36,9 @@ struct Rollback: AsyncParsableCommand {
         let workspace = try release.connect()
         let key = self.key
         let author = LocalIdentity.userAtHost()
-        let before = wait.wait && !dryRun.enabled ? try await ChangeFollower.deploymentBefore(workspace) : nil
+        let before =
+            wait.wait && wait.throughRollout && !dryRun.enabled
+            ? try await ChangeFollower.deploymentBefore(workspace) : nil
         let rollbackSigner = try signer.map {
             RollbackSigner(
                 key: $0,
@@ -64,7 +66,7 @@ struct Rollback: AsyncParsableCommand {
         try await ChangeFollower(workspace: workspace, timeout: wait.timeout).followSealed(
             key: key, version: version,
             previousAppliedFingerprint: previous?.state == .applied ? previous?.fingerprint : nil,
-            before: before)
+            before: before, throughRollout: wait.throughRollout)
     }
 
     /// Stores the restored envelope as the next version; `nil` when the sealed store does not

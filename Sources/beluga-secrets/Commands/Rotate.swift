@@ -14,7 +14,7 @@ struct Rotate: AsyncParsableCommand {
 
     @OptionGroup var value: KeyValueOptions
     @OptionGroup var direct: DirectOption
-    @OptionGroup var wait: WaitOptions
+    @OptionGroup var wait: ChangeWaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
 

@@ -21,7 +21,7 @@ struct SetCommand: AsyncParsableCommand {
 
     @OptionGroup var value: KeyValueOptions
     @OptionGroup var direct: DirectOption
-    @OptionGroup var wait: WaitOptions
+    @OptionGroup var wait: ChangeWaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
 

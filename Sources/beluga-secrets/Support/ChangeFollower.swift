@@ -31,10 +31,11 @@ struct ChangeFollower {
         }
     }
 
-    /// Sealed mode: waits for the agent to apply `version` of `key`, then for the restart it
-    /// triggers when the value changed.
+    /// Sealed mode: waits for the agent to apply `version` of `key`, then, `throughRollout`,
+    /// for the restart it triggers when the value changed.
     func followSealed(
-        key: String, version: Int, previousAppliedFingerprint: String?, before: Deployment?
+        key: String, version: Int, previousAppliedFingerprint: String?, before: Deployment?,
+        throughRollout: Bool = true
     ) async throws(ChangeError) {
         progress.update("waiting for the agent to apply version \(version) of \(key)...")
         let status = try await stage { () async throws(ChangeError) in
@@ -60,6 +61,7 @@ struct ChangeFollower {
             print("\(key): the value did not change, so nothing restarts")
             return
         }
+        guard throughRollout else { return }
         try await followAgentRestart(before: before, reloadingOn: .secret(workspace.names.secret))
     }
 

@@ -27,6 +27,36 @@ struct WaitOptions: ParsableArguments {
     var limit: DurationArgument? { wait ? timeout : nil }
 }
 
+/// How far `--wait` follows a change the agent applies.
+enum WaitTarget: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// The agent's verdict on the new version (with `--direct`: the write itself).
+    case applied
+    /// Then the restart of the Deployment and its rollout.
+    case rollout
+}
+
+/// `--wait`, `--wait-for` and `--timeout` of the commands whose change the agent applies (`set`,
+/// `rotate`, `rollback`).
+struct ChangeWaitOptions: ParsableArguments {
+    @OptionGroup var base: WaitOptions
+
+    @Option(
+        name: .customLong("wait-for"),
+        help: ArgumentHelp(
+            "How far --wait follows the change: applied (the agent's verdict; with --direct, the write) "
+                + "or rollout (then the restart and the rollout). Implies --wait.",
+            valueName: "applied|rollout"))
+    var target: WaitTarget?
+
+    /// Whether to wait at all.
+    var wait: Bool { base.wait || target != nil }
+    var timeout: DurationArgument { base.timeout }
+    /// Whether the wait goes on past the agent's verdict to the rollout.
+    var throughRollout: Bool { (target ?? .rollout) == .rollout }
+    /// `--timeout` when the rollout is to be followed, else `nil`.
+    var rolloutLimit: DurationArgument? { wait && throughRollout ? base.timeout : nil }
+}
+
 /// `--direct`: do the agent's work from the workstation.
 struct DirectOption: ParsableArguments {
     @Flag(

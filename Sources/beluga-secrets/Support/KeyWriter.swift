@@ -9,7 +9,7 @@ struct KeyWriter {
     let value: KeyValueOptions
     let direct: Bool
     let dryRun: Bool
-    let wait: WaitOptions
+    let wait: ChangeWaitOptions
     let release: ReleaseOptions
     /// `rotate`: the key must exist already.
     let mustExist: Bool
@@ -34,7 +34,9 @@ struct KeyWriter {
         let signer = try value.signingKey()
         if mustExist { try await requireSealedKey(workspace) }
         let secretValue = try early ?? value.readValue(key: key)
-        let before = wait.wait && !dryRun ? try await ChangeFollower.deploymentBefore(workspace) : nil
+        let before =
+            wait.wait && wait.throughRollout && !dryRun
+            ? try await ChangeFollower.deploymentBefore(workspace) : nil
         let author = value.author
         let key = self.key
         let mustExist = self.mustExist
@@ -74,7 +76,7 @@ struct KeyWriter {
         try await ChangeFollower(workspace: workspace, timeout: wait.timeout).followSealed(
             key: key, version: version,
             previousAppliedFingerprint: previous?.state == .applied ? previous?.fingerprint : nil,
-            before: before)
+            before: before, throughRollout: wait.throughRollout)
     }
 
     private func requireSealedKey(_ workspace: Workspace) async throws {
@@ -109,7 +111,7 @@ struct KeyWriter {
             object: .secret(workspace.names.secret), key: key,
             value: dryRun ? secretValue.withUnsafeBytes { Array($0) } : nil)
         try await DirectRestart(
-            workspace: workspace, dryRun: dryRun, waitTimeout: wait.limit, pending: pending
+            workspace: workspace, dryRun: dryRun, waitTimeout: wait.rolloutLimit, pending: pending
         ).run()
     }
 

@@ -11,7 +11,8 @@ import TestSupport
     /// Plays the agent for one change: once `version` of `key` is stored, records `state` for it
     /// and, when applied, patches the Deployment's content hash (the restart).
     func playAgent(
-        _ workstation: Workstation, key: String, version: Int, state: String, reason: String = ""
+        _ workstation: Workstation, key: String, version: Int, state: String, reason: String = "",
+        restarts: Bool = true
     ) -> Task<Void, any Error> {
         Task {
             try await waitUntil("version \(version) of \(key) is stored") {
@@ -28,7 +29,7 @@ import TestSupport
                     "reason": .string(reason),
                 ]
             ])
-            guard state == "applied" else { return }
+            guard state == "applied", restarts else { return }
             let patch: JSON = [
                 "spec": [
                     "template": [
@@ -57,6 +58,43 @@ import TestSupport
         // Not a terminal: progress comes as plain lines on standard error.
         #expect(result.stderr.contains("waiting for the agent to apply version 1 of openai-api-key...\n"))
         #expect(await workstation.rollouts() == 1)
+    }
+
+    /// `--wait-for applied` ends at the agent's verdict: with an agent that applies the value but
+    /// never restarts the Deployment, it succeeds, where a wait through the rollout times out.
+    @Test func waitForAppliedEndsAtTheAgentsVerdict() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let first = playAgent(
+            workstation, key: "openai-api-key", version: 1, state: "applied", restarts: false)
+        let applied = try await workstation.run(
+            ["set", "openai-api-key", "--wait-for", "applied", "--timeout", "120s"], stdin: "sk-applied")
+        try await first.value
+        expectSuccess(applied)
+        #expect(applied.stdout.contains("openai-api-key: the agent applied version 1"))
+        #expect(!applied.stdout.contains("rolled out"))
+        #expect(!applied.stderr.contains("restart"))
+
+        let second = playAgent(
+            workstation, key: "openai-api-key", version: 2, state: "applied", restarts: false)
+        let through = try await workstation.run(
+            ["rotate", "openai-api-key", "--wait", "--timeout", "3s"], stdin: "sk-rollout")
+        try await second.value
+        expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 3s"])
+        #expect(await workstation.rollouts() == 0)
+    }
+
+    @Test func directWaitForAppliedDoesNotFollowTheRollout() async throws {
+        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
+        defer { Task { await workstation.stop() } }
+        let applied = try await workstation.run(
+            ["set", "openai-api-key", "--direct", "--wait-for", "applied", "--timeout", "2s"], stdin: "sk-a")
+        expectSuccess(applied)
+        #expect(applied.stdout.contains("deployment \"beluga-ai\": restarting"))
+        #expect(!applied.stdout.contains("rolled out"))
+        let through = try await workstation.run(
+            ["set", "openai-api-key", "--direct", "--wait", "--timeout", "2s"], stdin: "sk-b")
+        expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 2s"])
     }
 
     @Test func aRejectionByTheAgentEndsTheWaitWithItsReason() async throws {
