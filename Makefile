@@ -6,6 +6,8 @@ SWIFT ?= swift
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := libcurl4-openssl-dev libsodium-dev pkg-config
+# Only the tests need these (gdb watches how a process exits).
+TEST_APT_PACKAGES := gdb
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -42,6 +44,7 @@ soak: build-tests
 	BELUGA_SOAK_ROUNDS=$(SOAK_ROUNDS) $(SWIFT) test --skip-build --filter ReliabilityTests
 
 deps: system-deps python-deps
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 
 system-deps:
 	@missing=""; \

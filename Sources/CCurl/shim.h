@@ -2,6 +2,9 @@
 #define BELUGA_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdint.h>
 
 // curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call. These typed
 // wrappers, one per argument type, are imported by Swift directly.
@@ -69,7 +72,22 @@ static inline CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double 
     return curl_easy_getinfo(handle, info, value);
 }
 
+// OpenSSL (libcurl's TLS library here) frees its global state from an atexit handler. A
+// transfer thread still finishing when the process exits (its thread-local OpenSSL state is
+// released as the thread ends) then races with that handler and can corrupt the heap
+// (openssl/openssl#6214). OPENSSL_INIT_NO_ATEXIT, given before OpenSSL's first initialisation,
+// leaves the clean-up to process exit. The symbol is looked up at run time, so that a libcurl
+// built on another TLS library needs nothing; the value is OpenSSL's public constant.
+static inline void ccurl_openssl_skip_atexit_cleanup(void) {
+    typedef int (*ccurl_openssl_init)(uint64_t options, const void *settings);
+    ccurl_openssl_init init = (ccurl_openssl_init)dlsym((void *)0 /* RTLD_DEFAULT */, "OPENSSL_init_crypto");
+    if (init != NULL) {
+        (void)init(0x00080000UL /* OPENSSL_INIT_NO_ATEXIT */, NULL);
+    }
+}
+
 static inline CURLcode ccurl_global_init_default(void) {
+    ccurl_openssl_skip_atexit_cleanup();
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
