@@ -60,7 +60,8 @@ extension ReliabilityTests {
                     for (key, value, process) in before + after {
                         let result = try await cluster.finish([process])[0]
                         expectSuccess(result)
-                        versions[key] = try #require(reportedVersion(result.stdout))
+                        let version = try #require(reportedVersion(result.stdout))
+                        versions[key] = version
                         current[key] = value
                         rotations += 1
                     }

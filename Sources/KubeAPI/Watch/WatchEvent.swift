@@ -31,6 +31,8 @@ public struct WatchOptions: Sendable {
     public var serverTimeoutSeconds: Int?
     /// Waits between reconnects after failures (exponential with jitter, reset by success).
     public var reconnectBackoff: RetryPolicy
+    /// Told each time the watch starts again after its stream ended, and why (for metrics).
+    public var onRestart: (@Sendable (WatchRestart) -> Void)?
 
     public init(
         labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil,
@@ -52,6 +54,16 @@ public struct WatchOptions: Sendable {
     }
 
     var listOptions: ListOptions { ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector) }
+}
+
+/// Why a watch started again.
+public enum WatchRestart: String, Sendable, CaseIterable {
+    /// The server ended the stream: normally at `timeoutSeconds`, or when it shed load.
+    case ended
+    /// The version to resume from was too old (410 Gone): the objects were listed again.
+    case expired
+    /// The connection was lost or the server failed; it was opened again after a backoff.
+    case failed
 }
 
 /// What the watch machinery hands its consumers: a batch that brings the known state up to

@@ -53,11 +53,14 @@ struct Watcher<Object: KubeObjectView>: Sendable {
             switch outcome {
             case .ended:
                 failures = 0
+                options.onRestart?(.ended)
             case .expired:
                 client.logger.debug("watch expired, listing again", metadata: ["resource": "\(resource)"])
+                options.onRestart?(.expired)
                 resourceVersion = try await relist(&known, output, failures: &failures)
             case .failed(let error):
                 failures += 1
+                options.onRestart?(.failed)
                 try await pause(after: error, failures: failures)
             }
         }

@@ -225,14 +225,20 @@ public actor Agent {
         let namespace = configuration.namespace
         let client = self.client
         let logger = self.logger
-        return Task { [weak self] in
+        let resource = "\(T.resource)/\(name)"
+        var options = WatchOptions.named(name)
+        // Restarts inside the client (server time-outs, drops, 410 Gone) count as well.
+        options.onRestart = { reason in
+            AgentMetrics.watchRestarted(resource: resource, reason: reason.rawValue)
+        }
+        return Task { [weak self, options] in
             var known: [String: String] = [:]
             var first = true
             while !Task.isCancelled {
                 let stream =
                     all
-                    ? client.informer(T.self, allNamespaces: true, options: .named(name))
-                    : client.informer(T.self, namespace: namespace, options: .named(name))
+                    ? client.informer(T.self, allNamespaces: true, options: options)
+                    : client.informer(T.self, namespace: namespace, options: options)
                 do {
                     for try await objects in stream {
                         guard let self else { return }
@@ -261,7 +267,7 @@ public actor Agent {
                         metadata: ["object": "\(name)", "error": "\(error)"])
                 }
                 if Task.isCancelled { return }
-                AgentMetrics.watchRestarted(resource: "\(T.resource)/\(name)")
+                AgentMetrics.watchRestarted(resource: resource, reason: WatchRestart.failed.rawValue)
                 try? await Task.sleep(for: .seconds(1))
             }
         }

@@ -33,10 +33,12 @@ public enum AgentMetrics {
         ).increment()
     }
 
-    /// A watch ended and was started again.
-    public static func watchRestarted(resource: String) {
-        Counter(label: "beluga_secrets_watch_restarts_total", dimensions: [("resource", resource)])
-            .increment()
+    /// A watch ended and was started again, for `reason` (`ended`, `expired`, `failed`).
+    public static func watchRestarted(resource: String, reason: String) {
+        Counter(
+            label: "beluga_secrets_watch_restarts_total",
+            dimensions: [("resource", resource), ("reason", reason)]
+        ).increment()
     }
 
     /// A Kubernetes API call finished with `code` (the HTTP status, or `error` when none came).

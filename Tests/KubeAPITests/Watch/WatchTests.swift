@@ -67,8 +67,10 @@ final class EventLog: Sendable {
         defer { Task { await fixture.stop() } }
         let client = try makeClient(kubeconfig: fixture.kubeconfigPath)
         let log = EventLog()
+        let restarts = EventLog()
         var options = WatchOptions(serverTimeoutSeconds: 1)
         options.reconnectBackoff = RetryPolicy(maximumAttempts: .max, initialBackoff: .milliseconds(20))
+        options.onRestart = { restarts.append($0.rawValue) }
         let task = record(client.watch(ConfigMap.self, options: options), into: log)
         try await eventually("the initial list") {
             let open = await fixture.emulator.openWatchCount()
@@ -82,6 +84,9 @@ final class EventLog: Sendable {
         }
         try await eventually("every change despite the drops") { log.entries.count >= 6 }
         #expect(log.entries == (0..<6).map { "ADDED item-\($0)=\($0)" }, "in order, none twice, none lost")
+        // Each drop after an event, and the server's time-out, ended a stream that was resumed.
+        #expect(restarts.entries.count >= 6, "\(restarts.entries)")
+        #expect(Set(restarts.entries).isSubset(of: ["ended", "failed"]), "\(restarts.entries)")
         task.cancel()
         _ = await task.result  // ended before the emulator stops
         try await eventually("the watches to close") { await fixture.emulator.openWatchCount() == 0 }

@@ -25,7 +25,7 @@ final class SecretObserver: @unchecked Sendable {
 
     /// Allows one more value of `key` (written after the observer started).
     func allow(_ value: String, for key: String) {
-        lock.withLock { allowed[key, default: []].insert(value) }
+        _ = lock.withLock { allowed[key, default: []].insert(value) }
     }
 
     private func check(_ values: [String: String]) {

@@ -10,7 +10,7 @@ import Testing
     let identity = SigningKeyPair.generate()
 
     func log(_ records: [AuditRecord]) -> AuditLog {
-        var chain = AuditChain(namespace: "prod")
+        let chain = AuditChain(namespace: "prod")
         let lines = chain.prepare(records, ts: "2026-01-01T00:00:00Z", agent: "agent-a", identity: identity)
         var log = AuditLog()
         log.read(lines.map(\.text).joined(separator: "\n"), source: "test.log")
