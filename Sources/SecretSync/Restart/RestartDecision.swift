@@ -72,7 +72,10 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
             decision.reason = "no content hash recorded yet; setting \(short(decision.hash))\(because)"
         case let current?:
             decision.action = .restart
-            decision.reason = "content hash \(short(current)) → \(short(decision.hash))\(because)"
+            // No change seen by this process (a new leader, the periodic check, `restart`): say
+            // that the content moved on since the hash was recorded, rather than give no cause.
+            let cause = because.isEmpty ? "; the content changed since the hash was recorded" : because
+            decision.reason = "content hash \(short(current)) → \(short(decision.hash))\(cause)"
         }
         return decision
     }

@@ -30,6 +30,17 @@ import Testing
                 ])
     }
 
+    /// A new leader, the periodic check or `beluga-secrets restart` saw no change event, and says
+    /// so rather than giving no cause.
+    @Test func aRestartWithoutAChangeSeenSaysTheContentChangedMeanwhile() {
+        let decision = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai", reloadAnnotation: "beluga-ai-secrets",
+            currentHash: "0123456789abcdef", contents: contents)
+        #expect(decision.action == .restart)
+        #expect(decision.reason.hasSuffix("; the content changed since the hash was recorded"))
+        #expect(!decision.reason.contains("after a change of"))
+    }
+
     @Test func leavesACurrentDeploymentAlone() {
         let hash = ContentHash.compute(contents)
         let decision = RestartDecision.decide(
