@@ -221,6 +221,12 @@ public struct SecretPlan: Sendable {
                             previous.fingerprint == fingerprint
                             ? "version \(version) holds the value version \(previous.version) held"
                             : "applied earlier, but its record was not written then (the agent stopped, or the API refused the write); recorded now"
+                    } else if let previous, previous.state == .rejected {
+                        // A rejected envelope replaced by one holding the value the Secret kept.
+                        outcome.previousFingerprint = liveFingerprint
+                        why =
+                            "accepted again after version \(previous.version) was rejected; "
+                            + "the Secret kept this value"
                     } else {
                         outcome.previousFingerprint = ""
                         why = "the Secret already held the sealed value"

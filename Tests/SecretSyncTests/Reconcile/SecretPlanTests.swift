@@ -108,6 +108,20 @@ import Testing
         #expect(again.outcomes.map(\.action) == [.stillRejected])
         #expect(again.auditRecords.isEmpty && again.events.isEmpty && !again.statusChanged)
         #expect(again.managedKeys == ["a"])
+
+        // The bad envelope replaced by one holding the value the Secret kept: the key is accepted
+        // again, recorded as no change of value, never as a key created a second time.
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        let restored = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        #expect(restored.outcomes.map(\.action) == [.recordApplied])
+        #expect(restored.desiredData == nil)
+        #expect(restored.status["a"]?.state == .applied)
+        let record = try #require(restored.auditRecords.first)
+        #expect(record.event == .secretRotated)
+        #expect(record.fingerprint == (try fingerprint("1", key: "a")))
+        #expect(record.previousFingerprint == record.fingerprint)
+        #expect(record.reason.contains("accepted again after version 2 was rejected"), "\(record.reason)")
     }
 
     @Test func onlyKeysTheStoreAppliedAreDeleted() throws {
