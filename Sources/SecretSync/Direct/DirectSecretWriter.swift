@@ -38,6 +38,9 @@ public struct DirectSecretWriter: Sendable {
         public var previousFingerprint: String
         /// Whether the Secret did not exist and was (or would be) created.
         public var createdSecret: Bool
+        /// The Secret as the API server stored it (`nil` in a dry run), so that what follows
+        /// (the content hash) need not read it again.
+        public var written: Secret? = nil
     }
 
     public func write(key: String, _ change: Change, by author: String, dryRun: Bool = false)
@@ -98,7 +101,7 @@ public struct DirectSecretWriter: Sendable {
             do {
                 if let secret {
                     patch[path: "metadata", "resourceVersion"] = secret.resourceVersion.map(JSON.string)
-                    _ = try await client.patch(
+                    outcome.written = try await client.patch(
                         Secret.self, name: names.secret, namespace: namespace, patch: .merge(patch))
                 } else {
                     var created = Secret(name: names.secret, namespace: namespace)
@@ -107,7 +110,7 @@ public struct DirectSecretWriter: Sendable {
                     if let text = versions.text {
                         created.metadata.annotations = [DirectVersions.annotation: text]
                     }
-                    _ = try await client.create(created, namespace: namespace)
+                    outcome.written = try await client.create(created, namespace: namespace)
                 }
                 return outcome
             } catch  where error.category == .conflict || error.category == .alreadyExists {

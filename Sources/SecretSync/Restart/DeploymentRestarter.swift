@@ -41,14 +41,20 @@ public struct DeploymentRestarter: Sendable {
     }
 
     /// Decides and, unless `dryRun`, patches. A dry run decides as if `pending` had been written.
-    public func restart(dryRun: Bool = false, pending: PendingChange? = nil) async throws(ChangeError)
-        -> Outcome
+    /// `writtenSecret` is the Secret as a write just stored it, used instead of reading it again.
+    public func restart(dryRun: Bool = false, pending: PendingChange? = nil, writtenSecret: Secret? = nil)
+        async throws(ChangeError) -> Outcome
     {
         let deployment = try await api { () async throws(KubeError) in
             try await client.get(Deployment.self, name: names.deployment, namespace: namespace)
         }
-        let secret = try await api { () async throws(KubeError) in
-            try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+        let secret: Secret?
+        if let writtenSecret {
+            secret = writtenSecret
+        } else {
+            secret = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+            }
         }
         let settings = try await api { () async throws(KubeError) in
             try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)

@@ -1,3 +1,4 @@
+import KubeAPI
 import SecretSync
 
 /// After a direct write: bring the Deployment's content hash up to date, say so, and with
@@ -9,6 +10,8 @@ struct DirectRestart {
     let waitTimeout: DurationArgument?
     /// In a dry run, the change that was not written.
     var pending: DeploymentRestarter.PendingChange? = nil
+    /// The Secret as the direct write stored it, so that it is not read again.
+    var writtenSecret: KubeAPI.Secret? = nil
 
     func run() async throws {
         let name = workspace.names.deployment
@@ -39,7 +42,8 @@ struct DirectRestart {
     /// The decision (after the patch, unless a dry run); `nil` when the Deployment does not exist.
     private func decide() async throws(ChangeError) -> DeploymentRestarter.Outcome? {
         do {
-            return try await workspace.restarter.restart(dryRun: dryRun, pending: pending)
+            return try await workspace.restarter.restart(
+                dryRun: dryRun, pending: pending, writtenSecret: writtenSecret)
         } catch {
             if case .api(let failure) = error, failure.category == .notFound { return nil }
             throw error

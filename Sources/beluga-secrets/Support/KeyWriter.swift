@@ -111,7 +111,8 @@ struct KeyWriter {
             object: .secret(workspace.names.secret), key: key,
             value: dryRun ? secretValue.withUnsafeBytes { Array($0) } : nil)
         try await DirectRestart(
-            workspace: workspace, dryRun: dryRun, waitTimeout: wait.rolloutLimit, pending: pending
+            workspace: workspace, dryRun: dryRun, waitTimeout: wait.rolloutLimit, pending: pending,
+            writtenSecret: outcome.written
         ).run()
     }
 

@@ -91,6 +91,27 @@ import TestSupport
         }
     }
 
+    /// The workstation round trip costs what it must: the Secret read and written once (the
+    /// content hash is computed from the Secret the write returned), the Deployment read and
+    /// patched once.
+    @Test func aDirectSetReadsAndWritesEachObjectOnce() async throws {
+        let workstation = try await Workstation.start()
+        defer { Task { await workstation.stop() } }
+        let before = workstation.fixture.emulator.requestCounts()
+        let set = try await workstation.run(["set", "openai-api-key", "--direct"], stdin: "sk-once")
+        expectSuccess(set)
+        let after = workstation.fixture.emulator.requestCounts()
+        func made(_ verb: String, _ resource: String) -> Int {
+            after.count(verb: verb, resource: resource) - before.count(verb: verb, resource: resource)
+        }
+        #expect(made("get", "secrets") == 1)
+        #expect(made("create", "secrets") + made("patch", "secrets") + made("update", "secrets") == 1)
+        #expect(made("get", "deployments") == 1)
+        #expect(made("patch", "deployments") == 1)
+        #expect(try await workstation.secretValue("openai-api-key") == "sk-once")
+        #expect(await workstation.rollouts() == 1)
+    }
+
     @Test func aKeyTheSealedStoreHoldsIsRefusedForDirectWrites() async throws {
         let workstation = try await Workstation.start()
         defer { Task { await workstation.stop() } }
