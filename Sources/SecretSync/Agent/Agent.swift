@@ -16,6 +16,8 @@ public actor Agent {
     private let logger: Logger
     private let events: EventRecorder
     private let elector: LeaderElector?
+    /// What this agent itself last wrote, so that the echoes of its writes are not reconciled.
+    private let ownWrites = OwnWrites()
 
     private var stopping = false
     private var acquireTask: Task<Bool, Never>?
@@ -151,11 +153,11 @@ public actor Agent {
             watch(
                 ConfigMap.self, name: names.sealedStore,
                 primed: { agent, namespaces in await agent.storesListed(namespaces) }
-            ) { agent, namespace, _ in
-                await agent.markDirty(namespace)
+            ) { agent, namespace, object in
+                await agent.markDirty(namespace, unless: object)
             },
-            watch(Secret.self, name: names.secret) { agent, namespace, _ in
-                await agent.markDirty(namespace)
+            watch(Secret.self, name: names.secret) { agent, namespace, object in
+                await agent.markDirty(namespace, unless: object)
             },
             watch(ConfigMap.self, name: names.configMap) { agent, namespace, object in
                 await agent.settingsChanged(namespace, object)
@@ -281,6 +283,16 @@ public actor Agent {
         if pendingInitial?.isEmpty == true { synced = true }
     }
 
+    /// Marks `namespace` for a reconcile, unless `object` is only the echo of this agent's own
+    /// last write of it.
+    private func markDirty<T: KubeObject>(_ namespace: String, unless object: T?) async {
+        if await ownWrites.isEcho(object, namespace: namespace) {
+            AgentMetrics.watchEchoSkipped()
+            return
+        }
+        await markDirty(namespace)
+    }
+
     private func markDirty(_ namespace: String) async {
         guard configuration.allNamespaces || namespace == configuration.namespace else { return }
         await queue?.mark(namespace)
@@ -342,7 +354,7 @@ public actor Agent {
         let scheduler = self.scheduler
         let created = NamespaceSync(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
-            logger: logger,
+            logger: logger, ownWrites: ownWrites,
             schedule: { items in await scheduler?.add(items) })
         syncs[namespace] = created
         return created

@@ -33,6 +33,11 @@ public enum AgentMetrics {
         ).increment()
     }
 
+    /// A watch event that only echoed the agent's own write, and started no reconcile.
+    public static func watchEchoSkipped() {
+        Counter(label: "beluga_secrets_watch_echoes_skipped_total").increment()
+    }
+
     /// A watch ended and was started again, for `reason` (`ended`, `expired`, `failed`).
     public static func watchRestarted(resource: String, reason: String) {
         Counter(

@@ -29,6 +29,7 @@ actor NamespaceSync {
     private let sink: any AuditSink
     private let logger: Logger
     private let schedule: @Sendable ([RestartItem]) async -> Void
+    private let ownWrites: OwnWrites
 
     private var keys: AgentKeys?
     private var chain: AuditChain?
@@ -47,7 +48,8 @@ actor NamespaceSync {
 
     init(
         namespace: String, settings: Settings, client: KubeClient, events: EventRecorder, sink: any AuditSink,
-        logger: Logger, schedule: @escaping @Sendable ([RestartItem]) async -> Void
+        logger: Logger, ownWrites: OwnWrites = OwnWrites(),
+        schedule: @escaping @Sendable ([RestartItem]) async -> Void
     ) {
         self.namespace = namespace
         self.settings = settings
@@ -58,6 +60,7 @@ actor NamespaceSync {
         logger[metadataKey: "namespace"] = "\(namespace)"
         self.logger = logger
         self.schedule = schedule
+        self.ownWrites = ownWrites
     }
 
     // MARK: - One operation at a time
@@ -171,7 +174,8 @@ actor NamespaceSync {
                 labels: ["app.kubernetes.io/managed-by": "beluga-secrets"]))
         object.metadata.namespace = namespace
         do {
-            let created = try await counted { () async throws(KubeError) in
+            let created = try await ownWrite(ConfigMap.self, name: names.sealedStore) {
+                () async throws(KubeError) in
                 try await client.create(object, namespace: namespace)
             }
             logger.info("created the empty sealed store", metadata: ["configmap": "\(names.sealedStore)"])
@@ -519,7 +523,8 @@ actor NamespaceSync {
                 annotations[AppliedVersion.annotation] = AppliedVersion.text(plan.appliedVersions)
                 secret.metadata.annotations = annotations
                 do {
-                    written = try await counted { () async throws(KubeError) in
+                    written = try await ownWrite(Secret.self, name: names.secret) {
+                        () async throws(KubeError) in
                         live == nil
                             ? try await client.create(secret, namespace: namespace)
                             : try await client.replace(secret, namespace: namespace)
@@ -867,7 +872,8 @@ actor NamespaceSync {
                 var patch = store.statusPatch()
                 patch[path: "metadata", "resourceVersion"] = storeObject.resourceVersion.map { .string($0) }
                 do {
-                    _ = try await counted { () async throws(KubeError) in
+                    _ = try await ownWrite(ConfigMap.self, name: names.sealedStore) {
+                        () async throws(KubeError) in
                         try await client.patch(
                             ConfigMap.self, name: names.sealedStore, namespace: namespace,
                             patch: .merge(patch))
@@ -885,6 +891,22 @@ actor NamespaceSync {
             }
             current = nil
             status = nil
+        }
+    }
+
+    /// Makes one write of an object the agent watches, announced to `ownWrites` so that the
+    /// watch event echoing it starts no reconcile.
+    private func ownWrite<T: KubeObject>(
+        _ type: T.Type, name: String, _ call: () async throws(KubeError) -> T
+    ) async throws(KubeError) -> T {
+        await ownWrites.begin(T.self, namespace: namespace, name: name)
+        do {
+            let result = try await counted(call)
+            await ownWrites.end(T.self, namespace: namespace, name: name, version: result.resourceVersion)
+            return result
+        } catch {
+            await ownWrites.end(T.self, namespace: namespace, name: name, version: nil)
+            throw error
         }
     }
 

@@ -283,6 +283,70 @@ import TestSupport
         await b.stop()
     }
 
+    /// The API cost of one rotation: the events echoing the agent's own writes start no
+    /// reconcile, so the sealed store, the Secret and the signers are each read a bounded number
+    /// of times, and written once.
+    @Test func oneRotationCostsABoundedNumberOfRequests() async throws {
+        let harness = try await AgentHarness.start()
+        defer { Task { await harness.stop() } }
+        let running = harness.startAgent(debounce: .zero)
+        let key = try await harness.publicKey()
+        try await harness.waitForFirstRollout()
+        let emulator = harness.fixture.emulator
+        func settled() async throws {
+            // Quiet: no request to the objects of a rotation for a second.
+            var last = -1
+            for _ in 0..<60 {
+                let now = ["configmaps", "secrets", "deployments"].map {
+                    emulator.requestCounts().count(resource: $0)
+                }.reduce(0, +)
+                if now == last { return }
+                last = now
+                try await Task.sleep(for: .seconds(1))
+            }
+            Issue.record("the agent did not go quiet within a minute")
+        }
+        // Each version is written in process, so that every request counted is the agent's.
+        func store(_ value: String) async throws {
+            let rollouts = await running.sink.records().filter { $0.event == .rolloutTriggered }.count
+            let object = try #require(try await harness.object("configmaps", harness.names.sealedStore))
+            var store = try SealedStore(configMap: object)
+            store.set(
+                key: "openai-api-key", envelope: try harness.seal(value, key: "openai-api-key", to: key),
+                fingerprint: "", sealedBy: "alice@ws1", sealedAt: Timestamp.now())
+            _ = try await emulator.put(store.writingEnvelopesAndVersions(into: object))
+            try await waitUntil("the rollout is recorded") {
+                await running.sink.records().filter { $0.event == .rolloutTriggered }.count > rollouts
+            }
+        }
+        try await store("sk-first")
+        try await settled()
+        let before = emulator.requestCounts()
+        try await store("sk-second")
+        try await settled()
+        let after = emulator.requestCounts()
+        func made(_ verb: String, _ resource: String, _ name: String) -> Int {
+            after.count(verb: verb, resource: resource, name: name)
+                - before.count(verb: verb, resource: resource, name: name)
+        }
+        let names = harness.names
+        let costs = [
+            "get store": made("get", "configmaps", names.sealedStore),
+            "get secret": made("get", "secrets", names.secret),
+            "get signers": made("get", "configmaps", names.signers),
+            "write secret": made("create", "secrets", names.secret) + made("update", "secrets", names.secret),
+            "patch deployment": made("patch", "deployments", "beluga-ai"),
+        ]
+        #expect(costs["write secret"] == 1, "\(costs)")
+        #expect(costs["patch deployment"] == 1, "\(costs)")
+        // One reconcile reads each once; recording the rollout reads the store once more, and the
+        // restart check reads the Secret once more.
+        #expect(costs["get store"] ?? .max <= 2, "\(costs)")
+        #expect(costs["get secret"] ?? .max <= 2, "\(costs)")
+        #expect(costs["get signers"] ?? .max <= 1, "\(costs)")
+        await running.stop()
+    }
+
     @Test func watchDropsAndInjected503sStillConverge() async throws {
         let harness = try await AgentHarness.start()
         defer { Task { await harness.stop() } }
