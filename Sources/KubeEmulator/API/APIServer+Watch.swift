@@ -34,13 +34,13 @@ extension APIServer {
         } else {
             throw APIError.badRequest("invalid resource version: \(goQuote(version))")
         }
-        let plan = faults.plan
         var timeout = Double.random(in: 1800...3600)
         if let text = request.query("timeoutSeconds"), let seconds = Int(text), seconds > 0 {
             timeout = Double(seconds)
         }
-        if let drop = plan.dropWatchAfterSeconds { timeout = min(timeout, drop) }
-        let dropAfterEvents = plan.dropWatchAfterEvents
+        // The fault plan is read while the watch runs, so that a plan set later drops the
+        // watches already open too (counted from when each opened).
+        let faults = self.faults
 
         let includeObject = request.query("includeObject")
         let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
@@ -55,14 +55,25 @@ extension APIServer {
                         table: asTable ? (headers: events == 0, includeObject: includeObject) : nil))
                 if case .event = output {
                     events += 1
-                    if let dropAfterEvents, events >= dropAfterEvents { break }
+                    if let dropAfterEvents = faults.plan.dropWatchAfterEvents, events >= dropAfterEvents {
+                        break
+                    }
                 }
             }
             continuation.finish()
         }
         let timer = emulatorTask {
-            try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
-            if !Task.isCancelled { continuation.finish() }
+            let opened = ContinuousClock.now
+            while !Task.isCancelled {
+                let limit = min(timeout, faults.plan.dropWatchAfterSeconds ?? timeout)
+                let left = .milliseconds(Int(limit * 1000)) - (ContinuousClock.now - opened)
+                if left <= .zero {
+                    continuation.finish()
+                    return
+                }
+                // Looks at the plan again at least every quarter second.
+                try? await Task.sleep(for: min(left, .milliseconds(250)))
+            }
         }
         continuation.onTermination = { _ in
             pump.cancel()
