@@ -89,22 +89,12 @@ public final class LoggedProcess: @unchecked Sendable {
 
     /// Waits until standard output satisfies `condition`; false after `timeout` seconds.
     public func waitForOutput(timeout: Double = 30, _ condition: (String) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(stdout) { return true }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return condition(stdout)
+        await poll(timeout: timeout, every: .milliseconds(25)) { condition(stdout) }
     }
 
     /// Waits until standard error satisfies `condition`; false after `timeout` seconds.
     public func waitForErrorOutput(timeout: Double = 30, _ condition: (String) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(stderr) { return true }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return condition(stderr)
+        await poll(timeout: timeout, every: .milliseconds(25)) { condition(stderr) }
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds.

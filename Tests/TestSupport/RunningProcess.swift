@@ -53,12 +53,7 @@ public final class RunningProcess: @unchecked Sendable {
 
     /// Waits until standard output satisfies `condition`; false after `timeout` seconds.
     public func waitForOutput(timeout: Double = 60, _ condition: (String) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition(stdout) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition(stdout)
+        await poll(timeout: timeout, every: .milliseconds(20)) { condition(stdout) }
     }
 
     /// Waits until the process exits and all its output is collected; false after `timeout`

@@ -48,7 +48,7 @@ actor NamespaceSync {
 
     init(
         namespace: String, settings: Settings, client: KubeClient, events: EventRecorder, sink: any AuditSink,
-        logger: Logger, ownWrites: OwnWrites = OwnWrites(),
+        logger: Logger, ownWrites: OwnWrites,
         schedule: @escaping @Sendable ([RestartItem]) async -> Void
     ) {
         self.namespace = namespace

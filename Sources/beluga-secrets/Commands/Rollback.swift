@@ -37,7 +37,7 @@ struct Rollback: AsyncParsableCommand {
         let key = self.key
         let author = LocalIdentity.userAtHost()
         let before =
-            wait.wait && wait.throughRollout && !dryRun.enabled
+            wait.followsRollout && !dryRun.enabled
             ? try await ChangeFollower.deploymentBefore(workspace) : nil
         let rollbackSigner = try signer.map {
             RollbackSigner(

@@ -53,8 +53,10 @@ struct ChangeWaitOptions: ParsableArguments {
     var timeout: DurationArgument { base.timeout }
     /// Whether the wait goes on past the agent's verdict to the rollout.
     var throughRollout: Bool { (target ?? .rollout) == .rollout }
+    /// Whether the command waits for the rollout (so it notes the Deployment before the change).
+    var followsRollout: Bool { wait && throughRollout }
     /// `--timeout` when the rollout is to be followed, else `nil`.
-    var rolloutLimit: DurationArgument? { wait && throughRollout ? base.timeout : nil }
+    var rolloutLimit: DurationArgument? { followsRollout ? base.timeout : nil }
 }
 
 /// `--direct`: do the agent's work from the workstation.

@@ -35,8 +35,7 @@ struct KeyWriter {
         if mustExist { try await requireSealedKey(workspace) }
         let secretValue = try early ?? value.readValue(key: key)
         let before =
-            wait.wait && wait.throughRollout && !dryRun
-            ? try await ChangeFollower.deploymentBefore(workspace) : nil
+            wait.followsRollout && !dryRun ? try await ChangeFollower.deploymentBefore(workspace) : nil
         let author = value.author
         let key = self.key
         let mustExist = self.mustExist
