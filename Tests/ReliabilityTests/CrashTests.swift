@@ -83,6 +83,7 @@ extension ReliabilityTests {
                 try record(keys[0], value, try await cluster.finish([cli])[0])
 
                 try await eventually("the agent converges") { try await cluster.secretValues() == current }
+                try await cluster.waitForAppliedStatus(of: keys)
                 let status = try await cluster.syncStatus()
                 let versions = try await cluster.sealedVersions()
                 for key in keys {

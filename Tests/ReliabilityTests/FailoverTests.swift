@@ -83,13 +83,8 @@ extension ReliabilityTests {
                     try await eventually("\(standby) applies every pending rotation") {
                         try await cluster.secretValues() == current
                     }
-                    try await eventually("every key is recorded as applied") {
-                        let status = try await cluster.syncStatus()
-                        return keys.allSatisfy {
-                            status[$0]?["state"] == "applied"
-                                && status[$0]?["version"]?.intValue == versions[$0]
-                        }
-                    }
+                    try await cluster.waitForAppliedStatus(of: keys)
+                    #expect(try await cluster.sealedVersions() == versions)
                     // What arrived while no one led was applied by the standby, and recorded by it.
                     let standbyProcess = try #require(agents[standby])
                     _ = await standbyProcess.waitForOutput { output in

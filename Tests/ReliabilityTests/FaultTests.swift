@@ -90,6 +90,7 @@ extension ReliabilityTests {
 
                 // Converged: the last values, each recorded as applied at its last version.
                 #expect(try await cluster.secretValues() == current)
+                try await cluster.waitForAppliedStatus(of: keys)
                 let status = try await cluster.syncStatus()
                 for key in keys {
                     #expect(status[key]?["state"] == "applied")

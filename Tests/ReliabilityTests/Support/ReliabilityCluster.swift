@@ -245,6 +245,24 @@ final class ReliabilityCluster: @unchecked Sendable {
         try await storeAnnotation(SealedStore.statusAnnotation, namespace: namespace)
     }
 
+    /// Waits until `sync-status` records each of `keys` as applied at the version the writers
+    /// gave it last. The agent records its verdict after it wrote the Secret (and after it
+    /// scheduled the restart), so a Secret with the new values does not yet mean the record.
+    func waitForAppliedStatus(
+        of keys: [String], namespace: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await eventually(
+            "every key is recorded as applied at its last version", sourceLocation: sourceLocation
+        ) {
+            let status = try await self.syncStatus(namespace: namespace)
+            let versions = try await self.sealedVersions(namespace: namespace)
+            return keys.allSatisfy {
+                status[$0]?["state"] == "applied" && versions[$0] != nil
+                    && status[$0]?["version"]?.intValue == versions[$0]
+            }
+        }
+    }
+
     func rollouts(namespace: String? = nil) async -> Int {
         await fixture.emulator.rollouts(namespace: namespace ?? self.namespace, deployment: "beluga-ai")
     }
