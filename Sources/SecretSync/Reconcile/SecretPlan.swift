@@ -274,6 +274,16 @@ public struct SecretPlan: Sendable {
             statusChanged = true
         }
 
+        // Each entry carries the highest signed version applied, so that writers number above it
+        // (entries written before the agent published it get it on the next pass).
+        for (key, entry) in status {
+            let signed = appliedVersions[key].flatMap { $0.version > 0 ? $0.version : nil }
+            if entry.signedVersion != signed {
+                status[key]?.signedVersion = signed
+                statusChanged = true
+            }
+        }
+
         outcomes.sort { $0.key < $1.key }
         self.status = status
         self.appliedVersions = appliedVersions

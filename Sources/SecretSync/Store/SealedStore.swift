@@ -82,6 +82,13 @@ public struct SealedStore: Sendable, Equatable {
     /// The key's current version: 0 for an envelope no writer has recorded.
     public func version(of key: String) -> Int { versions[key]?.version ?? 0 }
 
+    /// The version a writer gives the key's next change: one above both the store's numbering and
+    /// the highest signed version the agent applied. The two differ when signed envelopes reach
+    /// the store without a version record (Helm's `sealedSecrets`, sealed with `seal --version`).
+    public func nextVersion(of key: String) -> Int {
+        max(version(of: key), status[key]?.signedVersion ?? 0) + 1
+    }
+
     /// Every key the store holds, sorted.
     public var keys: [String] { envelopes.keys.sorted() }
 }
@@ -106,7 +113,7 @@ extension SealedStore {
                     rollbackOf: previous?.rollbackOf),
                 at: 0)
         }
-        let version = (previous?.version ?? 0) + 1
+        let version = nextVersion(of: key)
         envelopes[key] = envelope
         versions[key] = SealedVersion(
             version: version, fingerprint: fingerprint, sealedBy: sealedBy, sealedAt: sealedAt,
@@ -139,7 +146,7 @@ extension SealedStore {
         }
         let statement = signer.map {
             RollbackStatement.sign(
-                binding: $0.binding, from: record.version, to: entry.version, version: record.version + 1,
+                binding: $0.binding, from: record.version, to: entry.version, version: nextVersion(of: key),
                 envelope: entry.envelope, key: $0.key, at: sealedAt)
         }
         return set(

@@ -65,13 +65,22 @@ public struct SyncStatus: Sendable, Equatable {
     public var at: String
     /// Why a version was rejected; empty when applied.
     public var reason: String
+    /// The highest signed version the agent applied to the key (the version inside a format 2
+    /// envelope, which may come from `seal --version` through Helm rather than from this store's
+    /// numbering); nil when it applied no signed version. Writers number the next version above
+    /// it, so that an agent requiring signatures does not take their change for a replay.
+    public var signedVersion: Int?
 
-    public init(state: State, version: Int, fingerprint: String = "", at: String, reason: String = "") {
+    public init(
+        state: State, version: Int, fingerprint: String = "", at: String, reason: String = "",
+        signedVersion: Int? = nil
+    ) {
         self.state = state
         self.version = version
         self.fingerprint = fingerprint
         self.at = at
         self.reason = reason
+        self.signedVersion = signedVersion
     }
 }
 
@@ -137,10 +146,12 @@ extension SealedVersion {
 
 extension SyncStatus {
     var json: JSON {
-        [
+        var object: JSON = [
             "state": .string(state.rawValue), "version": .int(version), "fingerprint": .string(fingerprint),
             "at": .string(at), "reason": .string(reason),
         ]
+        if let signedVersion { object["signedVersion"] = .int(signedVersion) }
+        return object
     }
 
     init?(json: JSON) {
@@ -149,7 +160,8 @@ extension SyncStatus {
         else { return nil }
         self.init(
             state: state, version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
-            at: json["at"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "")
+            at: json["at"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "",
+            signedVersion: json["signedVersion"]?.intValue.flatMap { $0 > 0 ? $0 : nil })
     }
 }
 

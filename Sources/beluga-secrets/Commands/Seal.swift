@@ -48,7 +48,8 @@ struct Seal: ParsableCommand {
         name: .customLong("version"),
         help: ArgumentHelp(
             "Version of the key recorded in a signed envelope (default: 1); an agent refuses a version "
-                + "not higher than the one it applied.", valueName: "n"))
+                + "not higher than the one it applied, so raise it for each new value you commit. `set` "
+                + "numbers its changes above the version the agent applied.", valueName: "n"))
     var keyVersion: Int?
 
     func validate() throws {

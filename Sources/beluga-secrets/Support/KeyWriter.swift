@@ -46,7 +46,7 @@ struct KeyWriter {
                     key: key, object: "the sealed store",
                     hint: "set it first with `beluga-secrets set \(key)`")
             }
-            let version = store.version(of: key) + 1
+            let version = store.nextVersion(of: key)
             let envelope = try Self.seal(
                 secretValue, binding: binding, recipient: recipient, author: author, version: version,
                 signer: signer)

@@ -92,6 +92,40 @@ import TestSupport
         #expect(markers.leaks(in: await running.sink.lines.joined() + harness.log.text).isEmpty)
     }
 
+    /// A signed value delivered by Helm (`sealedSecrets`, sealed offline with `seal --version 7`)
+    /// has no version record in the store; the agent publishes the signed version it applied, and
+    /// the next change a writer numbers from the store is above it, so `required` applies it
+    /// rather than refusing it as a replay.
+    @Test func aChangeAfterASignedValueFromHelmIsNumberedAboveIt() async throws {
+        let (harness, running, sealingKey) = try await start(.required)
+        defer { Task { await harness.stop() } }
+        try await harness.fixture.emulator.put([
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": [
+                "name": .string(harness.names.sealedStore), "namespace": .string(harness.namespace),
+            ],
+            "data": [
+                .init(key): .string(
+                    try harness.sealSigned("from-helm", key: key, to: sealingKey, version: 7, signer: alice))
+            ],
+        ])
+        let key = self.key
+        try await waitUntil("the agent publishes the signed version it applied") {
+            try await harness.store().status[key]?.signedVersion == 7
+        }
+        #expect(try await harness.secretValue(key) == "from-helm")
+        let next = try await harness.store().nextVersion(of: key)
+        #expect(next == 8)
+        let version = try await harness.store(
+            key: key,
+            envelope: harness.sealSigned("after-helm", key: key, to: sealingKey, version: next, signer: bob))
+        #expect(version == next)
+        let status = try await waitForStatus(harness, version: version, .applied)
+        #expect(status.signedVersion == 8)
+        #expect(try await harness.secretValue(key) == "after-helm")
+        await running.stop()
+    }
+
     /// Unsigned, forged, tampered and replayed envelopes, one after another, on a key whose
     /// version 2 (signed by bob) is applied.
     func badEnvelopes(_ harness: AgentHarness, _ sealingKey: SealingPublicKey) async throws -> [(

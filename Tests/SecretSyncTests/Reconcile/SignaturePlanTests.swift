@@ -94,6 +94,61 @@ import Testing
         #expect(result.appliedVersions[key] == AppliedVersion(version: 1, fingerprint: try fingerprint("v1")))
     }
 
+    // MARK: - The signed version writers number above
+
+    /// Signed envelopes that reached the store without a version record (Helm's `sealedSecrets`,
+    /// sealed with `seal --version 7`): the status publishes the signed version, and a writer's
+    /// next version is above it, so `required` does not refuse that change as a replay.
+    @Test func theStatusPublishesTheSignedVersionAndWritersNumberAboveIt() throws {
+        var store = SealedStore()
+        store.envelopes[key] = try signed("from-helm", version: 7, by: alice)
+        #expect(store.nextVersion(of: key) == 1)
+        let first = try plan(store, policy: .required)
+        #expect(first.outcomes.map(\.action) == [.create])
+        #expect(first.status[key]?.signedVersion == 7)
+        store.status = first.status
+        #expect(store.nextVersion(of: key) == 8)
+
+        // The entry survives the annotation's JSON, and the next change is applied.
+        let reread = try SealedStore(
+            configMap: [
+                "metadata": ["annotations": [SealedStore.statusAnnotation: .string(store.statusText)]]
+            ])
+        #expect(reread.status[key]?.signedVersion == 7)
+        let version = store.set(
+            key: key, envelope: try signed("next", version: store.nextVersion(of: key), by: bob),
+            fingerprint: "", sealedBy: "bob@ws", sealedAt: "t")
+        #expect(version == 8)
+        let second = try plan(
+            store, policy: .required, live: [key: Array("from-helm".utf8)], applied: first.appliedVersions)
+        #expect(second.outcomes.map(\.action) == [.rotate])
+        #expect(second.status[key]?.version == 8)
+        #expect(second.status[key]?.signedVersion == 8)
+    }
+
+    /// A status written before the agent published signed versions gets it on the next pass,
+    /// without a change or a record; a rejection keeps the version applied before.
+    @Test func anOlderStatusGetsTheSignedVersionAndARejectionKeepsIt() throws {
+        var store = store(try signed("v3", version: 3, by: alice), version: 3)
+        let live = [key: Array("v3".utf8)]
+        let applied = [key: AppliedVersion(version: 3, fingerprint: try fingerprint("v3"))]
+        store.status[key] = SyncStatus(
+            state: .applied, version: 3, fingerprint: try fingerprint("v3"), at: "t")
+        let upgraded = try plan(store, policy: .required, live: live, applied: applied)
+        #expect(upgraded.outcomes.map(\.action) == [.unchanged])
+        #expect(upgraded.auditRecords.isEmpty)
+        #expect(upgraded.statusChanged)
+        #expect(upgraded.status[key]?.signedVersion == 3)
+        store.status = upgraded.status
+        #expect(try plan(store, policy: .required, live: live, applied: applied).statusChanged == false)
+
+        store.set(key: key, envelope: try unsigned("evil"), fingerprint: "", sealedBy: "x", sealedAt: "t")
+        let refused = try plan(store, policy: .required, live: live, applied: applied)
+        #expect(refused.outcomes.map(\.action) == [.reject])
+        #expect(refused.status[key]?.state == .rejected)
+        #expect(refused.status[key]?.signedVersion == 3)
+    }
+
     // MARK: - What `required` refuses and `optional` flags
 
     enum Bad: String, CaseIterable {
@@ -230,7 +285,7 @@ import Testing
         let before = try signed("carol-2", version: 2, by: carol)
         var stored = store(before, version: 2)
         stored.status[key] = SyncStatus(
-            state: .applied, version: 2, fingerprint: try fingerprint("carol-2"), at: "t")
+            state: .applied, version: 2, fingerprint: try fingerprint("carol-2"), at: "t", signedVersion: 2)
         let applied = [key: AppliedVersion(version: 2, fingerprint: try fingerprint("carol-2"))]
         let kept = try plan(
             stored, policy: .required, signers: list, live: [key: Array("carol-2".utf8)], applied: applied)
