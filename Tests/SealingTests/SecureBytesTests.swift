@@ -56,6 +56,34 @@ import Testing
         #expect(first != second)
     }
 
+    /// Released one-page buffers keep their page locked for the next buffer: a new buffer
+    /// still starts zeroed, whatever the page held before.
+    @Test func aBufferNeverSeesWhatAReleasedBufferHeld() {
+        for _ in 0..<200 {
+            let size = LockedPages.pageSize - 7
+            let secret = SecureBytes(capacity: size) { buffer in
+                buffer.initializeMemory(as: UInt8.self, repeating: 0xAB)
+                return size
+            }
+            #expect(secret.count == size)
+            _ = consume secret
+            var sawOnlyZeros = true
+            let next = SecureBytes(capacity: size) { buffer in
+                sawOnlyZeros = buffer.allSatisfy { $0 == 0 }
+                return 0
+            }
+            #expect(sawOnlyZeros)
+            #expect(next.count == 0)
+        }
+    }
+
+    @Test func atMostCapacityPagesStayLockedAfterRelease() {
+        var buffers = (0..<(LockedPages.capacity * 3)).map { _ in SecureBytes(randomCount: 100) }
+        #expect(buffers.allSatisfy { $0.isLocked } || !buffers.contains { $0.isLocked })
+        buffers.removeAll()
+        #expect(LockedPages.count <= LockedPages.capacity)
+    }
+
     @Test func largeBuffersWork() {
         let bytes = SecureBytes(capacity: 2 * 1024 * 1024) { buffer in
             buffer[buffer.count - 1] = 7

@@ -78,12 +78,25 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the text of an envelope (no surrounding whitespace). Checks its form only; opening
     /// checks the rest.
+    ///
+    /// The envelope keeps `text` as given: base64 decoding here is canonical (libsodium refuses
+    /// stray characters and non-zero trailing bits, `Base64.decode` bytes from 0x80 up), so the
+    /// parts encoded again would give the very same text. The fuzz target checks that they do.
     public static func parse(_ text: String) throws(SealingError) -> Envelope {
         let format = try detectFormat(text)
         guard text.utf8.count <= maximumTextLength else {
             throw .malformedEnvelope("it is longer than any envelope")
         }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        // Work on the UTF-8 bytes: splitting the String would walk grapheme clusters.
+        let bytes = Array(text.utf8)
+        var parts: [Range<Int>] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") {
+            parts.append(start..<index)
+            start = index + 1
+        }
+        parts.append(start..<bytes.count)
+        func part(_ index: Int) -> ArraySlice<UInt8> { bytes[parts[index]] }
         switch format {
         case .v1:
             guard parts.count == 3 else {
@@ -91,28 +104,44 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
                     "it has \(parts.count) dot-separated parts, format 1 has 3"
                         + (parts.count < 3 ? "; truncated?" : ""))
             }
-            let keyID = try parseKeyID(parts[1])
-            let ciphertext = try parseCiphertext(parts[2])
-            return Envelope(format: .v1, keyID: keyID, ciphertext: ciphertext)
+            let keyID = try parseKeyID(part(1))
+            let ciphertext = try parseCiphertext(part(2))
+            return Envelope(
+                format: .v1, keyID: keyID, signerID: nil, ciphertext: ciphertext, signature: nil, text: text)
         case .v2:
             guard parts.count == 5 else {
                 throw .malformedEnvelope(
                     "it has \(parts.count) dot-separated parts, format 2 has 5"
                         + (parts.count < 5 ? "; truncated?" : ""))
             }
-            let keyID = try parseKeyID(parts[1])
-            guard let signerID = SignerID(parts[2]) else {
+            let keyID = try parseKeyID(part(1))
+            guard let signerID = SignerID(String(decoding: part(2), as: UTF8.self)) else {
                 throw .malformedEnvelope("the signer id is not 16 lower-case hex characters")
             }
-            let ciphertext = try parseCiphertext(parts[3])
-            guard let signature = Base64.decode(parts[4], .urlSafeNoPadding),
+            let ciphertext = try parseCiphertext(part(3))
+            guard let signature = Base64.decode(part(4), .urlSafeNoPadding),
                 signature.count == SigningPublicKey.signatureLength
             else {
                 throw .malformedEnvelope(
                     "the signature is not 64 bytes of base64url without padding; truncated?")
             }
-            return Envelope(keyID: keyID, signerID: signerID, ciphertext: ciphertext, signature: signature)
+            return Envelope(
+                format: .v2, keyID: keyID, signerID: signerID, ciphertext: ciphertext, signature: signature,
+                text: text)
         }
+    }
+
+    /// An envelope with the text it was parsed from.
+    private init(
+        format: EnvelopeFormat, keyID: KeyID, signerID: SignerID?, ciphertext: [UInt8], signature: [UInt8]?,
+        text: String
+    ) {
+        self.format = format
+        self.keyID = keyID
+        self.signerID = signerID
+        self.ciphertext = ciphertext
+        self.signature = signature
+        self.text = text
     }
 
     /// The format named by the prefix `bs<digits>.`.
@@ -130,14 +159,14 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
         return format
     }
 
-    static func parseKeyID(_ part: Substring) throws(SealingError) -> KeyID {
-        guard let keyID = KeyID(part) else {
+    static func parseKeyID(_ part: ArraySlice<UInt8>) throws(SealingError) -> KeyID {
+        guard let keyID = KeyID(String(decoding: part, as: UTF8.self)) else {
             throw .malformedEnvelope("the key id is not 16 lower-case hex characters")
         }
         return keyID
     }
 
-    static func parseCiphertext(_ part: Substring) throws(SealingError) -> [UInt8] {
+    static func parseCiphertext(_ part: ArraySlice<UInt8>) throws(SealingError) -> [UInt8] {
         guard !part.isEmpty else { throw .malformedEnvelope("the ciphertext is empty; truncated?") }
         guard let ciphertext = Base64.decode(part, .urlSafeNoPadding) else {
             throw .malformedEnvelope("the ciphertext is not base64url without padding; truncated or altered?")

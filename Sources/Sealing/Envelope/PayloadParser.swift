@@ -42,8 +42,8 @@ struct PayloadParser {
                     throw .malformedPayload("a member name is not a string")
                 }
                 let nameToken = try scanString()
-                guard case .string(let start, let end, _) = nameToken,
-                    let name = try? decodeText(start, end), allowed.contains(name)
+                guard case .string(let start, let end, let escaped) = nameToken,
+                    let name = memberName(start, end, escaped: escaped, allowed: allowed)
                 else {
                     throw .malformedPayload(
                         "it has a member other than " + allowed.joined(separator: ", "))
@@ -80,10 +80,14 @@ struct PayloadParser {
         }
 
         func text(_ name: String) throws(SealingError) -> String {
-            guard case .string(let start, let end, _) = members[name] else {
+            guard case .string(let start, let end, let escaped) = members[name] else {
                 throw .malformedPayload("member \(name) is not a string")
             }
-            guard let text = try decodeText(start, end) else {
+            let decoded =
+                escaped
+                ? try decodeText(start, end)
+                : String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            guard let text = decoded else {
                 throw .malformedPayload("member \(name) is not valid UTF-8")
             }
             return text
@@ -189,6 +193,17 @@ struct PayloadParser {
     // MARK: - Decoding
 
     /// The text of a non-secret string member, or nil when it is not valid UTF-8.
+    /// The allowed member named by the string token between `start` and `end`, or nil. A name
+    /// without escapes is compared byte for byte, without decoding it.
+    private func memberName(_ start: Int, _ end: Int, escaped: Bool, allowed: [String]) -> String? {
+        if escaped {
+            guard let name = try? decodeText(start, end), allowed.contains(name) else { return nil }
+            return name
+        }
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        return allowed.first { $0.utf8.elementsEqual(raw) }
+    }
+
     private func decodeText(_ start: Int, _ end: Int) throws(SealingError) -> String? {
         var output = [UInt8](repeating: 0, count: end - start)
         var failure: SealingError?

@@ -1,4 +1,5 @@
 import CSodium
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,8 @@ import CSodium
 /// Bytes that must not leak: secret values, private keys, decrypted payloads.
 ///
 /// The memory is locked (`sodium_mlock`: kept out of swap and core dumps) when the system
-/// allows it, and is zeroed when the buffer is released. The contents are fixed once the
+/// allows it, and is zeroed when the buffer is released. A released page-sized buffer's page may
+/// stay locked, zeroed, for the next buffer (`LockedPages`). The contents are fixed once the
 /// initialiser returns, which is what makes sharing a buffer between tasks sound. A buffer never
 /// prints its contents: `description`, `debugDescription` and reflection show
 /// `<redacted N bytes>`. Equality runs in constant time (`sodium_memcmp`).
@@ -42,16 +44,25 @@ public final class SecureBytes: @unchecked Sendable {
             isLocked = false
             return
         }
-        let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+        let page = LockedPages.pageSize
         let length = (capacity + page - 1) / page * page
-        var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, page, length) == 0, let pointer else {
-            fatalError("out of memory allocating \(length) bytes")
+        let pointer: UnsafeMutableRawPointer
+        let locked: Bool
+        if length == page, let reused = LockedPages.take() {
+            // Zeroed and still locked since its last use.
+            pointer = reused
+            locked = true
+        } else {
+            var allocated: UnsafeMutableRawPointer?
+            guard posix_memalign(&allocated, page, length) == 0, let allocated else {
+                fatalError("out of memory allocating \(length) bytes")
+            }
+            pointer = allocated
+            // Failure to lock (ENOMEM above RLIMIT_MEMLOCK, EPERM in restricted containers) is
+            // not fatal: the bytes are still zeroed on release, which is what matters most.
+            locked = sodium_mlock(pointer, length) == 0
+            sodium_memzero(pointer, length)
         }
-        // Failure to lock (ENOMEM above RLIMIT_MEMLOCK, EPERM in restricted containers) is not
-        // fatal: the bytes are still zeroed on release, which is what matters most.
-        let locked = sodium_mlock(pointer, length) == 0
-        sodium_memzero(pointer, length)
         let written: Int
         do {
             written = try body(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
@@ -107,6 +118,10 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     private static func release(_ pointer: UnsafeMutableRawPointer, length: Int, locked: Bool) {
+        if locked, length == LockedPages.pageSize {
+            sodium_memzero(pointer, length)
+            if LockedPages.give(pointer) { return }
+        }
         if locked {
             // sodium_munlock zeroes before unlocking.
             _ = sodium_munlock(pointer, length)
@@ -115,6 +130,35 @@ public final class SecureBytes: @unchecked Sendable {
         }
         free(pointer)
     }
+}
+
+/// Locked pages of released one-page buffers, zeroed, kept for the next buffers: locking and
+/// unlocking are system calls, and the agent makes two small buffers for every envelope it
+/// opens. At most `capacity` pages stay locked this way.
+enum LockedPages {
+    static let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+    static let capacity = 32
+    /// The pages' addresses.
+    private static let pages = Mutex<[UInt]>([])
+
+    /// A zeroed, locked page, or nil when none is kept.
+    static func take() -> UnsafeMutableRawPointer? {
+        pages.withLock { $0.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// Keeps a zeroed, locked page; false when enough are kept (the caller then unlocks and
+    /// frees it).
+    static func give(_ page: UnsafeMutableRawPointer) -> Bool {
+        let address = UInt(bitPattern: page)
+        return pages.withLock { pages in
+            guard pages.count < capacity else { return false }
+            pages.append(address)
+            return true
+        }
+    }
+
+    /// How many pages are kept.
+    static var count: Int { pages.withLock { $0.count } }
 }
 
 extension SecureBytes: Equatable {

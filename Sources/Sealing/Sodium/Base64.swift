@@ -80,7 +80,11 @@ enum Base64 {
 
     /// Decodes non-secret text (an envelope part, a public key) into bytes.
     static func decode(_ text: Substring, _ variant: Variant) -> [UInt8]? {
-        let characters = Array(text.utf8)
+        decode(ArraySlice(text.utf8), variant)
+    }
+
+    /// Decodes non-secret text given as its UTF-8 bytes into bytes.
+    static func decode(_ characters: ArraySlice<UInt8>, _ variant: Variant) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: maximumDecodedLength(characters.count))
         let written = characters.withUnsafeBytes { source in
             bytes.withUnsafeMutableBytes { target in decode(source, into: target, variant) }
