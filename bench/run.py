@@ -592,8 +592,8 @@ def figure_crypto(run: Run) -> None:
                 "yes" if ratio >= 0.9 else "no"),
             f"Per envelope the agent's path takes {1e6 / ours:.1f} µs against {1e6 / peer:.1f} µs for the bare "
             f"libsodium call. Measured steps of the difference: `Envelope.parse` (base64 of the envelope "
-            f"text) {parse:.1f} µs; a locked, zeroed buffer (`SecureBytes`: page-aligned allocation, "
-            f"mlock, zeroing, munlock) {buffer:.1f} µs, and the path makes two (the plaintext and the "
+            f"text) {parse:.1f} µs; a locked, zeroed buffer (`SecureBytes`: a page kept locked and "
+            f"zeroed from an earlier buffer, or allocated and locked when none is kept) {buffer:.1f} µs, and the path makes two (the plaintext and the "
             f"value); the remaining {rest:.1f} µs (not broken down further) are the payload's JSON "
             f"parsing, the binding check and the copies of the result.")
     run.detail(3,
