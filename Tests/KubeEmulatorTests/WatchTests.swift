@@ -93,9 +93,14 @@ struct WatchTests {
         defer { Task { await fixture.stop() } }
         let created = try await create(fixture, "x")
         let version = created[path: "metadata", "resourceVersion"]?.stringValue ?? ""
+        // Waits for the first bookmark on a long stream rather than counting those of a short
+        // one: with every suite running beside it, the emulator's tasks may not run within a
+        // second or two. The short stream below shows that timeoutSeconds ends a stream.
         let stream = try watch(
-            fixture, "watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=2")
-        #expect(await stream.waitForExit(timeout: 30))
+            fixture, "watch=1&allowWatchBookmarks=true&resourceVersion=\(version)&timeoutSeconds=60")
+        #expect(
+            await stream.waitForOutput(timeout: 30) { Self.events($0).contains { $0["type"] == "BOOKMARK" } })
+        await stream.stop()
         let bookmarks = Self.events(stream.stdout).filter { $0["type"] == "BOOKMARK" }
         #expect(bookmarks.count >= 1)
         #expect(bookmarks.first?[path: "object", "kind"] == "ConfigMap")

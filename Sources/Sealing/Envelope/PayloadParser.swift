@@ -83,11 +83,7 @@ struct PayloadParser {
             guard case .string(let start, let end, let escaped) = members[name] else {
                 throw .malformedPayload("member \(name) is not a string")
             }
-            let decoded =
-                escaped
-                ? try decodeText(start, end)
-                : String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-            guard let text = decoded else {
+            guard let text = try decodeText(start, end, escaped: escaped) else {
                 throw .malformedPayload("member \(name) is not valid UTF-8")
             }
             return text
@@ -192,19 +188,25 @@ struct PayloadParser {
 
     // MARK: - Decoding
 
-    /// The text of a non-secret string member, or nil when it is not valid UTF-8.
     /// The allowed member named by the string token between `start` and `end`, or nil. A name
     /// without escapes is compared byte for byte, without decoding it.
     private func memberName(_ start: Int, _ end: Int, escaped: Bool, allowed: [String]) -> String? {
         if escaped {
-            guard let name = try? decodeText(start, end), allowed.contains(name) else { return nil }
+            guard let name = try? decodeText(start, end, escaped: true), allowed.contains(name) else {
+                return nil
+            }
             return name
         }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
         return allowed.first { $0.utf8.elementsEqual(raw) }
     }
 
-    private func decodeText(_ start: Int, _ end: Int) throws(SealingError) -> String? {
+    /// The text of a non-secret string member, or nil when it is not valid UTF-8; unescaped into
+    /// a copy only when the token has escapes.
+    private func decodeText(_ start: Int, _ end: Int, escaped: Bool) throws(SealingError) -> String? {
+        guard escaped else {
+            return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
         var output = [UInt8](repeating: 0, count: end - start)
         var failure: SealingError?
         let count = output.withUnsafeMutableBytes { target -> Int in
