@@ -205,8 +205,10 @@ import TestSupport
             "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
         ])
         let started = Date()
-        let result = try await workstation.run(["restart", "--wait", "--timeout", "1s"])
-        expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 1s"])
+        // Long enough that the progress line comes before the time-out even when the tests running
+        // beside it slow the CLI's own requests down.
+        let result = try await workstation.run(["restart", "--wait", "--timeout", "10s"])
+        expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 10s"])
         // Loose: it only tells the --timeout from the rollout (an hour); the tests share two cores.
         #expect(Date().timeIntervalSince(started) < 60)
         #expect(result.stderr.contains("Waiting for deployment"))
