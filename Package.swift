@@ -35,11 +35,13 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "JSONValue", swiftSettings: swiftSettings),
-        .target(name: "Sealing", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        // RFC 3339 and HTTP dates, wall-clock times and Duration conversions, without Foundation.
+        .target(name: "TimeFormat", swiftSettings: swiftSettings),
+        .target(name: "Sealing", dependencies: ["CSodium", "TimeFormat"], swiftSettings: swiftSettings),
         .target(
             name: "KubeAPI",
             dependencies: [
-                "CCurl", "JSONValue",
+                "CCurl", "JSONValue", "TimeFormat",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: swiftSettings),
@@ -88,13 +90,16 @@ let package = Package(
             name: "TestSupport", dependencies: ["KubeEmulator", "JSONValue"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
+        .testTarget(name: "TimeFormatTests", dependencies: ["TimeFormat"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SealingTests", dependencies: ["Sealing", "TestSupport"], swiftSettings: swiftSettings),
+            name: "SealingTests", dependencies: ["Sealing", "TimeFormat", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "TestSupport", "JSONValue"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "KubeAPITests", dependencies: ["KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
+            name: "KubeAPITests",
+            dependencies: ["KubeAPI", "KubeEmulator", "TestSupport", "JSONValue", "TimeFormat"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SecretSyncTests",

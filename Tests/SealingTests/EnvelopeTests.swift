@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+import TimeFormat
+
 @testable import Sealing
 
 @Suite struct EnvelopeTests {
@@ -39,7 +41,7 @@ import Testing
         #expect(payload.value == value(text))
         #expect(payload.binding == binding)
         #expect(payload.sealedBy == "alice@laptop")
-        #expect(Timestamp.isValidUTC(payload.sealedAt))
+        #expect(RFC3339.isValidUTC(payload.sealedAt))
         #expect(payload.version == nil)
     }
 

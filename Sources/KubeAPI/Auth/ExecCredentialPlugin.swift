@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 #if canImport(Glibc)
     import Glibc
@@ -11,9 +12,9 @@ struct ExecCredential: Sendable {
     var clientCertificate: [UInt8]?
     var clientKey: Sensitive<[UInt8]>?
     /// `nil`: valid until the server refuses it.
-    var expiration: Date?
+    var expiration: UnixTime?
 
-    func isValid(at now: Date) -> Bool { expiration.map { now < $0 } ?? true }
+    func isValid(at now: UnixTime) -> Bool { expiration.map { now < $0 } ?? true }
 }
 
 /// Runs an exec credential plugin (`client.authentication.k8s.io/v1` or `v1beta1`) as kubectl
@@ -38,7 +39,7 @@ actor ExecCredentialProvider {
     }
 
     func credential() async throws(KubeError) -> ExecCredential {
-        if let cached, cached.isValid(at: Date()) { return cached }
+        if let cached, cached.isValid(at: .now()) { return cached }
         let task: Task<Result<ExecCredential, KubeError>, Never>
         if let running {
             task = running
@@ -134,14 +135,14 @@ enum ExecPluginRun {
         }
         // A plugin that prompts the user gets much longer than one that runs unattended.
         let limit = interactive ? max(timeout, .seconds(600)) : timeout
-        if finished.wait(timeout: .now() + limit.timeInterval) == .timedOut {
+        if finished.wait(timeout: .now() + limit.inSeconds) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             _ = finished.wait(timeout: .now() + 5)
             output.waitForEnd(timeout: 1)
             return .failure(
                 KubeError(
                     .configuration,
-                    "\(name) did not finish within \(Int(limit.timeInterval)) s and was stopped: check that it can run without a prompt"
+                    "\(name) did not finish within \(Int(limit.inSeconds)) s and was stopped: check that it can run without a prompt"
                 ))
         }
         // Let the pipes drain (a grandchild may hold them open: do not wait for it for long).
@@ -203,23 +204,15 @@ enum ExecPluginRun {
                 KubeError(.configuration, "\(name) returned neither status.token nor a client certificate"))
         }
         if let text = status["expirationTimestamp"]?.stringValue, !text.isEmpty {
-            guard let date = parseTimestamp(text) else {
+            guard let time = RFC3339.parse(text) else {
                 return .failure(
                     KubeError(
                         .configuration,
                         "\(name) returned an expirationTimestamp that is not an RFC 3339 time: \(text)"))
             }
-            credential.expiration = date
+            credential.expiration = time
         }
         return .success(credential)
-    }
-
-    static func parseTimestamp(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 
     /// The plugin's path: as given when it contains a slash, else the first match on `PATH`.

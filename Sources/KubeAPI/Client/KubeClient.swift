@@ -1,6 +1,7 @@
 import Foundation
 import JSONValue
 import Logging
+import TimeFormat
 
 /// A Kubernetes API client, shared by many tasks: typed and generic calls (get, list, create,
 /// replace, patch, delete, watch, pod logs) over one pool of libcurl connections, with the
@@ -108,7 +109,7 @@ public final class KubeClient: Sendable {
                 metadata: [
                     "method": "\(request.method.rawValue)", "path": "\(request.path)",
                     "attempt": "\(attempt + 1)",
-                    "delay_ms": "\(delay.milliseconds)",
+                    "delay_ms": "\(delay.inMilliseconds)",
                 ])
             do {
                 try await Task.sleep(for: delay)
@@ -148,7 +149,7 @@ public final class KubeClient: Sendable {
     ) {
         var metadata: Logger.Metadata = [
             "method": "\(request.method.rawValue)", "path": "\(request.path)",
-            "duration_ms": "\(elapsed.milliseconds)",
+            "duration_ms": "\(elapsed.inMilliseconds)",
         ]
         if let status { metadata["status"] = "\(status)" }
         if let error { metadata["error"] = "\(error.message)" }

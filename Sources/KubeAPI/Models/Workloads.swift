@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import TimeFormat
 
 /// A Deployment (`apps/v1`): replicas, the pod template's annotations (a change there rolls
 /// the pods, as `kubectl rollout restart` does) and the rollout status.
@@ -113,7 +113,7 @@ public struct Event: KubeObject {
         let namespace = object.namespace ?? "default"
         var json: JSON = ["apiVersion": "v1", "kind": "Event"]
         // Named as client-go's event recorder names events: `<object>.<hex nanoseconds>`.
-        let nanoseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        let nanoseconds = UInt64(max(0, UnixTime.now().nanosecondsSince1970))
         let eventName = "\(object.name).\(String(nanoseconds, radix: 16))"
         json["metadata"] = ["name": .string(eventName), "namespace": .string(namespace)]
         var involved: JSON = [

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import Synchronization
+import TimeFormat
 
 /// Receives what one transfer produces, on the transfer's thread: the response head once,
 /// then the body in chunks. Returning `false` from `onBody` stops the transfer.
@@ -121,10 +122,10 @@ enum CurlTransfer {
         check(ccurl_setopt_string(h, CURLOPT_USERAGENT, setup.configuration.userAgent), "USERAGENT")
         check(
             ccurl_setopt_long(
-                h, CURLOPT_CONNECTTIMEOUT_MS, max(1, setup.configuration.connectTimeout.milliseconds)),
+                h, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(setup.configuration.connectTimeout.inMilliseconds))),
             "CONNECTTIMEOUT")
         if let timeout = request.timeout {
-            check(ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)), "TIMEOUT")
+            check(ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.inMilliseconds))), "TIMEOUT")
         }
         check(ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, sink.errorBuffer), "ERRORBUFFER")
 

@@ -1,4 +1,4 @@
-import Foundation
+import TimeFormat
 
 /// When and how long to wait before repeating a failed request: exponential backoff with full
 /// jitter, and the server's `Retry-After` honoured (up to `maximumRetryAfter`).
@@ -31,25 +31,21 @@ public struct RetryPolicy: Sendable {
         if let retryAfter {
             let capped = min(retryAfter, maximumRetryAfter)
             // A little jitter so that many clients told the same delay do not return together.
-            let jitter = Double.random(in: 0...0.1) * min(capped, .seconds(1)).timeInterval
+            let jitter = Double.random(in: 0...0.1) * min(capped, .seconds(1)).inSeconds
             return capped + .milliseconds(Int(jitter * 1000))
         }
         let exponent = min(retry - 1, 20)
-        let ceiling = min(initialBackoff.timeInterval * pow(2, Double(exponent)), maximumBackoff.timeInterval)
+        let ceiling = min(initialBackoff.inSeconds * Double(1 << exponent), maximumBackoff.inSeconds)
         // Full jitter, but never less than half the step, so that retries do spread out.
         let seconds = Double.random(in: (ceiling / 2)...ceiling)
         return .milliseconds(Int(seconds * 1000))
     }
 
     /// Parses `Retry-After`: seconds, or an HTTP date.
-    static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+    static func parseRetryAfter(_ value: String?, now: UnixTime = .now()) -> Duration? {
+        guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
         if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(max(0, Int(date.timeIntervalSince(now) * 1000)))
+        guard let time = HTTPDate.parse(value) else { return nil }
+        return max(.zero, time - now)
     }
 }

@@ -61,15 +61,3 @@ public enum KubeAPIVersion {
     /// `beluga-secrets/<version> (linux/amd64)`, in the shape kubectl uses.
     public static var userAgent: String { "beluga-secrets/\(version) (\(platform))" }
 }
-
-extension Duration {
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-
-    var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -1,5 +1,6 @@
 import JSONValue
 import Logging
+import TimeFormat
 
 /// List-then-watch with the habits of client-go's reflector: resume from the last
 /// `resourceVersion` seen (bookmarks included) after the server ends a watch or the
@@ -72,7 +73,7 @@ struct Watcher<Object: KubeObjectView>: Sendable {
         client.logger.debug(
             "watch interrupted, reconnecting",
             metadata: [
-                "resource": "\(resource)", "error": "\(error.message)", "delay_ms": "\(delay.milliseconds)",
+                "resource": "\(resource)", "error": "\(error.message)", "delay_ms": "\(delay.inMilliseconds)",
             ])
         do {
             try await Task.sleep(for: delay)

@@ -1,4 +1,5 @@
 import CSodium
+import TimeFormat
 
 extension Envelope {
     /// Largest value a Secret can hold: 1 MiB.
@@ -15,8 +16,8 @@ extension Envelope {
         sealedAt: String? = nil
     ) throws(SealingError) -> Envelope {
         try validateValue(value)
-        let time = sealedAt ?? Timestamp.now()
-        guard Timestamp.isValidUTC(time) else { throw .invalidTimestamp }
+        let time = sealedAt ?? RFC3339.format(.now())
+        guard RFC3339.isValidUTC(time) else { throw .invalidTimestamp }
         let payload = PayloadWriter.write(
             value: value, .init(binding: binding, sealedBy: sealedBy, sealedAt: time))
         return Envelope(format: .v1, keyID: recipient.keyID, ciphertext: sealBox(payload, to: recipient))
@@ -35,8 +36,8 @@ extension Envelope {
     ) throws(SealingError) -> Envelope {
         try validateValue(value)
         guard (1...maximumVersion).contains(version) else { throw .invalidVersion }
-        let time = sealedAt ?? Timestamp.now()
-        guard Timestamp.isValidUTC(time) else { throw .invalidTimestamp }
+        let time = sealedAt ?? RFC3339.format(.now())
+        guard RFC3339.isValidUTC(time) else { throw .invalidTimestamp }
         let payload = PayloadWriter.write(
             value: value,
             .init(

@@ -1,3 +1,5 @@
+import TimeFormat
+
 /// A strict parser for the payload JSON object, reading from the `SecureBytes` the ciphertext
 /// opened into.
 ///
@@ -92,7 +94,7 @@ struct PayloadParser {
             unchecked: try text("namespace"), secret: try text("secret"), key: try text("key"))
         let sealedBy = try text("sealedBy")
         let sealedAt = try text("sealedAt")
-        guard Timestamp.isValidUTC(sealedAt) else {
+        guard RFC3339.isValidUTC(sealedAt) else {
             throw .malformedPayload("member sealedAt is not an RFC 3339 UTC time")
         }
         var version: Int?

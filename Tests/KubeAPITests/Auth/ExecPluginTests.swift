@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TimeFormat
 import TestSupport
 
 @testable import KubeAPI
@@ -73,7 +74,7 @@ import TestSupport
 
     @Test func credentialIsCachedUntilItExpires() async throws {
         let fixtures = try Fixtures()
-        try fixtures.write("expiry", KubeTime.time(Date().addingTimeInterval(3600)))
+        try fixtures.write("expiry", KubeTime.time(.now() + .seconds(3600)))
         let auth = authenticator(try tokenPlugin(fixtures, token: "cached"))
         async let first = auth.credentials()
         async let second = auth.credentials()
@@ -82,7 +83,7 @@ import TestSupport
         #expect(
             runs(fixtures) == 1, "concurrent and later requests share one run while the credential is valid")
         #expect(await auth.renewAfterUnauthorized())
-        try fixtures.write("expiry", KubeTime.time(Date().addingTimeInterval(-60)))
+        try fixtures.write("expiry", KubeTime.time(.now() - .seconds(60)))
         _ = try await auth.credentials()
         #expect(runs(fixtures) == 2, "a refused credential runs the plugin again")
         _ = try await auth.credentials()

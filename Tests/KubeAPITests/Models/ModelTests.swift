@@ -1,6 +1,7 @@
 import Foundation
 import JSONValue
 import Testing
+import TimeFormat
 import TestSupport
 
 @testable import KubeAPI
@@ -77,7 +78,7 @@ import TestSupport
     }
 
     @Test func microTimeHasSixDigits() {
-        let text = KubeTime.microTime(Date(timeIntervalSince1970: 1_700_000_000.25))
+        let text = KubeTime.microTime(UnixTime(secondsSince1970: 1_700_000_000.25))
         #expect(text == "2023-11-14T22:13:20.250000Z")
     }
 

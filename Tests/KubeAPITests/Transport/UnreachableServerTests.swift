@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TimeFormat
 
 @testable import KubeAPI
 
@@ -81,9 +82,11 @@ import Testing
     @Test func retryAfterIsParsed() {
         #expect(RetryPolicy.parseRetryAfter("3") == .seconds(3))
         #expect(RetryPolicy.parseRetryAfter(nil) == nil)
-        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let now = UnixTime(seconds: 1_700_000_000)
         let later = RetryPolicy.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now: now)
         #expect(later == .seconds(10))
+        #expect(RetryPolicy.parseRetryAfter(" Tue, 14 Nov 2023 22:13:10 GMT ", now: now) == .zero)
+        #expect(RetryPolicy.parseRetryAfter("Tue, 14 Nov 2023 22:13:30 UTC", now: now) == nil)
         let policy = RetryPolicy(initialBackoff: .milliseconds(100), maximumBackoff: .seconds(1))
         for retry in 1...8 {
             let delay = policy.delay(beforeRetry: retry, retryAfter: nil)
