@@ -1,5 +1,5 @@
-"""The beluga-ai chart, installed into the throwaway namespace as `helm template | kubectl apply`
-would, except for the agent's own Deployment: its container runs here, as a local process, with
+"""The beluga-ai chart, installed into the throwaway namespace as `helm template --skip-tests |
+kubectl apply` would, except for the agent's own Deployment: its container runs here, as a local process, with
 the container's arguments and the credentials of the chart's ServiceAccount, so that the chart's
 Role decides what it may do, on the cluster's own RBAC.
 
@@ -41,7 +41,7 @@ class Installed:
 
 
 def install(target: Target, namespace: str, folder: Path) -> Installed:
-    rendered = render(VALUES, name=RELEASE, namespace=namespace)
+    rendered = render(VALUES, name=RELEASE, namespace=namespace).without_tests()
     agent = rendered.get("Deployment", AGENT_DEPLOYMENT)
     objects = [o for o in rendered.objects if o is not agent]
     manifest = folder / "chart.yaml"

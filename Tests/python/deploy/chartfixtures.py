@@ -25,18 +25,49 @@ def all_on(sealed_markers: list[Marker]) -> dict[str, Any]:
     """Every optional feature of the chart switched on."""
     return {
         "autoscaling": {"enabled": True},
-        "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+        "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"},
+                           "relabelings": [{"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                                            "targetLabel": "node"}]},
         "imagePullSecrets": [{"name": "registry-credentials"}],
         "sealedSecrets": {m.key: m.envelope for m in sealed_markers},
         "podAnnotations": {"example.com/team": "ai"},
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ai", "effect": "NoSchedule"}],
+        "podLabels": {"example.com/cost-center": "ai"},
+        "extraEnv": [
+            {"name": "LOG_LEVEL", "value": "debug"},
+            {"name": "DATABASE_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "database", "key": "password"}}},
+        ],
+        "extraVolumes": [{"name": "prompts", "configMap": {"name": "prompts"}}],
+        "extraVolumeMounts": [{"name": "prompts", "mountPath": "/etc/beluga/prompts", "readOnly": True}],
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+        ],
+        "priorityClassName": "beluga-ai-high",
+        "service": {"type": "LoadBalancer", "nodePort": 30080,
+                    "annotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}},
+        "ingress": {
+            "enabled": True,
+            "className": "nginx",
+            "annotations": {"nginx.ingress.kubernetes.io/proxy-read-timeout": "300"},
+            "hosts": [{"host": "beluga-ai.example.com"}],
+            "tls": [{"secretName": "beluga-ai-tls", "hosts": ["beluga-ai.example.com"]}],
+        },
         "agent": {
             "image": {"digest": "sha256:" + "ab" * 32},
-            "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"},
+                               "metricRelabelings": [{"action": "drop", "regex": "go_.*",
+                                                      "sourceLabels": ["__name__"]}]},
             "serviceAccount": {"annotations": {"example.com/role": "beluga-secrets"}},
             "podAnnotations": {"example.com/team": "ai"},
+            "podLabels": {"example.com/cost-center": "ai"},
             "signatures": "required",
+            "extraArgs": ["--resync-period=2m"],
+            "extraEnv": [{"name": "HTTPS_PROXY", "value": "http://proxy.example.com:3128"}],
+            "topologySpreadConstraints": [
+                {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"}
+            ],
+            "priorityClassName": "beluga-secrets-critical",
         },
     }
 

@@ -23,6 +23,14 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 CHART_DIR = REPO_ROOT / "deploy" / "helm" / "beluga-ai"
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
 SIDECAR: dict[str, Any] = {"agent": {"mode": "sidecar"}}
+# No public registry serves the agent image, so the chart has no default for it; the tests render
+# with this one unless they check that requirement (`agent_image=False`).
+AGENT_IMAGE = "registry.example.com/beluga-secrets"
+
+
+def with_agent_image(values: dict[str, Any] | None) -> dict[str, Any]:
+    """`values` with agent.image.repository set to AGENT_IMAGE unless they set it themselves."""
+    return _merge({"agent": {"image": {"repository": AGENT_IMAGE}}}, values or {})
 
 
 @dataclass
@@ -51,6 +59,19 @@ class Rendered:
         """Everything rendered, as one string (manifests and notes)."""
         return "\n".join(self.sources.values())
 
+    def tests(self) -> list[dict[str, Any]]:
+        """The `helm test` hooks."""
+        return [o for o in self.objects if is_test_hook(o)]
+
+    def without_tests(self) -> Rendered:
+        """What `helm template --skip-tests` prints: the release's objects without the test hooks."""
+        return Rendered(objects=[o for o in self.objects if not is_test_hook(o)], notes=self.notes,
+                        sources=self.sources)
+
+
+def is_test_hook(obj: dict[str, Any]) -> bool:
+    return (obj["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"
+
 
 def load_chart() -> helm_python.Chart:
     return helm_python.Chart.load(os.fspath(CHART_DIR))
@@ -63,8 +84,13 @@ def render(
     namespace: str = "ai",
     api_versions: list[str] | None = None,
     is_upgrade: bool = False,
+    agent_image: bool = True,
 ) -> Rendered:
-    """Render like `helm template NAME CHART -n NAMESPACE [--api-versions …]`; parse every object."""
+    """Render like `helm template NAME CHART -n NAMESPACE [--api-versions …]`; parse every object.
+
+    With `agent_image` (the default) the values name the agent image (AGENT_IMAGE)."""
+    if agent_image:
+        values = with_agent_image(values)
     options: dict[str, Any] = {"name": name, "namespace": namespace}
     if is_upgrade:
         options.update(is_install=False, is_upgrade=True, revision=2)

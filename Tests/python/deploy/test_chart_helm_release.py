@@ -24,7 +24,7 @@ from cluster import (
     AGENT_COMPONENT, AGENT_CONTAINER, AgentProcess, Emulator, content_hash, deployment_hash, eventually,
     free_port, pod_names, refused, requests_by, secret_data, set_key,
 )
-from helmchart import CHART_DIR, Rendered, containers
+from helmchart import CHART_DIR, Rendered, containers, with_agent_image
 
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"
@@ -92,8 +92,9 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
     helm = helm_python.Config(kubeconfig_path=str(emulator.kubeconfig), namespace=NAMESPACE)
     try:
         health_port = free_port()  # the agent runs on this machine; see test_chart_on_cluster.py
-        installed = helm.install(str(CHART_DIR), RELEASE, {"agent": {"healthPort": health_port}},
-                                 create_namespace=True, wait="watcher", timeout=60)
+        chart_values = with_agent_image({"agent": {"healthPort": health_port}})
+        installed = helm.install(str(CHART_DIR), RELEASE, chart_values, create_namespace=True, wait="watcher",
+                                 timeout=60)
         assert (installed["revision"], installed["status"]) == (1, "deployed")
         assert "beluga-secrets set openai-api-key -n beluga" in installed["notes"]
         stored = release_secrets(emulator)
@@ -136,7 +137,7 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
             upgraded = helm.upgrade(str(CHART_DIR), RELEASE, helm_python.parse_set_string("replicaCount=3"),
                                     reuse_values=True, wait="watcher", timeout=60)
             assert (upgraded["revision"], upgraded["status"]) == (2, "deployed")
-            assert helm.get_values(RELEASE) == {"agent": {"healthPort": health_port}, "replicaCount": 3}
+            assert helm.get_values(RELEASE) == {**chart_values, "replicaCount": 3}
             stored = release_secrets(emulator)
             assert sorted(stored) == [f"sh.helm.release.v1.{RELEASE}.v1", f"sh.helm.release.v1.{RELEASE}.v2"]
             assert {s["metadata"]["labels"]["status"] for s in stored.values()} == {"superseded", "deployed"}

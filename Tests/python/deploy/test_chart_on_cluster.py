@@ -41,10 +41,11 @@ def emulator(tmp_path):
 
 def render_for_local_agent(values: dict | None = None):
     """The chart's defaults, except the agent's health port: the agent runs on this machine, where
-    8081 may be taken, so the test picks a free one (`--set agent.healthPort=…`)."""
+    8081 may be taken, so the test picks a free one (`--set agent.healthPort=…`). Without the
+    `helm test` hooks, as `helm template --skip-tests` prints it."""
     values = json.loads(json.dumps(values or {}))
     values.setdefault("agent", {})["healthPort"] = free_port()
-    return render(values, name=RELEASE, namespace=NAMESPACE)
+    return render(values, name=RELEASE, namespace=NAMESPACE).without_tests()
 
 
 def apply_chart(emulator: Emulator, rendered) -> None:
@@ -144,6 +145,12 @@ def test_kubectl_apply_then_the_agent_works_within_the_charts_role(emulator, tmp
         # Neither the reverts nor the re-sealing changed what the pods see: no further rollout.
         assert deployment_hash(emulator, NAMESPACE, RELEASE) == expected_hash
         assert emulator.rollouts(NAMESPACE, RELEASE) == rollouts_before + 1
+
+        # Someone deletes the Lease: the leader creates it again (docs/agent.md) and keeps leading.
+        emulator.kubectl("delete", "lease", "beluga-secrets-agent", "-n", NAMESPACE)
+        eventually(lambda: (emulator.get("lease", "beluga-secrets-agent", NAMESPACE) or {}).get("spec", {})
+                   .get("holderIdentity") == agent.identity, "the agent creates the deleted Lease again")
+        assert (agent.ready() or "").startswith("leading")
         assert 'beluga_secrets_api_requests_total{code="403"}' not in agent.metrics()
     finally:
         agent.stop()

@@ -22,8 +22,11 @@ def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
     if leader_election:
         named[("coordination.k8s.io", "leases", "beluga-secrets-agent")] = ["get", "update"]
     grants = {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
-    # Kubernetes cannot restrict create by name: the Secrets the agent creates, and Events.
+    # Kubernetes cannot restrict create by name: the Secrets the agent creates, Events, and the
+    # Lease, which the agent creates again when it is missing.
     grants |= {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
+    if leader_election:
+        grants.add(("coordination.k8s.io", "leases", "create", None))
     return grants
 
 
@@ -49,7 +52,8 @@ def test_no_lease_rule_without_leader_election():
 
 def test_only_create_and_event_patch_are_unnamed():
     unnamed = {g for g in rule_set(render().get("Role", "beluga-ai-agent")) if g[3] is None}
-    assert unnamed == {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
+    assert unnamed == {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None),
+                       ("coordination.k8s.io", "leases", "create", None)}
 
 
 def test_nothing_cluster_wide_and_no_wildcards():
@@ -77,3 +81,5 @@ def test_rbac_and_service_account_can_be_brought_by_the_operator():
     assert rendered.of_kind("ServiceAccount") == []
     pod = rendered.get("Deployment", "beluga-ai-agent")["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "platform-agent"
+    # `helm test` then runs as the agent's account, whose rights the operator granted.
+    assert rendered.get("Pod", "beluga-ai-test")["spec"]["serviceAccountName"] == "platform-agent"

@@ -5,7 +5,7 @@ Each test asserts the fields the guide (or the issue) names, not a snapshot.
 
 from __future__ import annotations
 
-from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, containers, load_chart, render, set_values
+from helmchart import AGENT_IMAGE, PROMETHEUS_OPERATOR_API, SIDECAR, containers, load_chart, render, set_values
 from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 SERVER_SELECTOR = {"app.kubernetes.io/name": "beluga-ai", "app.kubernetes.io/instance": "beluga-ai"}
@@ -28,6 +28,14 @@ def test_chart_metadata_is_the_guides():
     assert meta["type"] == "application"
     assert meta["version"] == "1.0.0"
     assert meta["appVersion"] == "1.0.0"
+
+
+def test_chart_says_where_it_comes_from():
+    with load_chart() as chart:
+        meta = chart.metadata
+    assert meta["home"].startswith("https://")
+    assert meta["sources"] and all(url.startswith("https://") for url in meta["sources"])
+    assert meta["maintainers"] and all(m["name"] for m in meta["maintainers"])
 
 
 def test_every_default_of_the_guides_table_is_unchanged():
@@ -84,10 +92,17 @@ def test_default_render_has_exactly_the_expected_objects():
             "Service/beluga-ai",
             "Service/beluga-ai-agent",
             "ServiceAccount/beluga-ai-agent",
+            # `helm test`
+            "NetworkPolicy/beluga-ai-test",
+            "Pod/beluga-ai-test",
+            "Role/beluga-ai-test",
+            "RoleBinding/beluga-ai-test",
+            "ServiceAccount/beluga-ai-test",
         ]
     )
     for obj in rendered.objects:
         assert obj["metadata"]["namespace"] == "ai", obj["metadata"]["name"]
+    assert sorted(o["metadata"]["name"] for o in rendered.tests()) == ["beluga-ai-test"] * 5
 
 
 def test_server_deployment_has_the_guides_fields():
@@ -184,11 +199,39 @@ def test_configmap_holds_the_config_values():
     }
 
 
+def test_numbers_in_config_keep_the_form_they_were_written_in():
+    # Values files give Helm floating-point numbers (`--set` gives integers): neither may come out
+    # as "1e+06".
+    from_file = {"maxTokens": 1000000, "contextWindow": 2000000000000, "temperature": 0.7, "topP": 1.0,
+                 "budget": 12.5, "retries": 0}
+    from_set = set_values("config.maxTokens=1000000", "config.temperature=0.7")["config"]
+    for values, expected in (
+        (from_file, {"maxTokens": "1000000", "contextWindow": "2000000000000", "temperature": "0.7", "topP": "1",
+                     "budget": "12.5", "retries": "0"}),
+        (from_set, {"maxTokens": "1000000", "temperature": "0.7"}),
+    ):
+        data = render({"config": values}).get("ConfigMap", "beluga-ai-config")["data"]
+        assert {k: data[k] for k in expected} == expected
+
+
 def test_service_types_of_the_guide_render():
     for service_type in ("ClusterIP", "NodePort", "LoadBalancer"):
         service = render({"service": {"type": service_type, "port": 9090}}).get("Service", "beluga-ai")
         assert service["spec"]["type"] == service_type
         assert service["spec"]["ports"][0]["port"] == 9090
+        assert "nodePort" not in service["spec"]["ports"][0]
+        assert "annotations" not in service["metadata"]
+
+
+def test_service_annotations_and_node_port():
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
+    for service_type in ("NodePort", "LoadBalancer"):
+        values = {"service": {"type": service_type, "nodePort": 30080, "annotations": annotations}}
+        service = render(values).get("Service", "beluga-ai")
+        assert service["metadata"]["annotations"] == annotations
+        assert service["spec"]["ports"] == [
+            {"port": 8080, "targetPort": "http", "protocol": "TCP", "name": "http", "nodePort": 30080}
+        ]
 
 
 # --- the guide's --set overrides --------------------------------------------------------------
@@ -209,7 +252,7 @@ def test_images_can_be_pinned_by_digest():
     rendered = render({"image": {"digest": digest}, "agent": {"image": {"digest": digest}}})
     assert containers(rendered.get("Deployment", "beluga-ai"))["beluga-ai"]["image"] == f"beluga-ai@{digest}"
     agent = containers(rendered.get("Deployment", "beluga-ai-agent"))["beluga-secrets-agent"]
-    assert agent["image"] == f"beluga-secrets@{digest}"
+    assert agent["image"] == f"{AGENT_IMAGE}@{digest}"
 
 
 def test_image_pull_secrets_reach_every_pod():
@@ -240,11 +283,13 @@ def test_every_option_on(all_on):
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     assert monitor["spec"]["selector"]["matchLabels"] == SERVER_SELECTOR
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s",
+                                             "relabelings": all_on["serviceMonitor"]["relabelings"]}]
     assert matches(monitor["spec"]["selector"]["matchLabels"], rendered.get("Service", "beluga-ai")["metadata"]["labels"])
 
     agent_monitor = rendered.get("ServiceMonitor", "beluga-ai-agent")
-    assert agent_monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
+    assert agent_monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s",
+                                                   "metricRelabelings": all_on["agent"]["serviceMonitor"]["metricRelabelings"]}]
     agent_service = rendered.get("Service", "beluga-ai-agent")
     assert matches(agent_monitor["spec"]["selector"]["matchLabels"], agent_service["metadata"]["labels"])
     # Each monitor selects its own Service only.
@@ -254,7 +299,7 @@ def test_every_option_on(all_on):
     )
 
     agent = containers(rendered.get("Deployment", "beluga-ai-agent"))["beluga-secrets-agent"]
-    assert agent["image"] == "beluga-secrets@sha256:" + "ab" * 32
+    assert agent["image"] == f"{AGENT_IMAGE}@sha256:" + "ab" * 32
     assert "--signatures=required" in agent["args"]
     assert rendered.get("ServiceAccount", "beluga-ai-agent")["metadata"]["annotations"] == {
         "example.com/role": "beluga-secrets"
@@ -296,7 +341,7 @@ def test_agent_deployment_mode():
     assert pod["serviceAccountName"] == "beluga-ai-agent"
     assert pod["automountServiceAccountToken"] is True
     agent = containers(deployment)["beluga-secrets-agent"]
-    assert agent["image"] == "beluga-secrets:0.1.0"
+    assert agent["image"] == f"{AGENT_IMAGE}:0.1.0"
     assert agent["args"] == [
         "agent",
         "--namespace=ai",
@@ -450,6 +495,9 @@ def test_notes_tell_the_next_step():
     assert "beluga-secrets set anthropic-api-key -n ai    # optional" in notes
     assert "until these keys are set: openai-api-key." in notes
     assert "kubectl get pods -n ai -l app.kubernetes.io/name=beluga-ai,app.kubernetes.io/instance=beluga-ai" in notes
+    assert "helm test beluga-ai -n ai --logs" in notes
+    assert "helm test" not in render({"tests": {"enabled": False}}).notes
+    assert "helm test" not in render({"agent": {"enabled": False}}).notes
 
 
 def test_network_policies_admit_only_the_pods_ports():

@@ -79,7 +79,99 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (include "beluga-ai.agentName" .) .Values.agent.serviceAccount.name }}
 {{- end }}
 
+{{/* The `helm test` Pod and its read-only account: labels no selector of the release matches. */}}
+{{- define "beluga-ai.testName" -}}
+{{- printf "%s-test" (include "beluga-ai.fullname" . | trunc 58 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "beluga-ai.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-test" (include "beluga-ai.name" . | trunc 58 | trimSuffix "-") }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "beluga-ai.testLabels" -}}
+helm.sh/chart: {{ include "beluga-ai.chart" . }}
+{{ include "beluga-ai.testSelectorLabels" . }}
+app.kubernetes.io/component: release-test
+app.kubernetes.io/part-of: {{ include "beluga-ai.name" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+The `helm test` hooks: created for the test, deleted once it passed; a failed test leaves them
+(the Pod's log says why) until the next `helm test` replaces them.
+*/}}
+{{- define "beluga-ai.testHook" -}}
+helm.sh/hook: test
+helm.sh/hook-weight: {{ . | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end }}
+
+{{/*
+What `helm test` runs: `beluga-secrets status` as JSON, and the verdict from it (the agent holds its
+Lease and has published a sealing key). This is the one place to change when beluga-secrets gains
+a troubleshooting command whose exit status is the verdict (`beluga-secrets doctor`): the shell
+then goes, and the container runs that command with the same -n and release flags.
+*/}}
+{{- define "beluga-ai.testCommand" -}}
+{{- $target := printf "-n %s%s" .Release.Namespace (include "beluga-ai.cliTarget" .) -}}
+command: ["/bin/sh", "-c"]
+args:
+  - |
+    status=$(beluga-secrets status {{ $target }} -o json) || exit 1
+    echo "$status"
+    {{- if .Values.agent.leaderElection.enabled }}
+    if ! printf '%s' "$status" | grep -q '"live": true'; then
+      echo "FAIL: no agent holds the Lease {{ include "beluga-ai.leaseName" . }}; its log says why: kubectl logs -n {{ .Release.Namespace }} {{ if eq .Values.agent.mode "sidecar" }}deploy/{{ include "beluga-ai.fullname" . }} -c beluga-secrets-agent{{ else }}deploy/{{ include "beluga-ai.agentName" . }}{{ end }}"
+      exit 1
+    fi
+    {{- end }}
+    if ! printf '%s' "$status" | grep -Eq '"kid": "[0-9a-f]{16}"'; then
+      echo "FAIL: the agent has not published a sealing key (ConfigMap {{ include "beluga-ai.publicKeyName" . }}); beluga-secrets set cannot seal until it does"
+      exit 1
+    fi
+    echo "PASS: the agent of release {{ .Release.Name }} runs and has published its sealing key"
+{{- end }}
+
+{{/*
+A ConfigMap value as the server reads it. Helm reads numbers in values files as floating point,
+which `toString` would print as `1e+06`; JSON's form keeps them as written (1000000, 0.7).
+*/}}
+{{- define "beluga-ai.configValue" -}}
+{{- if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) }}
+{{- toJson . }}
+{{- else }}
+{{- toString . }}
+{{- end }}
+{{- end }}
+
+{{/* The data of ConfigMap <fullname>-config; without the agent its hash rolls the pods. */}}
+{{- define "beluga-ai.configData" -}}
+{{- range $name, $value := .Values.config }}
+{{ $name | quote }}: {{ include "beluga-ai.configValue" $value | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Topology spread constraints (dict "constraints" LIST "selector" YAML-LABELS): one without a
+labelSelector gets the pods it is rendered for.
+*/}}
+{{- define "beluga-ai.topologySpread" -}}
+{{- $constraints := list }}
+{{- range .constraints }}
+{{- $constraint := deepCopy . }}
+{{- if not (hasKey $constraint "labelSelector") }}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" (fromYaml $.selector)) }}
+{{- end }}
+{{- $constraints = append $constraints $constraint }}
+{{- end }}
+{{- toYaml $constraints }}
+{{- end }}
+
 {{- define "beluga-ai.agentImage" -}}
+{{- if not .Values.agent.image.repository }}
+{{- fail "agent.image.repository is empty, and no public registry serves the agent image: build it with the Dockerfile at the root of the beluga-secrets repository (docker build -t REGISTRY/beluga-secrets:0.1.0 .), push it, and set agent.image.repository=REGISTRY/beluga-secrets; or set agent.enabled=false and store keys with beluga-secrets set --direct" }}
+{{- end }}
 {{- if .Values.agent.image.digest }}
 {{- printf "%s@%s" .Values.agent.image.repository .Values.agent.image.digest }}
 {{- else }}
@@ -129,12 +221,18 @@ The agent container, the same in deployment and sidecar mode. Its command line i
     - --leader-elect={{ .Values.agent.leaderElection.enabled }}
     - --signatures={{ .Values.agent.signatures }}
     - --log-level={{ .Values.agent.logLevel }}
+    {{- range .Values.agent.extraArgs }}
+    - {{ . | quote }}
+    {{- end }}
   env:
     # The agent's leader-election identity (`--identity` defaults to $POD_NAME).
     - name: POD_NAME
       valueFrom:
         fieldRef:
           fieldPath: metadata.name
+    {{- with .Values.agent.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   ports:
     - name: metrics
       containerPort: {{ .Values.agent.healthPort }}
@@ -169,6 +267,11 @@ value: a value in the wrong place may be an API key.
 */}}
 {{- define "beluga-ai.validate" -}}
 {{- $keyName := "^[-._a-zA-Z0-9]{1,253}$" }}
+{{- $credential := "(?i)(api[-_.]?key|secret|passw(or)?d|credential|auth[-_.]?token|access[-_.]?token|bearer)" }}
+{{- $sidecar := eq (include "beluga-ai.agentSidecar" .) "true" }}
+{{- if and (not .Values.agent.enabled) .Values.sealedSecrets }}
+{{- fail "sealedSecrets is set but agent.enabled is false: only the agent opens sealed envelopes; enable the agent, or store the keys with `beluga-secrets set KEY --direct` and remove sealedSecrets" }}
+{{- end }}
 {{- range $key, $envelope := .Values.sealedSecrets }}
 {{- if not (regexMatch $keyName $key) }}
 {{- fail (printf "sealedSecrets has the key %q, which is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253)" $key) }}
@@ -187,7 +290,7 @@ value: a value in the wrong place may be an API key.
 {{- if not (regexMatch $keyName $name) }}
 {{- fail (printf "config has the key %q, which is not a valid ConfigMap key: use letters, digits, '-', '_' and '.' (at most 253)" $name) }}
 {{- end }}
-{{- if regexMatch "(?i)(api[-_.]?key|secret|passw(or)?d|credential|auth[-_.]?token|access[-_.]?token|bearer)" $name }}
+{{- if regexMatch $credential $name }}
 {{- fail (printf "config.%s looks like a credential: config is rendered in plain text into a ConfigMap; store it with `beluga-secrets set` and list it under apiKeys instead" $name) }}
 {{- end }}
 {{- if and (kindIs "string" $value) (regexMatch "^sk-" $value) }}
@@ -196,6 +299,13 @@ value: a value in the wrong place may be an API key.
 {{- end }}
 {{- if hasKey .Values.podAnnotations "beluga-ai.io/content-hash" }}
 {{- fail "podAnnotations sets beluga-ai.io/content-hash: the agent owns that annotation, and a value from Helm would restart the pods on every upgrade; remove it" }}
+{{- end }}
+{{- range $key := list "app.kubernetes.io/name" "app.kubernetes.io/instance" }}
+{{- range $where, $labels := dict "podLabels" $.Values.podLabels "agent.podLabels" $.Values.agent.podLabels }}
+{{- if hasKey $labels $key }}
+{{- fail (printf "%s sets %s, one of the selector labels by which the chart finds the release's pods; use another label" $where $key) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- $keys := dict }}
 {{- $envs := dict }}
@@ -209,6 +319,53 @@ value: a value in the wrong place may be an API key.
 {{- $_ := set $keys .key true }}
 {{- $_ := set $envs .env true }}
 {{- end }}
+{{- $agentEnvs := dict "POD_NAME" true }}
+{{- range $list, $taken := dict "extraEnv" $envs "agent.extraEnv" $agentEnvs }}
+{{- range (ternary $.Values.extraEnv $.Values.agent.extraEnv (eq $list "extraEnv")) }}
+{{- if hasKey $taken .name }}
+{{- fail (printf "%s sets %s, which the chart already sets (from apiKeys, or the agent's POD_NAME) or which it lists twice; give each variable once" $list .name) }}
+{{- end }}
+{{- $_ := set $taken .name true }}
+{{- if and (hasKey . "value") (or (regexMatch $credential .name) (regexMatch "^sk-" (toString .value))) }}
+{{- fail (printf "%s.%s has a literal value and looks like a credential: values are plain text; store the key with `beluga-secrets set` and list it under apiKeys, or use valueFrom (the value is not shown here)" $list .name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $volumes := list "tmp" }}
+{{- if $sidecar }}{{ $volumes = concat $volumes (list "agent-tmp" "agent-api-access") }}{{ end }}
+{{- range .Values.extraVolumes }}
+{{- if has .name $volumes }}
+{{- fail (printf "extraVolumes has a volume named %s, which the chart uses; give it another name" .name) }}
+{{- end }}
+{{- end }}
+{{- range .Values.extraVolumeMounts }}
+{{- if eq (clean .mountPath) "/tmp" }}
+{{- fail "extraVolumeMounts mounts something at /tmp, where the chart mounts the server's writable emptyDir; choose another path" }}
+{{- end }}
+{{- end }}
+{{- $chartFlags := list "-n" "--namespace" "--all-namespaces" "--release" "--secret" "--config-map" "--deployment" "--debounce" "--max-delay" "--health-addr" "--leader-elect" "--identity" "--signatures" "--log-level" }}
+{{- range $i, $arg := .Values.agent.extraArgs }}
+{{- $flag := regexReplaceAll "=.*$" (toString $arg) "" }}
+{{- if not (hasPrefix "-" $flag) }}
+{{- fail (printf "agent.extraArgs[%d] is not a flag: give each flag with its value, as --name=value" $i) }}
+{{- end }}
+{{- if has $flag $chartFlags }}
+{{- fail (printf "agent.extraArgs sets %s, which the chart sets itself (from the agent's values, the release, or the pod's name); change that value instead" $flag) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.agent.enabled (not .Values.agent.serviceAccount.create) (not .Values.agent.serviceAccount.name) }}
+{{- fail "agent.serviceAccount.create is false but agent.serviceAccount.name is empty: name the existing ServiceAccount the agent runs as, or let the chart create one; the chart does not fall back to the namespace's default account, which every pod without its own uses" }}
+{{- end }}
+{{- if and $sidecar (eq (int .Values.service.port) (int .Values.agent.healthPort)) }}
+{{- fail (printf "service.port and agent.healthPort are both %d: in sidecar mode the server and the agent share the pod's network; give one of them another port" (int .Values.service.port)) }}
+{{- end }}
+{{- if and .Values.service.nodePort (eq .Values.service.type "ClusterIP") }}
+{{- fail "service.nodePort is set but service.type is ClusterIP, which has no node port: set service.type to NodePort or LoadBalancer, or remove service.nodePort" }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
+{{- fail "ingress.enabled is true but ingress.hosts is empty: add a host, e.g. --set ingress.hosts[0].host=beluga-ai.example.com" }}
+{{- end }}
+{{- include "beluga-ai.checkRenderedSecret" . }}
 {{- if and .Values.agent.enabled (not .Values.agent.leaderElection.enabled) }}
 {{- if and (eq .Values.agent.mode "deployment") (gt (int .Values.agent.replicaCount) 1) }}
 {{- fail (printf "agent.replicaCount is %d but agent.leaderElection.enabled is false: several agents would write at once; enable leader election or set agent.replicaCount to 1" (int .Values.agent.replicaCount)) }}
@@ -219,5 +376,22 @@ value: a value in the wrong place may be an API key.
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail (printf "autoscaling.minReplicas (%d) is greater than autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+A release made with the deployment guide's own chart rendered the Secret <fullname>-secrets
+(templates/secret.yaml). This chart renders no Secret, so upgrading such a release would make Helm
+delete it, keys and all, unless the live Secret carries helm.sh/resource-policy: keep. The check
+reads the live Secret (`lookup`; empty under `helm template`, which deletes nothing) and stops the
+upgrade before anything is deleted. Whoever may install this chart may read that Secret: granting
+the agent's Role needs the same rights.
+*/}}
+{{- define "beluga-ai.checkRenderedSecret" -}}
+{{- $name := include "beluga-ai.secretName" . }}
+{{- $live := lookup "v1" "Secret" .Release.Namespace $name }}
+{{- $annotations := dig "metadata" "annotations" dict $live }}
+{{- if and (eq (get $annotations "meta.helm.sh/release-name") .Release.Name) (eq (get $annotations "meta.helm.sh/release-namespace") .Release.Namespace) (ne (get $annotations "helm.sh/resource-policy") "keep") }}
+{{- fail (printf "Secret %s belongs to release %s (its previous chart rendered it), and this chart does not render it: the upgrade would delete it with its keys. Keep it first: kubectl annotate secret %s -n %s helm.sh/resource-policy=keep" $name .Release.Name $name .Release.Namespace) }}
 {{- end }}
 {{- end }}
