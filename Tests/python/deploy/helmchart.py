@@ -138,9 +138,14 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def pod_spec(pod_owner: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec of a Pod, or of a Deployment's (or other owner's) pod template."""
+    return pod_owner["spec"] if pod_owner["kind"] == "Pod" else pod_owner["spec"]["template"]["spec"]
+
+
 def containers(pod_owner: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The containers of a Deployment's pod template, by name."""
-    return {c["name"]: c for c in pod_owner["spec"]["template"]["spec"]["containers"]}
+    """The containers of a Pod or of a Deployment's pod template, by name."""
+    return {c["name"]: c for c in pod_spec(pod_owner)["containers"]}
 
 
 def rule_set(role) -> set[tuple[str, str, str, str | None]]:

@@ -215,21 +215,17 @@ def test_the_test_account_reads_what_status_reads_and_no_secret():
 
 def test_the_test_follows_the_release_and_the_agents_setup():
     renamed = render(name="prod", namespace="team-a")
-    [script] = containers_of_pod(renamed.get("Pod", "prod-beluga-ai-test"))["release-test"]["args"]
+    [script] = containers(renamed.get("Pod", "prod-beluga-ai-test"))["release-test"]["args"]
     assert "beluga-secrets status -n team-a --release prod -o json" in script
     assert "kubectl logs -n team-a deploy/prod-beluga-ai-agent" in script
     sidecar = render(SIDECAR)
-    [script] = containers_of_pod(sidecar.get("Pod", "beluga-ai-test"))["release-test"]["args"]
+    [script] = containers(sidecar.get("Pod", "beluga-ai-test"))["release-test"]["args"]
     assert "deploy/beluga-ai -c beluga-secrets-agent" in script
     # Without leader election there is no Lease to check, nor to read.
     single = render({"agent": {"replicaCount": 1, "leaderElection": {"enabled": False}}})
-    [script] = containers_of_pod(single.get("Pod", "beluga-ai-test"))["release-test"]["args"]
+    [script] = containers(single.get("Pod", "beluga-ai-test"))["release-test"]["args"]
     assert '"live"' not in script and '"kid"' in script
     assert [r["resources"] for r in single.get("Role", "beluga-ai-test")["rules"]] == [["configmaps"]]
     # Switched off, or without the agent, there is no test.
     assert render({"tests": {"enabled": False}}).tests() == []
     assert render(NO_AGENT).tests() == []
-
-
-def containers_of_pod(pod_object: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in pod_object["spec"]["containers"]}

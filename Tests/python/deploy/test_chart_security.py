@@ -11,7 +11,7 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
 from envelopes import seal_signed
-from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, render
+from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, pod_spec, render
 from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 
@@ -28,10 +28,6 @@ def configurations(all_on):
 def pod_owners(rendered):
     """Every object that makes pods, the `helm test` Pod included."""
     return [o for o in rendered.objects if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")]
-
-
-def pod_spec(owner):
-    return owner["spec"] if owner["kind"] == "Pod" else owner["spec"]["template"]["spec"]
 
 
 def test_every_pod_is_locked_down(all_on):
