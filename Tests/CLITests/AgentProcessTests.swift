@@ -10,46 +10,25 @@ import TestSupport
     let binary = Binaries.path("beluga-secrets")
 
     /// An emulator with the chart's Deployment and settings, and helpers around it.
-    final class Cluster: Sendable {
+    final class Cluster: TestScoped {
         let fixture: EmulatorFixture
         init(fixture: EmulatorFixture) { self.fixture = fixture }
+
+        func stop() async { await fixture.stop() }
 
         static func start() async throws -> Cluster {
             let fixture = try await EmulatorFixture.start(
                 KubeEmulator.Options(rolloutDelay: .milliseconds(20)))
-            try await fixture.emulator.put([
-                "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": [
-                    "name": "beluga-ai", "namespace": "default",
-                    "annotations": ["beluga-ai.io/reload": "beluga-ai-secrets,beluga-ai-config"],
-                ],
-                "spec": [
-                    "replicas": 1, "selector": ["matchLabels": ["app": "beluga-ai"]],
-                    "template": [
-                        "metadata": ["labels": ["app": "beluga-ai"]],
-                        "spec": ["containers": [["name": "server", "image": "beluga-ai:1.0.0"]]],
-                    ],
-                ],
-            ])
-            try await fixture.emulator.put([
-                "apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": ["name": "beluga-ai-config", "namespace": "default"],
-                "data": ["llmProvider": "openai"],
-            ])
+            try await BelugaLaunch.putChartObjects(into: fixture.emulator)
             return Cluster(fixture: fixture)
         }
 
         func agent(_ identity: String, extra: [String] = []) throws -> RunningProcess {
             try RunningProcess(
                 Binaries.path("beluga-secrets"),
-                [
-                    "agent", "--kubeconfig", fixture.kubeconfigPath, "--health-addr", "127.0.0.1:0",
-                    "--identity",
-                    identity, "--debounce", "100ms", "--lease-duration", "6s", "--renew-deadline", "4s",
-                    "--retry-period", "250ms",
-                    // Short enough for a quick failover, long enough that a leader starved of CPU
-                    // by the tests beside it keeps its lease.
-                ] + extra)
+                BelugaLaunch.agentArguments(
+                    kubeconfig: fixture.kubeconfigPath, identity: identity, leaseDuration: "6s",
+                    renewDeadline: "4s", extra: extra))
         }
 
         func kubectl(_ arguments: [String]) async throws -> ProcessResult {
@@ -117,157 +96,161 @@ import TestSupport
     }
 
     @Test func theAgentAppliesRestartsServesHealthAndLeavesAVerifiableAuditTrail() async throws {
-        let cluster = try await Cluster.start()
-        defer { Task { await cluster.fixture.stop() } }
-        var markers = LeakMarkers()
-        let value = markers.make("openai")
-        let agent = try cluster.agent("agent-a")
-        let publicKey = try await cluster.publicKeyFile()
+        try await withStarted(try await Cluster.start()) { cluster in
+            var markers = LeakMarkers()
+            let value = markers.make("openai")
+            let agent = try cluster.agent("agent-a")
+            let publicKey = try await cluster.publicKeyFile()
 
-        try await cluster.set("openai-api-key", value, publicKey: publicKey)
-        try await eventually("the Secret holds the value") {
-            try await cluster.secretValue("openai-api-key") == value
+            try await cluster.set("openai-api-key", value, publicKey: publicKey)
+            try await eventually("the Secret holds the value") {
+                try await cluster.secretValue("openai-api-key") == value
+            }
+            #expect(try await cluster.secretValueWithKubectl("openai-api-key") == value)
+            try await eventually("the rollout is recorded") {
+                agent.stdout.contains("rollout.triggered") && agent.stdout.contains("openai-api-key")
+            }
+
+            // Health, readiness and metrics.
+            let port = try #require(healthPort(agent.stderr))
+            let health = try await get("http://127.0.0.1:\(port)/healthz")
+            #expect(health.status == 200)
+            try await eventually("ready") { try await get("http://127.0.0.1:\(port)/readyz").status == 200 }
+            let metrics = try await get("http://127.0.0.1:\(port)/metrics")
+            #expect(metrics.text.contains("beluga_secrets_rotations_total{"))
+            #expect(metrics.text.contains("beluga_secrets_rollouts_total{"))
+            #expect(metrics.text.contains("beluga_secrets_leader 1"))
+
+            // SIGTERM: exit 0, lease released.
+            agent.signal(SIGTERM)
+            #expect(await agent.waitForExit(timeout: 30))
+            #expect(agent.exitStatus == 0)
+            #expect(try await cluster.leaseHolder() == "")
+
+            // The audit trail verifies as printed, and fails with a line removed or edited.
+            let log = cluster.fixture.directory.file("audit.log")
+            try agent.stdout.write(toFile: log, atomically: true, encoding: .utf8)
+            let lines = agent.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count >= 4)
+            let kubeconfig = cluster.fixture.kubeconfigPath
+            let verified = try await ProcessRunner.runDetached(
+                binary, ["audit", "--verify", "--file", log, "--kubeconfig", kubeconfig])
+            #expect(verified.status == 0, "\(verified.allOutput)")
+            #expect(verified.stdout.contains("verified: \(lines.count) records"))
+            #expect(verified.stdout.contains("key openai-api-key"))
+
+            let removed = cluster.fixture.directory.file("removed.log")
+            try (lines.enumerated().filter { $0.offset != 1 }.map(\.element).joined(separator: "\n") + "\n")
+                .write(toFile: removed, atomically: true, encoding: .utf8)
+            let afterRemoval = try await ProcessRunner.runDetached(
+                binary, ["audit", "--verify", "--file", removed, "--kubeconfig", kubeconfig])
+            #expect(afterRemoval.status == 6, "\(afterRemoval.allOutput)")
+            #expect(afterRemoval.stdout.contains("TAMPERED"))
+
+            var editedLines = lines
+            let created = try #require(lines.firstIndex { $0.contains("secret.created") })
+            editedLines[created] = lines[created].replacingOccurrences(
+                of: "secret.created", with: "secret.rotated")
+            let edited = cluster.fixture.directory.file("edited.log")
+            try (editedLines.joined(separator: "\n") + "\n").write(
+                toFile: edited, atomically: true, encoding: .utf8)
+            let afterEdit = try await ProcessRunner.runDetached(
+                binary, ["audit", "--verify", "--file", edited, "--kubeconfig", kubeconfig])
+            #expect(afterEdit.status == 6, "\(afterEdit.allOutput)")
+
+            // Standard input and JSON output work too.
+            let json = try await ProcessRunner.runDetached(
+                binary, ["audit", "-o", "json", "--key", "openai-api-key"], stdin: agent.stdout)
+            #expect(json.status == 0, "\(json.stderr)")
+            let document = try JSON(parsing: json.stdout)
+            #expect(document["records"]?.arrayValue?.first?["event"] == "secret.created")
+
+            let everything =
+                agent.stdout + agent.stderr + verified.allOutput + afterRemoval.allOutput + json.allOutput
+            #expect(markers.leaks(in: everything).isEmpty)
+            let events = try await cluster.kubectl(["get", "events", "-o", "json"])
+            #expect(markers.leaks(in: events.stdout).isEmpty)
+            #expect(events.stdout.contains("KeyCreated"))
         }
-        #expect(try await cluster.secretValueWithKubectl("openai-api-key") == value)
-        try await eventually("the rollout is recorded") {
-            agent.stdout.contains("rollout.triggered") && agent.stdout.contains("openai-api-key")
-        }
-
-        // Health, readiness and metrics.
-        let port = try #require(healthPort(agent.stderr))
-        let health = try await get("http://127.0.0.1:\(port)/healthz")
-        #expect(health.status == 200)
-        try await eventually("ready") { try await get("http://127.0.0.1:\(port)/readyz").status == 200 }
-        let metrics = try await get("http://127.0.0.1:\(port)/metrics")
-        #expect(metrics.text.contains("beluga_secrets_rotations_total{"))
-        #expect(metrics.text.contains("beluga_secrets_rollouts_total{"))
-        #expect(metrics.text.contains("beluga_secrets_leader 1"))
-
-        // SIGTERM: exit 0, lease released.
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: 30))
-        #expect(agent.exitStatus == 0)
-        #expect(try await cluster.leaseHolder() == "")
-
-        // The audit trail verifies as printed, and fails with a line removed or edited.
-        let log = cluster.fixture.directory.file("audit.log")
-        try agent.stdout.write(toFile: log, atomically: true, encoding: .utf8)
-        let lines = agent.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count >= 4)
-        let kubeconfig = cluster.fixture.kubeconfigPath
-        let verified = try await ProcessRunner.runDetached(
-            binary, ["audit", "--verify", "--file", log, "--kubeconfig", kubeconfig])
-        #expect(verified.status == 0, "\(verified.allOutput)")
-        #expect(verified.stdout.contains("verified: \(lines.count) records"))
-        #expect(verified.stdout.contains("key openai-api-key"))
-
-        let removed = cluster.fixture.directory.file("removed.log")
-        try (lines.enumerated().filter { $0.offset != 1 }.map(\.element).joined(separator: "\n") + "\n")
-            .write(toFile: removed, atomically: true, encoding: .utf8)
-        let afterRemoval = try await ProcessRunner.runDetached(
-            binary, ["audit", "--verify", "--file", removed, "--kubeconfig", kubeconfig])
-        #expect(afterRemoval.status == 6, "\(afterRemoval.allOutput)")
-        #expect(afterRemoval.stdout.contains("TAMPERED"))
-
-        var editedLines = lines
-        let created = try #require(lines.firstIndex { $0.contains("secret.created") })
-        editedLines[created] = lines[created].replacingOccurrences(
-            of: "secret.created", with: "secret.rotated")
-        let edited = cluster.fixture.directory.file("edited.log")
-        try (editedLines.joined(separator: "\n") + "\n").write(
-            toFile: edited, atomically: true, encoding: .utf8)
-        let afterEdit = try await ProcessRunner.runDetached(
-            binary, ["audit", "--verify", "--file", edited, "--kubeconfig", kubeconfig])
-        #expect(afterEdit.status == 6, "\(afterEdit.allOutput)")
-
-        // Standard input and JSON output work too.
-        let json = try await ProcessRunner.runDetached(
-            binary, ["audit", "-o", "json", "--key", "openai-api-key"], stdin: agent.stdout)
-        #expect(json.status == 0, "\(json.stderr)")
-        let document = try JSON(parsing: json.stdout)
-        #expect(document["records"]?.arrayValue?.first?["event"] == "secret.created")
-
-        let everything =
-            agent.stdout + agent.stderr + verified.allOutput + afterRemoval.allOutput + json.allOutput
-        #expect(markers.leaks(in: everything).isEmpty)
-        let events = try await cluster.kubectl(["get", "events", "-o", "json"])
-        #expect(markers.leaks(in: events.stdout).isEmpty)
-        #expect(events.stdout.contains("KeyCreated"))
     }
 
     @Test func aStandbyTakesOverFromAKilledLeaderWithoutLosingAChange() async throws {
-        let cluster = try await Cluster.start()
-        defer { Task { await cluster.fixture.stop() } }
-        let first = try cluster.agent("agent-a")
-        let publicKey = try await cluster.publicKeyFile()
-        let second = try cluster.agent("agent-b")
-        try await cluster.set("k", "v1", publicKey: publicKey)
-        try await eventually("v1 is applied") { try await cluster.secretValue("k") == "v1" }
-        #expect(try await cluster.leaseHolder() == "agent-a")
+        try await withStarted(try await Cluster.start()) { cluster in
+            let first = try cluster.agent("agent-a")
+            let publicKey = try await cluster.publicKeyFile()
+            let second = try cluster.agent("agent-b")
+            try await cluster.set("k", "v1", publicKey: publicKey)
+            try await eventually("v1 is applied") { try await cluster.secretValue("k") == "v1" }
+            #expect(try await cluster.leaseHolder() == "agent-a")
 
-        // The leader dies without releasing the lease; a change arrives while no one leads.
-        first.signal(SIGKILL)
-        #expect(await first.waitForExit(timeout: 30))
-        try await cluster.set("k", "v2", publicKey: publicKey)
-        try await eventually("the standby takes over and applies v2") {
-            try await cluster.secretValue("k") == "v2"
+            // The leader dies without releasing the lease; a change arrives while no one leads.
+            first.signal(SIGKILL)
+            #expect(await first.waitForExit(timeout: 30))
+            try await cluster.set("k", "v2", publicKey: publicKey)
+            try await eventually("the standby takes over and applies v2") {
+                try await cluster.secretValue("k") == "v2"
+            }
+            #expect(try await cluster.leaseHolder() == "agent-b")
+            await second.stop()
+            #expect(second.exitStatus == 0)
+
+            let log = cluster.fixture.directory.file("both.log")
+            try (first.stdout + second.stdout).write(toFile: log, atomically: true, encoding: .utf8)
+            let verified = try await ProcessRunner.runDetached(
+                binary,
+                [
+                    "audit", "--verify", "-o", "json", "--file", log, "--kubeconfig",
+                    cluster.fixture.kubeconfigPath,
+                ])
+            #expect(verified.status == 0, "\(verified.allOutput)")
+            let document = try JSON(parsing: verified.stdout)
+            #expect(document[path: "verification", "intact"] == true)
+            let records = document["records"]?.arrayValue ?? []
+            #expect(
+                records.contains {
+                    $0["event"] == "secret.rotated" && $0["agent"] == "agent-b" && $0["key"] == "k"
+                })
         }
-        #expect(try await cluster.leaseHolder() == "agent-b")
-        await second.stop()
-        #expect(second.exitStatus == 0)
-
-        let log = cluster.fixture.directory.file("both.log")
-        try (first.stdout + second.stdout).write(toFile: log, atomically: true, encoding: .utf8)
-        let verified = try await ProcessRunner.runDetached(
-            binary,
-            [
-                "audit", "--verify", "-o", "json", "--file", log, "--kubeconfig",
-                cluster.fixture.kubeconfigPath,
-            ])
-        #expect(verified.status == 0, "\(verified.allOutput)")
-        let document = try JSON(parsing: verified.stdout)
-        #expect(document[path: "verification", "intact"] == true)
-        let records = document["records"]?.arrayValue ?? []
-        #expect(
-            records.contains {
-                $0["event"] == "secret.rotated" && $0["agent"] == "agent-b" && $0["key"] == "k"
-            })
     }
 
     @Test func auditReadsTheAgentPodLogsAndKeysRotateAsksTheAgent() async throws {
-        let cluster = try await Cluster.start()
-        defer { Task { await cluster.fixture.stop() } }
-        let agent = try cluster.agent("beluga-ai-agent-0")
-        let publicKey = try await cluster.publicKeyFile()
-        try await cluster.set("k", "v1", publicKey: publicKey)
-        try await eventually("v1 is applied") { try await cluster.secretValue("k") == "v1" }
+        try await withStarted(try await Cluster.start()) { cluster in
+            let agent = try cluster.agent("beluga-ai-agent-0")
+            let publicKey = try await cluster.publicKeyFile()
+            try await cluster.set("k", "v1", publicKey: publicKey)
+            try await eventually("v1 is applied") { try await cluster.secretValue("k") == "v1" }
 
-        let rotated = try await ProcessRunner.runDetached(
-            binary, ["keys", "rotate", "--kubeconfig", cluster.fixture.kubeconfigPath, "--timeout", "60s"])
-        #expect(rotated.status == 0, "\(rotated.allOutput)")
-        #expect(rotated.stdout.contains("sealing key rotated"))
-        let resealed = await agent.waitForOutput(timeout: 40) { $0.contains("re-sealed 1 stored envelope") }
-        #expect(resealed, "\(agent.stderr)")
-        await agent.stop()
+            let rotated = try await ProcessRunner.runDetached(
+                binary,
+                ["keys", "rotate", "--kubeconfig", cluster.fixture.kubeconfigPath, "--timeout", "60s"])
+            #expect(rotated.status == 0, "\(rotated.allOutput)")
+            #expect(rotated.stdout.contains("sealing key rotated"))
+            let resealed = await agent.waitForOutput(timeout: 40) {
+                $0.contains("re-sealed 1 stored envelope")
+            }
+            #expect(resealed, "\(agent.stderr)")
+            await agent.stop()
 
-        // The agent's output served as the log of an agent pod, as the kubelet would.
-        let log = cluster.fixture.directory.file("pod.log")
-        try (agent.stderr + agent.stdout).write(toFile: log, atomically: true, encoding: .utf8)
-        try await cluster.fixture.emulator.put([
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": [
-                "name": "beluga-ai-agent-0", "namespace": "default",
-                "labels": ["app.kubernetes.io/component": "secrets-agent"],
-            ],
-            "spec": ["containers": [["name": "beluga-secrets-agent", "image": "beluga-secrets"]]],
-        ])
-        cluster.fixture.emulator.attachPodLog(
-            namespace: "default", pod: "beluga-ai-agent-0", container: "beluga-secrets-agent", path: log)
-        let audit = try await ProcessRunner.runDetached(
-            binary, ["audit", "--from-cluster", "--verify", "--kubeconfig", cluster.fixture.kubeconfigPath])
-        #expect(audit.status == 0, "\(audit.allOutput)")
-        #expect(audit.stdout.contains("sealing-key.rotated"))
-        #expect(audit.stdout.contains("verified:"))
+            // The agent's output served as the log of an agent pod, as the kubelet would.
+            let log = cluster.fixture.directory.file("pod.log")
+            try (agent.stderr + agent.stdout).write(toFile: log, atomically: true, encoding: .utf8)
+            try await cluster.fixture.emulator.put([
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": [
+                    "name": "beluga-ai-agent-0", "namespace": "default",
+                    "labels": ["app.kubernetes.io/component": "secrets-agent"],
+                ],
+                "spec": ["containers": [["name": "beluga-secrets-agent", "image": "beluga-secrets"]]],
+            ])
+            cluster.fixture.emulator.attachPodLog(
+                namespace: "default", pod: "beluga-ai-agent-0", container: "beluga-secrets-agent", path: log)
+            let audit = try await ProcessRunner.runDetached(
+                binary,
+                ["audit", "--from-cluster", "--verify", "--kubeconfig", cluster.fixture.kubeconfigPath])
+            #expect(audit.status == 0, "\(audit.allOutput)")
+            #expect(audit.stdout.contains("sealing-key.rotated"))
+            #expect(audit.stdout.contains("verified:"))
+        }
     }
 
     @Test func badFlagsAreUsageErrors() async throws {
@@ -305,18 +288,4 @@ private func get(_ url: String) async throws -> Answer {
     var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     let status = Int(lines.popLast() ?? "") ?? 0
     return Answer(status: status, text: lines.joined(separator: "\n"))
-}
-
-/// Polls `condition` every 50 ms until it holds, or fails after `timeout`.
-private func eventually(
-    timeout: Duration = .seconds(40), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-    throw CancellationError()
 }

@@ -12,27 +12,27 @@ struct ProtobufDeleteOptionsTests {
 
     @Test("preconditions, dry run and propagation in a protobuf body are honoured")
     func protobufDeleteOptions() async throws {
-        let fixture = try await EmulatorFixture.start()
-        defer { Task { await fixture.stop() } }
-        let secret: JSON = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "release"]]
-        let created = try await fixture.request("POST", secrets, body: secret)
-        #expect(created.status == 201)
-        let uid = created.json[path: "metadata", "uid"]?.stringValue ?? ""
+        try await withEmulator { fixture in
+            let secret: JSON = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "release"]]
+            let created = try await fixture.request("POST", secrets, body: secret)
+            #expect(created.status == 201)
+            let uid = created.json[path: "metadata", "uid"]?.stringValue ?? ""
 
-        let stale = try await delete(fixture, "release", Self.deleteOptions(uid: "another-uid"))
-        #expect(stale.status == 409, "\(stale.text)")
-        #expect(stale.json["reason"] == "Conflict")
-        let dryRun = try await delete(fixture, "release", Self.deleteOptions(uid: uid, dryRun: true))
-        #expect(dryRun.status == 200, "\(dryRun.text)")
-        #expect(try await fixture.request("GET", "\(secrets)/release").status == 200)
-        let badPolicy = try await delete(
-            fixture, "release", Self.deleteOptions(uid: uid, propagation: "Sideways"))
-        #expect(badPolicy.status == 422, "\(badPolicy.text)")
+            let stale = try await delete(fixture, "release", Self.deleteOptions(uid: "another-uid"))
+            #expect(stale.status == 409, "\(stale.text)")
+            #expect(stale.json["reason"] == "Conflict")
+            let dryRun = try await delete(fixture, "release", Self.deleteOptions(uid: uid, dryRun: true))
+            #expect(dryRun.status == 200, "\(dryRun.text)")
+            #expect(try await fixture.request("GET", "\(secrets)/release").status == 200)
+            let badPolicy = try await delete(
+                fixture, "release", Self.deleteOptions(uid: uid, propagation: "Sideways"))
+            #expect(badPolicy.status == 422, "\(badPolicy.text)")
 
-        let deleted = try await delete(
-            fixture, "release", Self.deleteOptions(uid: uid, propagation: "Background"))
-        #expect(deleted.status == 200, "\(deleted.text)")
-        #expect(try await fixture.request("GET", "\(secrets)/release").status == 404)
+            let deleted = try await delete(
+                fixture, "release", Self.deleteOptions(uid: uid, propagation: "Background"))
+            #expect(deleted.status == 200, "\(deleted.text)")
+            #expect(try await fixture.request("GET", "\(secrets)/release").status == 404)
+        }
     }
 
     private func delete(_ fixture: EmulatorFixture, _ name: String, _ body: [UInt8]) async throws

@@ -258,7 +258,7 @@ extension ReliabilityTests {
                 let prefix = cluster.marker("bulk")
                 var expected: [String: [String: String]] = [:]
                 for namespace in namespaces {
-                    try await cluster.waitForPublicKey(namespace: namespace, timeout: 120)
+                    try await cluster.waitForPublicKey(namespace: namespace, timeout: .seconds(120))
                     let keysObject = try #require(
                         try await cluster.object(
                             "configmaps", "beluga-secrets-public-key", namespace: namespace))
@@ -284,12 +284,12 @@ extension ReliabilityTests {
                 }
                 for namespace in namespaces {
                     try await eventually(
-                        "the agent applies \(perNamespace) keys in \(namespace)", timeout: 240
+                        "the agent applies \(perNamespace) keys in \(namespace)", timeout: .seconds(240)
                     ) {
                         try await cluster.secretValues(namespace: namespace) == expected[namespace]
                     }
                 }
-                try await eventually("a record for every key", timeout: 120) {
+                try await eventually("a record for every key", timeout: .seconds(120)) {
                     cluster.auditRecords([agent]).filter { $0["event"] == "secret.created" }.count
                         >= perNamespace * namespaces.count
                 }
@@ -310,7 +310,7 @@ extension ReliabilityTests {
                     try await cluster.secretValues(namespace: namespaces[0])["api-key-00000"] == newValue
                 }
                 for namespace in namespaces {
-                    try await cluster.waitForCurrentHash(namespace: namespace, timeout: 120)
+                    try await cluster.waitForCurrentHash(namespace: namespace, timeout: .seconds(120))
                 }
 
                 let (audit, document) = try await cluster.verifyAudit([agent])

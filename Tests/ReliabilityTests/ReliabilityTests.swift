@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The reliability suite: the real agent and CLI processes against the emulator, attacked with
 /// concurrency, API faults, crashes, failover and bad input, every value a leak marker.
@@ -23,12 +24,5 @@ let reliabilitySuiteEnabled: Bool = {
 func withCluster(
     namespaces: [String] = [], _ body: (ReliabilityCluster) async throws -> Void
 ) async throws {
-    let cluster = try await ReliabilityCluster.start(namespaces: namespaces)
-    do {
-        try await body(cluster)
-    } catch {
-        await cluster.stop()
-        throw error
-    }
-    await cluster.stop()
+    try await withStarted(try await ReliabilityCluster.start(namespaces: namespaces), body)
 }

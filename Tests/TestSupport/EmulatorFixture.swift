@@ -7,9 +7,9 @@ import KubeEmulator
 /// discovery cache never leaks between tests).
 ///
 /// ```swift
-/// let fixture = try await EmulatorFixture.start()
-/// defer { Task { await fixture.stop() } }
-/// let result = try await fixture.kubectl(["get", "namespaces"])
+/// try await withEmulator { fixture in
+///     let result = try await fixture.kubectl(["get", "namespaces"])
+/// }
 /// ```
 public final class EmulatorFixture: Sendable {
     public let emulator: KubeEmulator

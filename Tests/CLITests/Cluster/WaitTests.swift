@@ -15,7 +15,7 @@ import TestSupport
         restarts: Bool = true
     ) -> Task<Void, any Error> {
         Task {
-            try await waitUntil("version \(version) of \(key) is stored") {
+            try await eventually("version \(version) of \(key) is stored") {
                 (try? await workstation.sealedVersions())?[path: key, "version"]?.intValue == version
             }
             let value = try await workstation.openStored(key)
@@ -45,172 +45,179 @@ import TestSupport
     }
 
     @Test func sealedSetWaitsForTheAgentAndTheRollout() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        let agent = playAgent(workstation, key: "openai-api-key", version: 1, state: "applied")
-        let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-wait")
-        try await agent.value
-        expectSuccess(result)
-        #expect(result.stdout.contains("waiting for the agent"))
-        #expect(result.stdout.contains("openai-api-key: the agent applied version 1"))
-        #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
-        // Not a terminal: progress comes as plain lines on standard error.
-        #expect(result.stderr.contains("waiting for the agent to apply version 1 of openai-api-key...\n"))
-        #expect(await workstation.rollouts() == 1)
+        try await withStarted(try await Workstation.start()) { workstation in
+            let agent = playAgent(workstation, key: "openai-api-key", version: 1, state: "applied")
+            let result = try await workstation.run(
+                ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-wait")
+            try await agent.value
+            expectSuccess(result)
+            #expect(result.stdout.contains("waiting for the agent"))
+            #expect(result.stdout.contains("openai-api-key: the agent applied version 1"))
+            #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
+            // Not a terminal: progress comes as plain lines on standard error.
+            #expect(result.stderr.contains("waiting for the agent to apply version 1 of openai-api-key...\n"))
+            #expect(await workstation.rollouts() == 1)
+        }
     }
 
     /// `--wait-for applied` ends at the agent's verdict: with an agent that applies the value but
     /// never restarts the Deployment, it succeeds, where a wait through the rollout times out.
     @Test func waitForAppliedEndsAtTheAgentsVerdict() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        let first = playAgent(
-            workstation, key: "openai-api-key", version: 1, state: "applied", restarts: false)
-        let applied = try await workstation.run(
-            ["set", "openai-api-key", "--wait-for", "applied", "--timeout", "120s"], stdin: "sk-applied")
-        try await first.value
-        expectSuccess(applied)
-        #expect(applied.stdout.contains("openai-api-key: the agent applied version 1"))
-        #expect(!applied.stdout.contains("rolled out"))
-        #expect(!applied.stderr.contains("restart"))
+        try await withStarted(try await Workstation.start()) { workstation in
+            let first = playAgent(
+                workstation, key: "openai-api-key", version: 1, state: "applied", restarts: false)
+            let applied = try await workstation.run(
+                ["set", "openai-api-key", "--wait-for", "applied", "--timeout", "120s"], stdin: "sk-applied")
+            try await first.value
+            expectSuccess(applied)
+            #expect(applied.stdout.contains("openai-api-key: the agent applied version 1"))
+            #expect(!applied.stdout.contains("rolled out"))
+            #expect(!applied.stderr.contains("restart"))
 
-        let second = playAgent(
-            workstation, key: "openai-api-key", version: 2, state: "applied", restarts: false)
-        let through = try await workstation.run(
-            ["rotate", "openai-api-key", "--wait", "--timeout", "3s"], stdin: "sk-rollout")
-        try await second.value
-        expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 3s"])
-        #expect(await workstation.rollouts() == 0)
+            let second = playAgent(
+                workstation, key: "openai-api-key", version: 2, state: "applied", restarts: false)
+            let through = try await workstation.run(
+                ["rotate", "openai-api-key", "--wait", "--timeout", "3s"], stdin: "sk-rollout")
+            try await second.value
+            expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 3s"])
+            #expect(await workstation.rollouts() == 0)
+        }
     }
 
     @Test func directWaitForAppliedDoesNotFollowTheRollout() async throws {
-        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
-        defer { Task { await workstation.stop() } }
-        let applied = try await workstation.run(
-            ["set", "openai-api-key", "--direct", "--wait-for", "applied", "--timeout", "2s"], stdin: "sk-a")
-        expectSuccess(applied)
-        #expect(applied.stdout.contains("deployment \"beluga-ai\": restarting"))
-        #expect(!applied.stdout.contains("rolled out"))
-        let through = try await workstation.run(
-            ["set", "openai-api-key", "--direct", "--wait", "--timeout", "2s"], stdin: "sk-b")
-        expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 2s"])
+        try await withStarted(try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600))))
+        {
+            workstation in
+            let applied = try await workstation.run(
+                ["set", "openai-api-key", "--direct", "--wait-for", "applied", "--timeout", "2s"],
+                stdin: "sk-a")
+            expectSuccess(applied)
+            #expect(applied.stdout.contains("deployment \"beluga-ai\": restarting"))
+            #expect(!applied.stdout.contains("rolled out"))
+            let through = try await workstation.run(
+                ["set", "openai-api-key", "--direct", "--wait", "--timeout", "2s"], stdin: "sk-b")
+            expectFailure(through, status: 5, mentioning: ["gave up waiting", "after --timeout 2s"])
+        }
     }
 
     @Test func aRejectionByTheAgentEndsTheWaitWithItsReason() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        let agent = playAgent(
-            workstation, key: "openai-api-key", version: 1, state: "rejected",
-            reason: "envelope signed by unknown signer 0011223344556677")
-        let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-no")
-        try await agent.value
-        expectFailure(
-            result, status: 6, mentioning: ["rejected version 1", "unknown signer 0011223344556677"])
+        try await withStarted(try await Workstation.start()) { workstation in
+            let agent = playAgent(
+                workstation, key: "openai-api-key", version: 1, state: "rejected",
+                reason: "envelope signed by unknown signer 0011223344556677")
+            let result = try await workstation.run(
+                ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-no")
+            try await agent.value
+            expectFailure(
+                result, status: 6, mentioning: ["rejected version 1", "unknown signer 0011223344556677"])
+        }
     }
 
     @Test func aVersionReplacedBeforeTheAgentGotToItIsReportedAsSuch() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        // Another operator stores version 2 before the agent looks; the agent rejects that one.
-        let other = Task {
-            try await waitUntil("version 1 is stored") {
-                (try? await workstation.sealedVersions())?[path: "openai-api-key", "version"] == 1
+        try await withStarted(try await Workstation.start()) { workstation in
+            // Another operator stores version 2 before the agent looks; the agent rejects that one.
+            let other = Task {
+                try await eventually("version 1 is stored") {
+                    (try? await workstation.sealedVersions())?[path: "openai-api-key", "version"] == 1
+                }
+                let second = try await workstation.run(["set", "openai-api-key"], stdin: "sk-other")
+                try #require(second.status == 0, "\(second.stderr)")
+                try await workstation.recordSyncStatus([
+                    "openai-api-key": [
+                        "state": "rejected", "version": 2, "fingerprint": "", "at": "2026-01-01T00:00:00Z",
+                        "reason": "the value is empty",
+                    ]
+                ])
             }
-            let second = try await workstation.run(["set", "openai-api-key"], stdin: "sk-other")
-            try #require(second.status == 0, "\(second.stderr)")
-            try await workstation.recordSyncStatus([
-                "openai-api-key": [
-                    "state": "rejected", "version": 2, "fingerprint": "", "at": "2026-01-01T00:00:00Z",
-                    "reason": "the value is empty",
-                ]
-            ])
+            let result = try await workstation.run(
+                ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-mine")
+            try await other.value
+            expectSuccess(result)
+            #expect(result.stdout.contains("version 1 was replaced by version 2"))
+            #expect(result.stdout.contains("rejected that one (the value is empty)"))
         }
-        let result = try await workstation.run(
-            ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: "sk-mine")
-        try await other.value
-        expectSuccess(result)
-        #expect(result.stdout.contains("version 1 was replaced by version 2"))
-        #expect(result.stdout.contains("rejected that one (the value is empty)"))
     }
 
     @Test func directSetWaitsForItsRollout() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        let result = try await workstation.run(
-            ["set", "openai-api-key", "--direct", "--wait"], stdin: "sk-direct")
-        expectSuccess(result)
-        #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
-        let deployment = try await workstation.client().get(
-            Deployment.self, name: "beluga-ai", namespace: "default")
-        #expect(deployment.isRolledOut)
+        try await withStarted(try await Workstation.start()) { workstation in
+            let result = try await workstation.run(
+                ["set", "openai-api-key", "--direct", "--wait"], stdin: "sk-direct")
+            expectSuccess(result)
+            #expect(result.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
+            let deployment = try await workstation.client().get(
+                Deployment.self, name: "beluga-ai", namespace: "default")
+            #expect(deployment.isRolledOut)
+        }
     }
 
     @Test func configSetWaitsForTheAgentsRestart() async throws {
-        let workstation = try await Workstation.start()
-        defer { Task { await workstation.stop() } }
-        let agent = Task {
-            try await waitUntil("the setting is written") {
-                let settings = try await workstation.client().get(
-                    ConfigMap.self, name: "beluga-ai-config", namespace: "default")
-                return settings["llmProvider"] == "anthropic"
-            }
-            let patch: JSON = [
-                "spec": [
-                    "template": ["metadata": ["annotations": ["beluga-ai.io/content-hash": "agent-cfg"]]]
+        try await withStarted(try await Workstation.start()) { workstation in
+            let agent = Task {
+                try await eventually("the setting is written") {
+                    let settings = try await workstation.client().get(
+                        ConfigMap.self, name: "beluga-ai-config", namespace: "default")
+                    return settings["llmProvider"] == "anthropic"
+                }
+                let patch: JSON = [
+                    "spec": [
+                        "template": ["metadata": ["annotations": ["beluga-ai.io/content-hash": "agent-cfg"]]]
+                    ]
                 ]
-            ]
-            _ = try await workstation.client().patch(
-                Deployment.self, name: "beluga-ai", namespace: "default", patch: .merge(patch))
+                _ = try await workstation.client().patch(
+                    Deployment.self, name: "beluga-ai", namespace: "default", patch: .merge(patch))
+            }
+            let result = try await workstation.run([
+                "config", "set", "llmProvider", "anthropic", "--wait", "--timeout", "120s",
+            ])
+            try await agent.value
+            expectSuccess(result)
+            #expect(result.stdout.hasSuffix("successfully rolled out\n"))
         }
-        let result = try await workstation.run([
-            "config", "set", "llmProvider", "anthropic", "--wait", "--timeout", "120s",
-        ])
-        try await agent.value
-        expectSuccess(result)
-        #expect(result.stdout.hasSuffix("successfully rolled out\n"))
     }
 
     @Test func aRolloutPastItsProgressDeadlineFailsTheWait() async throws {
         // Rollouts never finish by themselves here; the test reports the deadline as the
         // Deployment controller would.
-        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
-        defer { Task { await workstation.stop() } }
-        _ = try await workstation.kubectl([
-            "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
-        ])
-        let restart = try workstation.start(["restart", "--wait", "--timeout", "120s"], environment: [:])
-        try await waitUntil("the restart is patched") { try await workstation.contentHash() != nil }
-        let client = try workstation.client()
-        var deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")
-        deployment.json[path: "status", "observedGeneration"] =
-            deployment.json[path: "metadata", "generation"]
-        deployment.json[path: "status", "conditions"] = [
-            [
-                "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
-                "message": "ReplicaSet \"beluga-ai-x\" has timed out progressing.",
+        try await withStarted(try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600))))
+        {
+            workstation in
+            _ = try await workstation.kubectl([
+                "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
+            ])
+            let restart = try workstation.start(["restart", "--wait", "--timeout", "120s"], environment: [:])
+            try await eventually("the restart is patched") { try await workstation.contentHash() != nil }
+            let client = try workstation.client()
+            var deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")
+            deployment.json[path: "status", "observedGeneration"] =
+                deployment.json[path: "metadata", "generation"]
+            deployment.json[path: "status", "conditions"] = [
+                [
+                    "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                    "message": "ReplicaSet \"beluga-ai-x\" has timed out progressing.",
+                ]
             ]
-        ]
-        try await workstation.fixture.emulator.putStatus(deployment.json)
-        #expect(await restart.waitForExit(timeout: 30))
-        #expect(restart.exitStatus == 6, "\(restart.stderr)")
-        #expect(restart.stderr.contains("exceeded its progress deadline"))
+            try await workstation.fixture.emulator.putStatus(deployment.json)
+            #expect(await restart.waitForExit(timeout: 30))
+            #expect(restart.exitStatus == 6, "\(restart.stderr)")
+            #expect(restart.stderr.contains("exceeded its progress deadline"))
+        }
     }
 
     @Test func aRolloutSlowerThanTheTimeoutEndsWithExitFive() async throws {
-        let workstation = try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600)))
-        defer { Task { await workstation.stop() } }
-        _ = try await workstation.kubectl([
-            "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
-        ])
-        let started = Date()
-        // Long enough that the progress line comes before the time-out even when the tests running
-        // beside it slow the CLI's own requests down.
-        let result = try await workstation.run(["restart", "--wait", "--timeout", "10s"])
-        expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 10s"])
-        // Loose: it only tells the --timeout from the rollout (an hour); the tests share two cores.
-        #expect(Date().timeIntervalSince(started) < 60)
-        #expect(result.stderr.contains("Waiting for deployment"))
+        try await withStarted(try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600))))
+        {
+            workstation in
+            _ = try await workstation.kubectl([
+                "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
+            ])
+            let started = Date()
+            // Long enough that the progress line comes before the time-out even when the tests running
+            // beside it slow the CLI's own requests down.
+            let result = try await workstation.run(["restart", "--wait", "--timeout", "10s"])
+            expectFailure(result, status: 5, mentioning: ["gave up waiting", "after --timeout 10s"])
+            // Loose: it only tells the --timeout from the rollout (an hour); the tests share two cores.
+            #expect(Date().timeIntervalSince(started) < 60)
+            #expect(result.stderr.contains("Waiting for deployment"))
+        }
     }
 }

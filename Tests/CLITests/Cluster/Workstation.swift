@@ -11,7 +11,7 @@ import TestSupport
 /// cluster, an agent's keys published the way the agent publishes them (made here with
 /// `Sealing`, so the envelopes written can be opened), and `kubectl` and the `KubeAPI` client as
 /// independent readers.
-final class Workstation: Sendable {
+final class Workstation: TestScoped {
     let fixture: EmulatorFixture
     let home: TemporaryDirectory
     let namespace = "default"
@@ -32,12 +32,7 @@ final class Workstation: Sendable {
     ) async throws -> Workstation {
         let fixture = try await EmulatorFixture.start(options)
         let workstation = Workstation(fixture: fixture, home: try TemporaryDirectory(prefix: "beluga-home"))
-        try await workstation.putDeployment()
-        try await fixture.emulator.put([
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": ["name": "beluga-ai-config", "namespace": "default"],
-            "data": ["llmProvider": "openai"],
-        ])
+        try await BelugaLaunch.putChartObjects(into: fixture.emulator, replicas: 2)
         if publish { try await workstation.publishKeys() }
         return workstation
     }
@@ -46,23 +41,6 @@ final class Workstation: Sendable {
 
     /// The configuration folder (`XDG_CONFIG_HOME/beluga-secrets`).
     var configFolder: String { home.file("config/beluga-secrets") }
-
-    func putDeployment(replicas: Int = 2) async throws {
-        try await fixture.emulator.put([
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": [
-                "name": "beluga-ai", "namespace": "default",
-                "annotations": ["beluga-ai.io/reload": "beluga-ai-secrets,beluga-ai-config"],
-            ],
-            "spec": [
-                "replicas": .int(replicas), "selector": ["matchLabels": ["app": "beluga-ai"]],
-                "template": [
-                    "metadata": ["labels": ["app": "beluga-ai"]],
-                    "spec": ["containers": [["name": "server", "image": "beluga-ai:1.0.0"]]],
-                ],
-            ],
-        ])
-    }
 
     // MARK: - The agent's public keys
 
@@ -105,16 +83,11 @@ final class Workstation: Sendable {
         _ arguments: [String], stdin: String? = nil, kubeconfig: String? = nil,
         environment: [String: String] = [:], timeout: Double = 150
     ) async throws -> ProcessResult {
-        var arguments = arguments
-        let offline = ["signer", "seal", "unseal", "keygen", "fingerprint", "version", "completion"]
-        if !arguments.contains("--kubeconfig"), !offline.contains(arguments.first ?? "") {
-            arguments += ["--kubeconfig", kubeconfig ?? fixture.kubeconfigPath]
-        }
-        return try await ProcessRunner.runDetached(
-            Binaries.path("beluga-secrets"), arguments, stdin: stdin,
-            environment: ["XDG_CONFIG_HOME": home.file("config"), "HOME": home.path].merging(environment) {
-                $1
-            },
+        try await ProcessRunner.runDetached(
+            Binaries.path("beluga-secrets"),
+            BelugaLaunch.cliArguments(arguments, kubeconfig: kubeconfig ?? fixture.kubeconfigPath),
+            stdin: stdin,
+            environment: BelugaLaunch.workstationEnvironment(home: home, adding: environment),
             timeout: timeout)
     }
 
@@ -122,9 +95,16 @@ final class Workstation: Sendable {
     func start(_ arguments: [String], environment: [String: String]) throws -> RunningProcess {
         try RunningProcess(
             Binaries.path("beluga-secrets"), arguments + ["--kubeconfig", fixture.kubeconfigPath],
-            environment: ["XDG_CONFIG_HOME": home.file("config"), "HOME": home.path].merging(environment) {
-                $1
-            })
+            environment: BelugaLaunch.workstationEnvironment(home: home, adding: environment))
+    }
+
+    /// Starts the agent as a process against this workstation's cluster.
+    func startAgent(identity: String = "agent-a") throws -> RunningProcess {
+        try RunningProcess(
+            Binaries.path("beluga-secrets"),
+            BelugaLaunch.agentArguments(
+                kubeconfig: fixture.kubeconfigPath, identity: identity, leaseDuration: "15s",
+                renewDeadline: "10s"))
     }
 
     func kubectl(_ arguments: [String]) async throws -> ProcessResult {
@@ -220,17 +200,4 @@ func expectSuccess(_ result: ProcessResult, sourceLocation: SourceLocation = #_s
     #expect(
         result.status == 0, "exit \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)",
         sourceLocation: sourceLocation)
-}
-
-/// Waits for `condition`, polling (for what has no event to await, e.g. a process's output).
-func waitUntil(
-    _ what: String, timeout: Double = 60, _ condition: () async throws -> Bool,
-    sourceLocation: SourceLocation = #_sourceLocation
-) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
 }

@@ -18,11 +18,6 @@ func makeClient(
     return try KubeClient(configuration: configuration)
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
 /// Runs `body`, failing with `TimedOut` after `seconds` (generous: the machine may be busy).
 func within<T: Sendable>(
     _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
@@ -36,16 +31,5 @@ func within<T: Sendable>(
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else { throw TimedOut(what: what) }
         return value
-    }
-}
-
-/// Waits until `condition` holds, polling.
-func eventually(
-    _ what: String, within seconds: Double = 60, _ condition: @escaping @Sendable () async throws -> Bool
-)
-    async throws
-{
-    try await within(seconds, what) {
-        while try await !condition() { try await Task.sleep(for: .milliseconds(50)) }
     }
 }

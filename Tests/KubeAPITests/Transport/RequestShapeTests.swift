@@ -85,51 +85,51 @@ final class LogCapture: Sendable {
     }
 
     @Test func debugLogsNameRequestsButNeverCredentialsOrValues() async throws {
-        let fixture = try await EmulatorFixture.start()
-        defer { Task { await fixture.stop() } }
-        var markers = LeakMarkers()
-        let token = markers.make("token")
-        let value = markers.make("value")
-        fixture.emulator.setPolicy(
-            AccessPolicy(users: [
+        try await withEmulator { fixture in
+            var markers = LeakMarkers()
+            let token = markers.make("token")
+            let value = markers.make("value")
+            fixture.emulator.setPolicy(
+                AccessPolicy(users: [
+                    .init(
+                        info: UserInfo(name: "ops"), token: token,
+                        rules: [AccessRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"])])
+                ]))
+            let capture = LogCapture()
+            var configuration = try ClientConfiguration.load(
                 .init(
-                    info: UserInfo(name: "ops"), token: token,
-                    rules: [AccessRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"])])
-            ]))
-        let capture = LogCapture()
-        var configuration = try ClientConfiguration.load(
-            .init(
-                kubeconfig: try fixture.kubeconfig(user: "ops", token: token),
-                environment: isolatedEnvironment(home: "/nonexistent-home"), allowInCluster: false))
-        configuration.retryPolicy = RetryPolicy(maximumAttempts: 3, initialBackoff: .milliseconds(10))
-        let client = try KubeClient(configuration: configuration, logger: capture.logger())
-        var secret = Secret(name: "logged")
-        secret.set("api-key", Array(value.utf8))
-        _ = try await client.create(secret)
-        _ = try await client.get(Secret.self, name: "logged")
-        fixture.emulator.faults.update {
-            $0.errors = [.init(code: 503, count: 1, retryAfterSeconds: 0, match: .init(verbs: ["get"]))]
-        }
-        _ = try await client.get(Secret.self, name: "logged")
-        _ = try? await client.get(Secret.self, name: "absent")
+                    kubeconfig: try fixture.kubeconfig(user: "ops", token: token),
+                    environment: isolatedEnvironment(home: "/nonexistent-home"), allowInCluster: false))
+            configuration.retryPolicy = RetryPolicy(maximumAttempts: 3, initialBackoff: .milliseconds(10))
+            let client = try KubeClient(configuration: configuration, logger: capture.logger())
+            var secret = Secret(name: "logged")
+            secret.set("api-key", Array(value.utf8))
+            _ = try await client.create(secret)
+            _ = try await client.get(Secret.self, name: "logged")
+            fixture.emulator.faults.update {
+                $0.errors = [.init(code: 503, count: 1, retryAfterSeconds: 0, match: .init(verbs: ["get"]))]
+            }
+            _ = try await client.get(Secret.self, name: "logged")
+            _ = try? await client.get(Secret.self, name: "absent")
 
-        let log = capture.text
-        #expect(log.contains("method=POST path=/api/v1/namespaces/default/secrets status=201"))
-        #expect(log.contains("path=/api/v1/namespaces/default/secrets/logged status=200"))
-        #expect(log.contains("status=503"))
-        #expect(log.contains("retrying request"))
-        #expect(log.contains("status=404"))
-        #expect(log.contains("duration_ms="))
-        #expect(markers.leaks(in: log).isEmpty, "no token or secret value in the logs")
+            let log = capture.text
+            #expect(log.contains("method=POST path=/api/v1/namespaces/default/secrets status=201"))
+            #expect(log.contains("path=/api/v1/namespaces/default/secrets/logged status=200"))
+            #expect(log.contains("status=503"))
+            #expect(log.contains("retrying request"))
+            #expect(log.contains("status=404"))
+            #expect(log.contains("duration_ms="))
+            #expect(markers.leaks(in: log).isEmpty, "no token or secret value in the logs")
+        }
     }
 
     @Test func connectionsAreReused() async throws {
-        let fixture = try await EmulatorFixture.start()
-        defer { Task { await fixture.stop() } }
-        let client = try makeClient(kubeconfig: fixture.kubeconfigPath)
-        for index in 0..<20 { _ = try await client.create(ConfigMap(name: "keep-\(index)")) }
-        for _ in 0..<20 { _ = try await client.list(ConfigMap.self) }
-        #expect(client.openedConnections == 1, "40 sequential requests over one kept-alive connection")
+        try await withEmulator { fixture in
+            let client = try makeClient(kubeconfig: fixture.kubeconfigPath)
+            for index in 0..<20 { _ = try await client.create(ConfigMap(name: "keep-\(index)")) }
+            for _ in 0..<20 { _ = try await client.list(ConfigMap.self) }
+            #expect(client.openedConnections == 1, "40 sequential requests over one kept-alive connection")
+        }
     }
 
     @Test func proxyURLCarriesTheTraffic() async throws {

@@ -13,7 +13,7 @@ import TestSupport
 /// real `beluga-secrets agent` and CLI started as processes (their output kept in files, as a
 /// container runtime keeps logs), the values used as leak markers, and the checks every
 /// scenario ends with.
-final class ReliabilityCluster: @unchecked Sendable {
+final class ReliabilityCluster: TestScoped, @unchecked Sendable {
     let fixture: EmulatorFixture
     /// The CLI's configuration folder and HOME (one operator's workstation).
     let home: TemporaryDirectory
@@ -61,25 +61,7 @@ final class ReliabilityCluster: @unchecked Sendable {
     }
 
     private func putChartObjects(namespace: String) async throws {
-        try await fixture.emulator.put([
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": [
-                "name": "beluga-ai", "namespace": .string(namespace),
-                "annotations": ["beluga-ai.io/reload": "beluga-ai-secrets,beluga-ai-config"],
-            ],
-            "spec": [
-                "replicas": 1, "selector": ["matchLabels": ["app": "beluga-ai"]],
-                "template": [
-                    "metadata": ["labels": ["app": "beluga-ai"]],
-                    "spec": ["containers": [["name": "server", "image": "beluga-ai:1.0.0"]]],
-                ],
-            ],
-        ])
-        try await fixture.emulator.put([
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": ["name": "beluga-ai-config", "namespace": .string(namespace)],
-            "data": ["llmProvider": "openai"],
-        ])
+        try await BelugaLaunch.putChartObjects(into: fixture.emulator, namespace: namespace)
     }
 
     /// Kills whatever still runs and stops the emulator.
@@ -123,12 +105,10 @@ final class ReliabilityCluster: @unchecked Sendable {
     ) throws -> LoggedProcess {
         let process = try LoggedProcess(
             Binaries.path("beluga-secrets"),
-            [
-                "agent", "--kubeconfig", agentKubeconfig, "-n", namespace ?? self.namespace, "--health-addr",
-                "127.0.0.1:0", "--identity", identity, "--debounce", debounce, "--max-delay", "5s",
-                "--lease-duration", "\(Int(Self.leaseSeconds))s", "--renew-deadline", "3s", "--retry-period",
-                "250ms",
-            ] + extra,
+            BelugaLaunch.agentArguments(
+                kubeconfig: agentKubeconfig, identity: identity, namespace: namespace ?? self.namespace,
+                debounce: debounce, leaseDuration: "\(Int(Self.leaseSeconds))s", renewDeadline: "3s",
+                extra: ["--max-delay", "5s"] + extra),
             directory: logs.path, name: nextName("agent-\(identity)"))
         track(process)
         return process
@@ -150,8 +130,8 @@ final class ReliabilityCluster: @unchecked Sendable {
         }
         let process = try LoggedProcess(
             Binaries.path("beluga-secrets"),
-            arguments + (kubeconfig ? ["--kubeconfig", fixture.kubeconfigPath] : []),
-            environment: ["XDG_CONFIG_HOME": home.file("config"), "HOME": home.path],
+            kubeconfig ? BelugaLaunch.cliArguments(arguments, kubeconfig: fixture.kubeconfigPath) : arguments,
+            environment: BelugaLaunch.workstationEnvironment(home: home),
             stdinPath: stdinPath, directory: logs.path, name: nextName(arguments.first ?? "cli"))
         if let stdinPath { try? FileManager.default.removeItem(atPath: stdinPath) }
         track(process)
@@ -161,9 +141,7 @@ final class ReliabilityCluster: @unchecked Sendable {
     /// Runs the CLI to its end (with the admin kubeconfig unless the command works offline).
     func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 120) async throws -> ProcessResult
     {
-        let offline = ["seal", "unseal", "keygen", "fingerprint", "signer", "version"].contains(
-            arguments.first ?? "")
-        let process = try startCLI(arguments, stdin: stdin, kubeconfig: !offline)
+        let process = try startCLI(arguments, stdin: stdin)
         return try await finish([process], timeout: timeout)[0]
     }
 
@@ -269,7 +247,7 @@ final class ReliabilityCluster: @unchecked Sendable {
 
     /// Waits until the Deployment carries the content hash of the Secret and settings as they
     /// are now, and the emulator's Deployment controller has seen it (it counts rollouts).
-    func waitForCurrentHash(namespace: String? = nil, timeout: Double = 60) async throws {
+    func waitForCurrentHash(namespace: String? = nil, timeout: Duration = .seconds(60)) async throws {
         let namespace = namespace ?? self.namespace
         try await eventually(
             "the Deployment in \(namespace) carries the hash of the current content", timeout: timeout
@@ -291,7 +269,7 @@ final class ReliabilityCluster: @unchecked Sendable {
     }
 
     /// Waits until the agent has published its public key.
-    func waitForPublicKey(namespace: String? = nil, timeout: Double = 60) async throws {
+    func waitForPublicKey(namespace: String? = nil, timeout: Duration = .seconds(60)) async throws {
         try await eventually("the agent publishes its public key", timeout: timeout) {
             try await self.object("configmaps", "beluga-secrets-public-key", namespace: namespace)?[
                 path: "data", "sealing.pub"] != nil
@@ -403,27 +381,6 @@ final class ReliabilityCluster: @unchecked Sendable {
             leaks.isEmpty, "a value appears in an object or Event: \(leaks.count) markers",
             sourceLocation: sourceLocation)
     }
-}
-
-/// Polls `condition` every 50 ms until it holds; records an issue and throws after `timeout`
-/// seconds (generous: the machine may be loaded).
-func eventually(
-    _ what: String, timeout: Double = 60, sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    if try await condition() { return }
-    Issue.record("timed out after \(timeout) s waiting until \(what)", sourceLocation: sourceLocation)
-    throw TimedOut(what: what)
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting until \(what)" }
 }
 
 /// The version a `set`/`rotate` reports ("KEY: version N sealed to kid …").

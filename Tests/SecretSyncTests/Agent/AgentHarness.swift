@@ -72,7 +72,7 @@ struct RunningAgent {
 
 /// An emulator with the objects the chart would create, a client, and helpers to seal and store
 /// values the way `beluga-secrets set` does.
-final class AgentHarness: Sendable {
+final class AgentHarness: TestScoped {
     let fixture: EmulatorFixture
     let client: KubeClient
     let namespace = "default"
@@ -168,6 +168,16 @@ final class AgentHarness: Sendable {
             ContentHash.annotation]?.stringValue
     }
 
+    /// The barrier of a check that nothing happened: waits until the agent has renewed its lease
+    /// `count` more times (once a retry period), so the agent has been running and answering
+    /// events that long however loaded the machine is, instead of a sleep of fixed length.
+    func waitForLeaseRenewals(_ count: Int) async throws {
+        let emulator = fixture.emulator
+        let renewals = { emulator.requestCounts().count(verb: "update", resource: "leases") }
+        let start = renewals()
+        try await eventually("the agent renews its lease \(count) times") { renewals() >= start + count }
+    }
+
     func events(reason: String) async throws -> [JSON] {
         try await fixture.emulator.objects("events", namespace: namespace).filter {
             $0["reason"]?.stringValue == reason
@@ -176,7 +186,7 @@ final class AgentHarness: Sendable {
 
     /// The published current sealing key, once the agent has published it.
     func publicKey(timeout: Duration = .seconds(60)) async throws -> SealingPublicKey {
-        try await waitUntil(timeout: timeout, "the agent publishes its public key") {
+        try await eventually("the agent publishes its public key", timeout: timeout) {
             guard let object = try await self.object("configmaps", self.names.publicKeyConfigMap) else {
                 return false
             }
@@ -190,7 +200,7 @@ final class AgentHarness: Sendable {
 
     /// Waits until the Deployment carries the content hash of the Secret and ConfigMap as they are.
     func waitForCurrentHash(timeout: Duration = .seconds(30)) async throws {
-        try await waitUntil(timeout: timeout, "the Deployment carries the hash of the current content") {
+        try await eventually("the Deployment carries the hash of the current content", timeout: timeout) {
             let secret = try await self.object("secrets", self.names.secret)
             let config = try await self.object("configmaps", self.names.configMap)
             let hash = ContentHash.compute([
@@ -205,7 +215,7 @@ final class AgentHarness: Sendable {
     /// Waits until the agent's first restart check has set the content hash and the emulator has
     /// counted that rollout (it counts asynchronously, as a controller would).
     func waitForFirstRollout() async throws {
-        try await waitUntil("the first restart check set the content hash") {
+        try await eventually("the first restart check set the content hash") {
             try await self.contentHash() != nil
         }
         try await waitForDeploymentController()
@@ -214,7 +224,7 @@ final class AgentHarness: Sendable {
     /// Waits until the emulator's Deployment controller has seen the latest pod template (it
     /// counts rollouts as it does, asynchronously).
     func waitForDeploymentController() async throws {
-        try await waitUntil("the Deployment controller caught up") {
+        try await eventually("the Deployment controller caught up") {
             guard let deployment = try await self.object("deployments", "beluga-ai"),
                 let generation = deployment[path: "metadata", "generation"]?.intValue
             else { return false }
@@ -345,18 +355,4 @@ extension AgentHarness {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` every 20 ms until it holds, or fails the test after `timeout`.
-func waitUntil(
-    timeout: Duration = .seconds(60), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-    throw HarnessError("timed out waiting until \(what)")
 }

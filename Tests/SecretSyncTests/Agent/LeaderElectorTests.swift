@@ -28,38 +28,38 @@ struct LeaderElectorTests {
     /// A renewal still in flight when the lease is released must not take the free lease
     /// back: the standby would then wait out a whole lease duration.
     @Test func aReleasedLeaseIsNeverTakenBackByTheSameReplica() async throws {
-        let fixture = try await EmulatorFixture.start(KubeEmulator.Options())
-        defer { Task { await fixture.stop() } }
-        let leader = try elector("agent-a", fixture)
-        #expect(await leader.acquire())
-        #expect(try await holder(fixture) == "agent-a")
+        try await withEmulator(KubeEmulator.Options()) { fixture in
+            let leader = try elector("agent-a", fixture)
+            #expect(await leader.acquire())
+            #expect(try await holder(fixture) == "agent-a")
 
-        await leader.release()
-        #expect(try await holder(fixture) == "")
-        #expect(await leader.tryAcquireOrRenew() == false)
-        #expect(await leader.isLeader == false)
-        #expect(try await holder(fixture) == "")
+            await leader.release()
+            #expect(try await holder(fixture) == "")
+            #expect(await leader.tryAcquireOrRenew() == false)
+            #expect(await leader.isLeader == false)
+            #expect(try await holder(fixture) == "")
 
-        // A standby takes the released lease at its first attempt.
-        let standby = try elector("agent-b", fixture)
-        #expect(await standby.tryAcquireOrRenew())
-        #expect(try await holder(fixture) == "agent-b")
+            // A standby takes the released lease at its first attempt.
+            let standby = try elector("agent-b", fixture)
+            #expect(await standby.tryAcquireOrRenew())
+            #expect(try await holder(fixture) == "agent-b")
+        }
     }
 
     /// Renewals racing with the release make its write conflict; the release reads the lease
     /// again and still gives it up.
     @Test func releaseWinsOverConcurrentRenewals() async throws {
-        let fixture = try await EmulatorFixture.start(KubeEmulator.Options())
-        defer { Task { await fixture.stop() } }
-        for round in 0..<10 {
-            let leader = try elector("agent-\(round)", fixture)
-            // The previous round released the lease, so this replica takes it at once.
-            #expect(await leader.tryAcquireOrRenew())
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<2 { group.addTask { _ = await leader.tryAcquireOrRenew() } }
-                group.addTask { await leader.release() }
+        try await withEmulator(KubeEmulator.Options()) { fixture in
+            for round in 0..<10 {
+                let leader = try elector("agent-\(round)", fixture)
+                // The previous round released the lease, so this replica takes it at once.
+                #expect(await leader.tryAcquireOrRenew())
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<2 { group.addTask { _ = await leader.tryAcquireOrRenew() } }
+                    group.addTask { await leader.release() }
+                }
+                #expect(try await holder(fixture) == "", "round \(round)")
             }
-            #expect(try await holder(fixture) == "", "round \(round)")
         }
     }
 }
