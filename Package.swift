@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KubeAPI", targets: ["KubeAPI"]),
         .library(name: "SecretSync", targets: ["SecretSync"]),
         .library(name: "KubeEmulator", targets: ["KubeEmulator"]),
+        .library(name: "TimeFormat", targets: ["TimeFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

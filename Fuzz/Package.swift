@@ -14,7 +14,10 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"]),
         .executableTarget(
             name: "FuzzEnvelope",
-            dependencies: ["FuzzSupport", .product(name: "Sealing", package: "beluga-secrets")]),
+            dependencies: [
+                "FuzzSupport", .product(name: "Sealing", package: "beluga-secrets"),
+                .product(name: "TimeFormat", package: "beluga-secrets"),
+            ]),
         .executableTarget(
             name: "FuzzKubeconfig",
             dependencies: [

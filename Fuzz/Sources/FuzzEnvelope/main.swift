@@ -4,6 +4,7 @@
 // payload.
 
 import FuzzSupport
+import TimeFormat
 @testable import Sealing
 
 /// A fixed key pair, so that every run seals and opens alike (a fuzz input must reproduce).
@@ -82,7 +83,7 @@ func checkPayload(_ bytes: [UInt8], format: EnvelopeFormat) {
         require(
             (1...Envelope.maximumVersion).contains(payload.version ?? 0), "format 2 has a version in range")
     }
-    require(Timestamp.isValidUTC(payload.sealedAt), "sealedAt is an RFC 3339 UTC time")
+    require(RFC3339.isValidUTC(payload.sealedAt), "sealedAt is an RFC 3339 UTC time")
 
     let rewritten = PayloadWriter.write(
         value: payload.value,
