@@ -2,7 +2,7 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -104,7 +104,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SecretSyncTests",
-            dependencies: ["SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue"],
+            dependencies: [
+                "SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReliabilityTests",

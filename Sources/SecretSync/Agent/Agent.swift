@@ -312,9 +312,7 @@ public actor Agent {
             do {
                 try await sync.restart([], everything: true)
             } catch {
-                logger.warning(
-                    "could not check the Deployments",
-                    metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+                await failed(namespace, "could not check the Deployments", error)
             }
         }
     }
@@ -324,13 +322,8 @@ public actor Agent {
         do {
             try await sync.settingsChanged(object)
         } catch {
-            Task { [queue] in
-                try? await Task.sleep(for: .seconds(1))
-                await queue?.mark(namespace)
-            }
-            logger.warning(
-                "could not record a settings change",
-                metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+            // Recorded by the namespace's next reconcile.
+            await failed(namespace, "could not record a settings change", error)
         }
     }
 
@@ -339,9 +332,8 @@ public actor Agent {
         do {
             try await sync.publicKeysChanged(object)
         } catch {
-            logger.warning(
-                "could not handle the public keys",
-                metadata: ["namespace": "\(namespace)", "error": "\(error)"])
+            // Answered again by the namespace's next reconcile.
+            await failed(namespace, "could not handle the public keys", error)
         }
     }
 
@@ -360,8 +352,27 @@ public actor Agent {
         return created
     }
 
+    /// A failure of the work of `namespace`: logged, reported when conflicts outlasted the
+    /// retries (a Warning Event on the object and a metric), and the namespace marked again
+    /// after a delay that grows with its consecutive failures.
+    private func failed(_ namespace: String, _ what: String, _ error: SyncError) async {
+        let delay = await queue?.markRateLimited(namespace) ?? .zero
+        logger.warning(
+            "\(what); trying again",
+            metadata: [
+                "namespace": "\(namespace)", "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
+            ])
+        if case .conflictPersisted(let object, let attempts) = error {
+            AgentMetrics.conflictPersisted(namespace: namespace, kind: object.kind)
+            await events.record(
+                about: object, warning: true, reason: "ConflictPersisted",
+                message:
+                    "\(object.kind) \(object.name) kept changing while the agent wrote it (\(attempts) attempts); "
+                    + "the agent tries again")
+        }
+    }
+
     private func workLoop(_ queue: WorkQueue, latch: Latch) async {
-        var failures: [String: Int] = [:]
         while let namespace = await queue.next() {
             let sync = sync(for: namespace)
             do {
@@ -370,7 +381,7 @@ public actor Agent {
                 } else {
                     try await sync.activate()
                 }
-                failures[namespace] = 0
+                await queue.forget(namespace)
                 contacted()
                 syncedNamespaces.insert(namespace)
                 if pendingInitial?.remove(namespace) != nil, pendingInitial?.isEmpty == true { synced = true }
@@ -380,21 +391,7 @@ public actor Agent {
                     await latch.open()
                     return
                 }
-                let count = (failures[namespace] ?? 0) + 1
-                failures[namespace] = count
-                // Exponential from 200 ms, capped at 5 s: few objects, and a watch event retries
-                // at once anyway.
-                let delay = Duration.milliseconds(min(5_000, 200 * (1 << min(count - 1, 5))))
-                logger.warning(
-                    "could not bring the namespace in line; trying again",
-                    metadata: [
-                        "namespace": "\(namespace)", "error": "\(error)",
-                        "retry_in_ms": "\(delay.milliseconds)",
-                    ])
-                Task {
-                    try? await Task.sleep(for: delay)
-                    await queue.mark(namespace)
-                }
+                await failed(namespace, "could not bring the namespace in line", error)
             }
         }
     }
@@ -412,14 +409,8 @@ public actor Agent {
             do {
                 try await sync.restart(items)
             } catch {
-                logger.warning(
-                    "could not restart; trying again",
-                    metadata: ["namespace": "\(namespace)", "error": "\(error)"])
-                let scheduler = self.scheduler
-                Task {
-                    try? await Task.sleep(for: .seconds(1))
-                    await scheduler?.add(items)
-                }
+                // The namespace keeps the items; its next reconcile restarts them.
+                await failed(namespace, "could not restart", error)
             }
         }
     }

@@ -33,6 +33,15 @@ public enum AgentMetrics {
         ).increment()
     }
 
+    /// A write of the agent met conflicts past its retries (`kind` of the object written); the
+    /// namespace is tried again later.
+    public static func conflictPersisted(namespace: String, kind: String) {
+        Counter(
+            label: "beluga_secrets_conflicts_persisted_total",
+            dimensions: [("namespace", namespace), ("kind", kind)]
+        ).increment()
+    }
+
     /// A watch event that only echoed the agent's own write, and started no reconcile.
     public static func watchEchoSkipped() {
         Counter(label: "beluga_secrets_watch_echoes_skipped_total").increment()

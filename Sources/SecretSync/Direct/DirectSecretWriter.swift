@@ -11,7 +11,8 @@ public struct DirectSecretWriter: Sendable {
     public let client: KubeClient
     public let namespace: String
     public let names: ObjectNames
-    public var maximumAttempts = 12
+    /// How conflicts are retried before giving up with `conflictPersisted`.
+    public var conflictRetry = ConflictRetry.standard
 
     public init(client: KubeClient, namespace: String, names: ObjectNames) {
         self.client = client
@@ -53,9 +54,12 @@ public struct DirectSecretWriter: Sendable {
             throw .sealing(error)
         }
         try await refuseSealedKey(key)
-        var attempt = 0
-        while true {
-            attempt += 1
+        return try await conflictRetry.run(
+            isConflict: \.isConflict,
+            exhausted: { attempts, _ in
+                .conflictPersisted(object: "Secret \(namespace)/\(names.secret)", attempts: attempts)
+            }
+        ) { (_: Int) async throws(ChangeError) -> Outcome in
             let secret = try await api { () async throws(KubeError) in
                 try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
             }
@@ -98,7 +102,7 @@ public struct DirectSecretWriter: Sendable {
             if dryRun { return outcome }
             patch[path: "metadata", "annotations", DirectVersions.annotation] =
                 versions.text.map(JSON.string) ?? .null
-            do {
+            do throws(KubeError) {
                 if let secret {
                     patch[path: "metadata", "resourceVersion"] = secret.resourceVersion.map(JSON.string)
                     outcome.written = try await client.patch(
@@ -113,11 +117,6 @@ public struct DirectSecretWriter: Sendable {
                     outcome.written = try await client.create(created, namespace: namespace)
                 }
                 return outcome
-            } catch  where error.category == .conflict || error.category == .alreadyExists {
-                guard attempt < maximumAttempts else {
-                    throw .conflictPersisted(object: "Secret \(namespace)/\(names.secret)", attempts: attempt)
-                }
-                await SealedStoreWriter.pause(beforeAttempt: attempt + 1)
             } catch {
                 throw .api(error)
             }

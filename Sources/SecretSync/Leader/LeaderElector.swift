@@ -94,12 +94,13 @@ public actor LeaderElector {
         guard isLeader else { return }
         isLeader = false
         AgentMetrics.leader(false)
-        for attempt in 1...3 {
-            do {
+        do {
+            let released = try await Self.releaseRetry.run(object: "Lease \(namespace)/\(leaseName)") {
+                (_: Int) async throws(KubeError) -> Bool in
                 var lease = try await counted { () async throws(KubeError) in
                     try await client.get(Lease.self, name: leaseName, namespace: namespace)
                 }
-                guard lease.holderIdentity == identity else { return }
+                guard lease.holderIdentity == identity else { return false }
                 let now = KubeTime.microTime()
                 lease.holderIdentity = ""
                 lease.leaseDurationSeconds = 1
@@ -108,17 +109,22 @@ public actor LeaderElector {
                 _ = try await counted { () async throws(KubeError) in
                     try await client.replace(lease, namespace: namespace)
                 }
-                logger.info("released the lease", metadata: ["lease": "\(namespace)/\(leaseName)"])
-                return
-            } catch {
-                if error.category == .conflict, attempt < 3 { continue }
-                logger.warning(
-                    "could not release the lease; a standby takes over when it expires",
-                    metadata: ["error": "\(error)"])
-                return
+                return true
             }
+            if released {
+                logger.info("released the lease", metadata: ["lease": "\(namespace)/\(leaseName)"])
+            }
+        } catch {
+            logger.warning(
+                "could not release the lease; a standby takes over when it expires",
+                metadata: ["error": "\(error)"])
         }
     }
+
+    /// A release happens while the agent stops: a few quick attempts, then the lease expires.
+    static let releaseRetry = ConflictRetry(
+        maximumAttempts: 3, deadline: .seconds(2), initialDelay: .milliseconds(10),
+        maximumDelay: .milliseconds(50))
 
     /// One attempt, as client-go's `tryAcquireOrRenew`.
     func tryAcquireOrRenew() async -> Bool {

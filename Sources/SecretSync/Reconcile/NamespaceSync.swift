@@ -39,6 +39,10 @@ actor NamespaceSync {
     private var reportedSigners: [String] = []
     /// A settings change whose record could not be written yet.
     private var settingsPending = false
+    /// A change of the public-key ConfigMap not yet answered (its write failed).
+    private var publicKeysPending = false
+    /// Restarts that failed, made again by the next reconcile of the namespace.
+    private var pendingRestarts: [RestartItem] = []
     /// Rollouts made whose records could not be written yet (the Deployment already carries the
     /// new hash, so no later decision would record them again).
     private var unrecordedRollouts: [AuditRecord] = []
@@ -100,11 +104,17 @@ actor NamespaceSync {
         try await reconcileUnlocked()
     }
 
-    /// Restarts what must restart (see `restartUnlocked`).
+    /// Restarts what must restart (see `restartUnlocked`); items that fail are kept and
+    /// restarted by the next reconcile.
     func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
         await acquire()
         defer { release() }
-        try await restartUnlocked(items, everything: everything)
+        do {
+            try await restartUnlocked(items, everything: everything)
+        } catch {
+            pendingRestarts += items
+            throw error
+        }
     }
 
     /// Records a change of the settings ConfigMap (see `settingsChangedUnlocked`).
@@ -115,10 +125,17 @@ actor NamespaceSync {
     }
 
     /// Reacts to a change of the public-key ConfigMap (see `publicKeysChangedUnlocked`).
+    /// A failure is answered again by the next reconcile.
     func publicKeysChanged(_ object: ConfigMap?) async throws(SyncError) {
         await acquire()
         defer { release() }
-        try await publicKeysChangedUnlocked(object)
+        do {
+            try await publicKeysChangedUnlocked(object)
+            publicKeysPending = false
+        } catch {
+            publicKeysPending = true
+            throw error
+        }
     }
 
     // MARK: - Taking over
@@ -240,30 +257,23 @@ actor NamespaceSync {
 
     private func writeKeys(over stored: Secret?) async throws(SyncError) {
         guard let keys else { return }
-        var current: Secret
-        if let stored {
-            current = stored
-        } else {
-            current = try await api { () async throws(KubeError) in
-                try await client.get(Secret.self, name: names.sealingKeySecret, namespace: namespace)
-            }
-        }
-        for _ in 0..<5 {
-            current.data = keys.secretData()
-            do {
-                _ = try await counted { () async throws(KubeError) in
-                    try await client.replace(current, namespace: namespace)
-                }
-                return
-            } catch  where error.category == .conflict {
+        var read = stored
+        try await retryOnConflict(kind: "Secret", name: names.sealingKeySecret) {
+            () async throws(SyncError) in
+            var current: Secret
+            if let read {
+                current = read
+            } else {
                 current = try await api { () async throws(KubeError) in
                     try await client.get(Secret.self, name: names.sealingKeySecret, namespace: namespace)
                 }
-            } catch {
-                throw .api(error)
+            }
+            read = nil
+            current.data = keys.secretData()
+            _ = try await api { () async throws(KubeError) in
+                try await client.replace(current, namespace: namespace)
             }
         }
-        throw .api(KubeError(.conflict, "the sealing-key Secret kept changing while the agent wrote it"))
     }
 
     /// Writes the public-key ConfigMap from the keys when it differs (or lacks the request
@@ -271,12 +281,13 @@ actor NamespaceSync {
     private func publishKeys(removingRequest: Bool) async throws(SyncError) {
         guard let keys else { return }
         let wanted = keys.publicKeyData()
-        for _ in 0..<5 {
+        try await retryOnConflict(kind: "ConfigMap", name: names.publicKeyConfigMap) {
+            () async throws(SyncError) in
             let existing = try await api { () async throws(KubeError) in
                 try await client.getIfPresent(
                     ConfigMap.self, name: names.publicKeyConfigMap, namespace: namespace)
             }
-            do {
+            do throws(KubeError) {
                 if var existing {
                     var annotations = existing.metadata.annotations
                     let hadRequest =
@@ -300,9 +311,6 @@ actor NamespaceSync {
                         try await client.create(object, namespace: namespace)
                     }
                 }
-                return
-            } catch  where error.category == .conflict || error.category == .alreadyExists {
-                continue
             } catch {
                 throw .api(error)
             }
@@ -345,17 +353,18 @@ actor NamespaceSync {
     private func reseal() async throws(SyncError) {
         guard let keys else { return }
         let current = keys.keyring.current.publicKey
-        for _ in 0..<5 {
+        let resealed = try await retryOnConflict(kind: "ConfigMap", name: names.sealedStore) {
+            () async throws(SyncError) -> (count: Int, from: Set<String>)? in
             guard
                 let object = try await api({ () async throws(KubeError) in
                     try await client.getIfPresent(
                         ConfigMap.self, name: names.sealedStore, namespace: namespace)
                 })
-            else { return }
+            else { return nil }
             var store = readStore(object.json)
             guard store.problems.isEmpty else {
                 logger.warning("not re-sealing: the sealed store's annotations are damaged")
-                return
+                return nil
             }
             var count = 0
             var from: Set<String> = []
@@ -384,17 +393,15 @@ actor NamespaceSync {
                 }
                 store.versions[key] = version
             }
-            guard count > 0 else { break }
+            guard count > 0 else { return (count, from) }
             let updated = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
-            do {
-                _ = try await counted { () async throws(KubeError) in
-                    try await client.replace(updated, namespace: namespace)
-                }
-            } catch  where error.category == .conflict {
-                continue
-            } catch {
-                throw .api(error)
+            _ = try await api { () async throws(KubeError) in
+                try await client.replace(updated, namespace: namespace)
             }
+            return (count, from)
+        }
+        if let resealed, resealed.count > 0 {
+            let (count, from) = resealed
             logger.info(
                 "re-sealed stored envelopes", metadata: ["count": "\(count)", "to": "\(current.keyID)"])
             try await record([
@@ -403,7 +410,6 @@ actor NamespaceSync {
                     reason: "re-sealed \(count) stored envelope\(count == 1 ? "" : "s") from sealing key "
                         + "\(from.sorted().joined(separator: ", ")) to \(current.keyID)")
             ])
-            break
         }
         try await retireUnusedKeys()
     }
@@ -476,7 +482,22 @@ actor NamespaceSync {
             }
             try await settingsChangedUnlocked(current)
         }
-        for _ in 0..<8 {
+        if publicKeysPending {
+            let current = try await api { () async throws(KubeError) in
+                try await client.getIfPresent(
+                    ConfigMap.self, name: names.publicKeyConfigMap, namespace: namespace)
+            }
+            try await publicKeysChangedUnlocked(current)
+            publicKeysPending = false
+        }
+        if !pendingRestarts.isEmpty {
+            let items = pendingRestarts
+            try await restartUnlocked(items)
+            pendingRestarts.removeAll { items.contains($0) }
+        }
+        try await retryOnConflict(
+            kind: "Secret", name: names.secret, exhausted: { AgentMetrics.reconciled(result: "error") }
+        ) { () async throws(SyncError) in
             guard
                 let storeObject = try await api({ () async throws(KubeError) in
                     try await client.getIfPresent(
@@ -522,16 +543,16 @@ actor NamespaceSync {
                     plan.managedKeys.isEmpty ? nil : plan.managedKeys.joined(separator: ",")
                 annotations[AppliedVersion.annotation] = AppliedVersion.text(plan.appliedVersions)
                 secret.metadata.annotations = annotations
-                do {
+                do throws(KubeError) {
                     written = try await ownWrite(Secret.self, name: names.secret) {
                         () async throws(KubeError) in
                         live == nil
                             ? try await client.create(secret, namespace: namespace)
                             : try await client.replace(secret, namespace: namespace)
                     }
-                } catch  where error.category == .conflict || error.category == .alreadyExists {
+                } catch  where error.isConflict {
                     AgentMetrics.reconciled(result: "conflict")
-                    continue
+                    throw .api(error)
                 } catch  where error.category == .invalid {
                     // The values break a rule of the API server (all keys together above 1 MiB,
                     // an immutable Secret): refused like a bad envelope, the Secret unchanged.
@@ -597,10 +618,7 @@ actor NamespaceSync {
             if needsReseal(store) { try await reseal() }
             AgentMetrics.reconciled(result: "success")
             AgentMetrics.synced()
-            return
         }
-        AgentMetrics.reconciled(result: "error")
-        throw .api(KubeError(.conflict, "the Secret \(names.secret) kept changing while the agent wrote it"))
     }
 
     /// The namespace's allowed signers (none when the ConfigMap does not exist). An agent that may
@@ -840,9 +858,8 @@ actor NamespaceSync {
         var current = object
         var status = status
         for batch in batches {
-            var attempts = 0
-            while true {
-                attempts += 1
+            try await retryOnConflict(kind: "ConfigMap", name: names.sealedStore) {
+                () async throws(SyncError) in
                 let storeObject: ConfigMap
                 if let current {
                     storeObject = current
@@ -871,23 +888,20 @@ actor NamespaceSync {
                     lines: lines.map(\.text))
                 var patch = store.statusPatch()
                 patch[path: "metadata", "resourceVersion"] = storeObject.resourceVersion.map { .string($0) }
-                do {
+                do throws(KubeError) {
                     _ = try await ownWrite(ConfigMap.self, name: names.sealedStore) {
                         () async throws(KubeError) in
                         try await client.patch(
                             ConfigMap.self, name: names.sealedStore, namespace: namespace,
                             patch: .merge(patch))
                     }
-                } catch  where error.category == .conflict && attempts < 8 {
-                    current = nil
-                    continue
                 } catch {
+                    current = nil
                     throw .api(error)
                 }
                 chain.commit(lines)
                 self.chain = chain
                 await sink.emit(lines.map(\.text))
-                break
             }
             current = nil
             status = nil
@@ -916,6 +930,21 @@ actor NamespaceSync {
         (try? SealedStore(configMap: json, lenient: true)) ?? SealedStore()
     }
 
+    /// One read-modify-write of `object`, replayed after conflicts by the agent's rule; when the
+    /// conflicts outlast it, `conflictPersisted` (reported and retried later by the agent).
+    private func retryOnConflict<T>(
+        kind: String, name: String, exhausted: () -> Void = {}, _ body: () async throws(SyncError) -> T
+    ) async throws(SyncError) -> T {
+        let object = InvolvedObject(kind: kind, apiVersion: "v1", namespace: namespace, name: name)
+        return try await ConflictRetry.agent.run(
+            isConflict: \.isConflict,
+            exhausted: { attempts, _ in
+                exhausted()
+                return .conflictPersisted(object: object, attempts: attempts)
+            }
+        ) { (_: Int) async throws(SyncError) -> T in try await body() }
+    }
+
     private func api<T>(_ call: () async throws(KubeError) -> T) async throws(SyncError) -> T {
         do {
             return try await counted(call)
@@ -932,6 +961,14 @@ enum SyncError: Error, CustomStringConvertible {
     case storeMissing(String)
     /// Another agent extended the audit chain: this one must not act as leader.
     case chainMoved(seq: Int)
+    /// Other writers kept changing `object` while the agent wrote it, past its conflict retries.
+    case conflictPersisted(object: InvolvedObject, attempts: Int)
+
+    /// A 409 from the API (retried by `ConflictRetry`).
+    var isConflict: Bool {
+        if case .api(let error) = self { return error.isConflict }
+        return false
+    }
 
     var description: String {
         switch self {
@@ -941,6 +978,10 @@ enum SyncError: Error, CustomStringConvertible {
         case .chainMoved(let seq):
             return
                 "another agent extended the audit chain (to \(seq)); stepping back until the lease is settled"
+        case .conflictPersisted(let object, let attempts):
+            return
+                "\(object.kind) \(object.name) kept changing while the agent wrote it (\(attempts) attempts); "
+                + "trying again later"
         }
     }
 }

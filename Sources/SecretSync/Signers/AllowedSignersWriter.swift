@@ -6,17 +6,13 @@ import KubeAPI
 /// conflict read again and replay the edit, so two administrators adding different signers at
 /// the same moment both succeed.
 public struct AllowedSignersWriter: Sendable {
-    public let client: KubeClient
-    public let namespace: String
-    /// The ConfigMap's name (`beluga-secrets-signers`).
-    public let name: String
-    /// Reads and writes in all before giving up with `conflictPersisted`.
-    public var maximumAttempts = 10
+    /// The signers ConfigMap (`beluga-secrets-signers`) and how conflicts on it are retried.
+    public var configMap: ConfigMapEdit
+    public var namespace: String { configMap.namespace }
+    public var name: String { configMap.name }
 
     public init(client: KubeClient, namespace: String, name: String) {
-        self.client = client
-        self.namespace = namespace
-        self.name = name
+        configMap = ConfigMapEdit(client: client, namespace: namespace, name: name)
     }
 
     /// What one edit did.
@@ -36,12 +32,16 @@ public struct AllowedSignersWriter: Sendable {
     public func update<Result: Sendable>(
         dryRun: Bool = false, _ edit: (inout AllowedSigners) throws(AllowedSignersError) -> Result
     ) async throws(AllowedSignersWriteError) -> Outcome<Result> {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let object = try await read()
+        let namespace = configMap.namespace
+        let name = configMap.name
+        return try await configMap.run(
+            api: AllowedSignersWriteError.api, conflictPersisted: AllowedSignersWriteError.conflictPersisted
+        ) {
+            (object: ConfigMap?, _: Int) throws(AllowedSignersWriteError) -> (
+                write: ConfigMap?, result: Outcome<Result>
+            ) in
             var signers: AllowedSigners
-            do {
+            do throws(AllowedSignersError) {
                 signers =
                     try object.map { configMap throws(AllowedSignersError) in
                         try AllowedSigners(configMap: configMap.json)
@@ -51,43 +51,24 @@ public struct AllowedSignersWriter: Sendable {
             }
             let before = signers
             let result: Result
-            do {
+            do throws(AllowedSignersError) {
                 result = try edit(&signers)
             } catch {
                 throw .signers(error)
             }
             let changed = signers != before
             let outcome = Outcome(result: result, signers: signers, created: object == nil, changed: changed)
-            if dryRun || !changed { return outcome }
-            do {
-                if let object {
-                    _ = try await client.replace(
-                        ConfigMap(json: signers.writing(into: object.json)), namespace: namespace)
-                } else {
-                    _ = try await client.create(
-                        ConfigMap(json: signers.newConfigMap(name: name, namespace: namespace)),
-                        namespace: namespace)
-                }
-                return outcome
-            } catch  where error.category == .conflict || error.category == .alreadyExists {
-                guard attempt < maximumAttempts else {
-                    throw .conflictPersisted(object: "ConfigMap \(namespace)/\(name)", attempts: attempt)
-                }
-                let ceiling = min(20 * (1 << min(attempt, 5)), 500)
-                try? await Task.sleep(for: .milliseconds(Int.random(in: ceiling / 4...ceiling)))
-            } catch {
-                throw .api(error)
-            }
+            if dryRun || !changed { return (nil, outcome) }
+            let written = ConfigMap(
+                json: object.map { signers.writing(into: $0.json) }
+                    ?? signers.newConfigMap(name: name, namespace: namespace))
+            return (written, outcome)
         }
     }
 
     /// The ConfigMap as it is now, `nil` when it does not exist.
     public func read() async throws(AllowedSignersWriteError) -> ConfigMap? {
-        do {
-            return try await client.getIfPresent(ConfigMap.self, name: name, namespace: namespace)
-        } catch {
-            throw .api(error)
-        }
+        do throws(KubeError) { return try await configMap.read() } catch { throw .api(error) }
     }
 }
 

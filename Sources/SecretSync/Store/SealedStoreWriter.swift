@@ -7,21 +7,11 @@ import KubeAPI
 /// setting different keys at the same moment therefore both succeed, and neither overwrites the
 /// other's key.
 public struct SealedStoreWriter: Sendable {
-    public let client: KubeClient
-    public let namespace: String
-    /// The sealed store's name (`<secret>-sealed`).
-    public let name: String
-    /// Reads and writes in all before giving up with `conflictPersisted`.
-    public var maximumAttempts = 100
-    /// How long to keep trying after conflicts. Every conflict means another writer succeeded,
-    /// so many writers at once (a pipeline setting dozens of keys in parallel) all get through
-    /// in time; a count of attempts alone gives up too early on a slow or busy server.
-    public var conflictBudget: Duration = .seconds(30)
+    /// The sealed store ConfigMap (`<secret>-sealed`) and how conflicts on it are retried.
+    public var configMap: ConfigMapEdit
 
     public init(client: KubeClient, namespace: String, name: String) {
-        self.client = client
-        self.namespace = namespace
-        self.name = name
+        configMap = ConfigMapEdit(client: client, namespace: namespace, name: name)
     }
 
     /// What one edit did.
@@ -48,13 +38,16 @@ public struct SealedStoreWriter: Sendable {
         dryRun: Bool = false,
         _ edit: (inout SealedStore) throws(ChangeError) -> Result
     ) async throws(ChangeError) -> Outcome<Result> {
-        var attempt = 0
-        let started = ContinuousClock.now
-        while true {
-            attempt += 1
-            let object = try await read()
+        let namespace = configMap.namespace
+        let name = configMap.name
+        return try await configMap.run(
+            api: ChangeError.api, conflictPersisted: ChangeError.conflictPersisted
+        ) {
+            (object: ConfigMap?, attempt: Int) throws(ChangeError) -> (
+                write: ConfigMap?, result: Outcome<Result>
+            ) in
             let previous: SealedStore
-            do {
+            do throws(SealedStoreError) {
                 previous =
                     try object.map { configMap throws(SealedStoreError) in
                         try SealedStore(configMap: configMap.json)
@@ -71,27 +64,14 @@ public struct SealedStoreWriter: Sendable {
             }
             let outcome = Outcome(
                 result: result, store: store, previous: previous, created: object == nil, attempts: attempt)
-            if dryRun { return outcome }
-            do {
-                if let object {
-                    let written = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
-                    _ = try await client.replace(written, namespace: namespace)
-                } else {
-                    let created = ConfigMap(
-                        json: store.newConfigMap(
-                            name: name, namespace: namespace,
-                            labels: ["app.kubernetes.io/managed-by": "beluga-secrets"]))
-                    _ = try await client.create(created, namespace: namespace)
-                }
-                return outcome
-            } catch  where error.category == .conflict || error.category == .alreadyExists {
-                guard attempt < maximumAttempts, ContinuousClock.now - started < conflictBudget else {
-                    throw .conflictPersisted(object: "ConfigMap \(namespace)/\(name)", attempts: attempt)
-                }
-                await Self.pause(beforeAttempt: attempt + 1)
-            } catch {
-                throw .api(error)
-            }
+            if dryRun { return (nil, outcome) }
+            let written =
+                object.map { ConfigMap(json: store.writingEnvelopesAndVersions(into: $0.json)) }
+                ?? ConfigMap(
+                    json: store.newConfigMap(
+                        name: name, namespace: namespace,
+                        labels: ["app.kubernetes.io/managed-by": "beluga-secrets"]))
+            return (written, outcome)
         }
     }
 
@@ -100,17 +80,6 @@ public struct SealedStoreWriter: Sendable {
 
     /// The sealed store as it is now, `nil` when it does not exist.
     public func read() async throws(ChangeError) -> ConfigMap? {
-        do {
-            return try await client.getIfPresent(ConfigMap.self, name: name, namespace: namespace)
-        } catch {
-            throw .api(error)
-        }
-    }
-
-    /// A short random pause, growing with the attempts, so that writers that collided do not
-    /// collide again in lockstep.
-    static func pause(beforeAttempt attempt: Int) async {
-        let ceiling = min(20 * (1 << min(attempt, 5)), 500)
-        try? await Task.sleep(for: .milliseconds(Int.random(in: ceiling / 4...ceiling)))
+        do throws(KubeError) { return try await configMap.read() } catch { throw .api(error) }
     }
 }

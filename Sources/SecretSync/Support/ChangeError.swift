@@ -32,6 +32,12 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
     /// The sealed store would hold more than a ConfigMap may (1 MiB of data in all).
     case storeTooLarge(object: String, bytes: Int)
 
+    /// A 409 from the API: the write met a newer version (retried by `ConflictRetry`).
+    var isConflict: Bool {
+        if case .api(let error) = self { return error.isConflict }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .api(let error):
