@@ -24,7 +24,6 @@ public actor Agent {
     private var leadLatch: Latch?
     private var syncs: [String: NamespaceSync] = [:]
     private var queue: WorkQueue?
-    private var scheduler: BatchScheduler<RestartItem, ContinuousClock>?
     private var leading = false
     private var pendingInitial: Set<String>?
     private var syncedNamespaces: Set<String> = []
@@ -137,10 +136,7 @@ public actor Agent {
         synced = false
         syncedNamespaces = []
         let queue = WorkQueue()
-        let scheduler = BatchScheduler<RestartItem, ContinuousClock>(
-            quiet: configuration.debounce, maxDelay: configuration.maxDelay, clock: ContinuousClock())
         self.queue = queue
-        self.scheduler = scheduler
         if configuration.allNamespaces {
             pendingInitial = nil
         } else {
@@ -194,25 +190,17 @@ public actor Agent {
                 })
         }
         let worker = Task { await self.workLoop(queue, latch: latch) }
-        let restarter = Task { await self.restartLoop(scheduler) }
 
         await latch.wait()
         let lost = !stopping
         if lost { logger.warning("no longer leading: stopping work until the lease is won again") }
         await queue.close()
         await worker.value
-        await scheduler.close()
-        if lost {
-            restarter.cancel()
-        } else {
-            await restarter.value
-            let rest = await scheduler.drain()
-            if !rest.isEmpty { await restart(rest) }
-        }
+        // A graceful stop makes the restarts still waiting; a lost lease leaves them to the new leader.
+        for sync in syncs.values { await sync.stop(finishing: !lost) }
         for task in tasks { task.cancel() }
         syncs = [:]
         self.queue = nil
-        self.scheduler = nil
         leading = false
         AgentMetrics.leader(false)
     }
@@ -342,12 +330,12 @@ public actor Agent {
         let settings = NamespaceSync.Settings(
             names: configuration.names, identity: configuration.identity,
             policy: configuration.signaturePolicy,
-            deployments: configuration.deployments, retireKeysAfter: configuration.retireKeysAfter)
-        let scheduler = self.scheduler
+            deployments: configuration.deployments, retireKeysAfter: configuration.retireKeysAfter,
+            debounce: configuration.debounce, maxDelay: configuration.maxDelay)
         let created = NamespaceSync(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
             logger: logger, ownWrites: ownWrites,
-            schedule: { items in await scheduler?.add(items) })
+            onFailure: { [weak self] what, error in await self?.failed(namespace, what, error) })
         syncs[namespace] = created
         return created
     }
@@ -392,25 +380,6 @@ public actor Agent {
                     return
                 }
                 await failed(namespace, "could not bring the namespace in line", error)
-            }
-        }
-    }
-
-    private func restartLoop(_ scheduler: BatchScheduler<RestartItem, ContinuousClock>) async {
-        while let batch = await scheduler.nextBatch() {
-            await restart(batch)
-        }
-    }
-
-    private func restart(_ batch: Set<RestartItem>) async {
-        let byNamespace = Dictionary(grouping: batch, by: \.namespace)
-        for (namespace, items) in byNamespace {
-            guard let sync = syncs[namespace] else { continue }
-            do {
-                try await sync.restart(items)
-            } catch {
-                // The namespace keeps the items; its next reconcile restarts them.
-                await failed(namespace, "could not restart", error)
             }
         }
     }

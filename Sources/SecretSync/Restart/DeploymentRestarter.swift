@@ -60,10 +60,7 @@ public struct DeploymentRestarter: Sendable {
             try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
         }
         let annotation = deployment.metadata.annotations[ReloadAnnotation.name]
-        var contents: [ObjectReference: [String: [UInt8]]?] = [
-            .secret(names.secret): secret.map { ContentHash.content(ofSecret: $0.json) },
-            .configMap(names.configMap): settings.map { ContentHash.content(ofConfigMap: $0.json) },
-        ]
+        var contents = RestartStep.contents(secret: secret, settings: settings, names: names)
         if dryRun, let pending {
             var content = (contents[pending.object] ?? nil) ?? [:]
             content[pending.key] = pending.value
@@ -76,8 +73,7 @@ public struct DeploymentRestarter: Sendable {
         var outcome = Outcome(decision: decision, annotated: annotation != nil, generation: nil)
         guard decision.action == .restart, !dryRun else { return outcome }
         let patched = try await api { () async throws(KubeError) in
-            try await client.patch(
-                Deployment.self, name: deployment.name, namespace: namespace, patch: .merge(decision.patch))
+            try await RestartStep.patch(decision, client: client, namespace: namespace)
         }
         outcome.generation = patched.metadata.generation
         return outcome

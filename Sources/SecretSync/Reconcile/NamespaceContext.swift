@@ -1,0 +1,129 @@
+import JSONValue
+import KubeAPI
+import Logging
+
+/// What the collaborators of one namespace's sync share: where they act, through which client,
+/// how they report (Events, audit lines, logs), and the few ways every one of them calls the
+/// API (counted, announced to `OwnWrites`, replayed after conflicts by the agent's one rule).
+struct NamespaceContext: Sendable {
+    let namespace: String
+    let settings: NamespaceSync.Settings
+    let client: KubeClient
+    let events: EventRecorder
+    let sink: any AuditSink
+    let logger: Logger
+    let ownWrites: OwnWrites
+    /// Every read of the namespace's objects goes through here.
+    let reads: NamespaceReads
+
+    var names: ObjectNames { settings.names }
+
+    init(
+        namespace: String, settings: NamespaceSync.Settings, client: KubeClient, events: EventRecorder,
+        sink: any AuditSink, logger: Logger, ownWrites: OwnWrites
+    ) {
+        self.namespace = namespace
+        self.settings = settings
+        self.client = client
+        self.events = events
+        self.sink = sink
+        var logger = logger
+        logger[metadataKey: "namespace"] = "\(namespace)"
+        self.logger = logger
+        self.ownWrites = ownWrites
+        reads = NamespaceReads(client: client, namespace: namespace, names: settings.names)
+    }
+
+    /// One API call, counted; its failure as a `SyncError`.
+    func api<T>(
+        isolation: isolated (any Actor)? = #isolation, _ call: () async throws(KubeError) -> T
+    ) async throws(SyncError) -> T {
+        do {
+            return try await counted(call)
+        } catch {
+            throw .api(error)
+        }
+    }
+
+    /// Makes one write of an object the agent watches, announced to `ownWrites` so that the
+    /// watch event echoing it starts no reconcile.
+    func ownWrite<T: KubeObject>(
+        isolation: isolated (any Actor)? = #isolation, _ type: T.Type, name: String,
+        _ call: () async throws(KubeError) -> T
+    ) async throws(KubeError) -> T {
+        await ownWrites.begin(T.self, namespace: namespace, name: name)
+        do {
+            let result = try await counted(call)
+            await ownWrites.end(T.self, namespace: namespace, name: name, version: result.resourceVersion)
+            return result
+        } catch {
+            await ownWrites.end(T.self, namespace: namespace, name: name, version: nil)
+            throw error
+        }
+    }
+
+    /// One read-modify-write of the object `kind`/`name`, replayed after conflicts by the
+    /// agent's rule; when the conflicts outlast it, `conflictPersisted`, which the agent reports
+    /// (a Warning Event, a metric) and tries again later.
+    func retryOnConflict<T>(
+        isolation: isolated (any Actor)? = #isolation, kind: String, name: String,
+        exhausted: () -> Void = {}, _ body: () async throws(SyncError) -> T
+    ) async throws(SyncError) -> T {
+        let object = InvolvedObject(kind: kind, apiVersion: "v1", namespace: namespace, name: name)
+        return try await ConflictRetry.agent.run(
+            isConflict: \.isConflict,
+            exhausted: { attempts, _ in
+                exhausted()
+                return .conflictPersisted(object: object, attempts: attempts)
+            }
+        ) { (_: Int) async throws(SyncError) -> T in try await body() }
+    }
+
+    /// The store as the agent reads it: leniently, since the envelopes alone are enough to
+    /// reconcile (damaged annotations are reported in `problems`).
+    func readStore(_ json: JSON) -> SealedStore {
+        (try? SealedStore(configMap: json, lenient: true)) ?? SealedStore()
+    }
+
+    /// The object `kind`/`name` of this namespace as an Event names it.
+    func involved(_ json: JSON?, kind: String, name: String) -> InvolvedObject {
+        json.map { InvolvedObject($0, kind: kind, apiVersion: "v1") }
+            ?? InvolvedObject(kind: kind, apiVersion: "v1", namespace: namespace, name: name)
+    }
+}
+
+/// Why a namespace could not be brought in line (it is tried again).
+enum SyncError: Error, CustomStringConvertible {
+    case api(KubeError)
+    case keys(AgentKeysError)
+    case storeMissing(String)
+    /// Another agent extended the audit chain: this one must not act as leader.
+    case chainMoved(seq: Int)
+    /// Other writers kept changing `object` while the agent wrote it, past its conflict retries.
+    case conflictPersisted(object: InvolvedObject, attempts: Int)
+
+    /// A 409 from the API (retried by `ConflictRetry`).
+    var isConflict: Bool {
+        if case .api(let error) = self { return error.isConflict }
+        return false
+    }
+
+    var description: String {
+        switch self {
+        case .api(let error): return error.description
+        case .keys(let error): return error.description
+        case .storeMissing(let name): return "the sealed store ConfigMap \"\(name)\" is gone"
+        case .chainMoved(let seq):
+            return
+                "another agent extended the audit chain (to \(seq)); stepping back until the lease is settled"
+        case .conflictPersisted(let object, let attempts):
+            return
+                "\(object.kind) \(object.name) kept changing while the agent wrote it (\(attempts) attempts); "
+                + "trying again later"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
