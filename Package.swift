@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "SecretSyncTests",
             dependencies: [
-                "SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue",
+                "SecretSync", "Sealing", "KubeAPI", "KubeEmulator", "TestSupport", "JSONValue", "TimeFormat",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),

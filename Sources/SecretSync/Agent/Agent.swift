@@ -28,14 +28,18 @@ public actor Agent {
     private var pendingInitial: Set<String>?
     private var syncedNamespaces: Set<String> = []
     private var synced = false
-    private var lastHeartbeat = ContinuousClock.now
-    private var lastContact: ContinuousClock.Instant?
+    /// What the agent reads time from and waits on (a manual clock in tests).
+    private let clock: AgentClock
+    private var lastHeartbeat: AgentClock.Instant
+    private var lastContact: AgentClock.Instant?
 
     public init(
         client: KubeClient, configuration: AgentConfiguration,
         sink: any AuditSink = StandardOutputAuditSink(),
-        logger: Logger
+        logger: Logger, clock: AgentClock = .continuous
     ) {
+        self.clock = clock
+        lastHeartbeat = clock.now
         self.client = client
         self.configuration = configuration
         self.sink = sink
@@ -45,16 +49,17 @@ public actor Agent {
             configuration.leaderElection
             ? LeaderElector(
                 client: client, namespace: configuration.namespace, leaseName: configuration.names.lease,
-                identity: configuration.identity, timing: configuration.leaseTiming, logger: logger)
+                identity: configuration.identity, timing: configuration.leaseTiming, logger: logger,
+                clock: clock)
             : nil
     }
 
     /// Runs until `stop()`.
     public func run() async {
-        let heartbeat = Task { [weak self] in
+        let heartbeat = Task { [weak self, clock] in
             while !Task.isCancelled {
                 await self?.beat()
-                try? await Task.sleep(for: .seconds(2))
+                try? await clock.sleep(for: .seconds(2))
             }
         }
         defer { heartbeat.cancel() }
@@ -96,14 +101,14 @@ public actor Agent {
 
     /// What the health endpoints report.
     public func health() async -> AgentHealth {
-        let now = ContinuousClock.now
-        let alive = now - lastHeartbeat < .seconds(30)
+        let now = clock.now
+        let alive = lastHeartbeat.duration(to: now) < .seconds(30)
         var contact = lastContact
         if let elector, let leaseContact = await elector.lastContact {
             contact = max(contact ?? leaseContact, leaseContact)
         }
         let window = max(configuration.leaseTiming.leaseDuration * 2, .seconds(30))
-        let reachable = contact.map { now - $0 < window } ?? false
+        let reachable = contact.map { $0.duration(to: now) < window } ?? false
         let isLeader = leading
         let ready = reachable && (!isLeader || synced)
         let detail: String
@@ -119,11 +124,11 @@ public actor Agent {
     }
 
     private func beat() {
-        lastHeartbeat = .now
+        lastHeartbeat = clock.now
     }
 
     private func contacted() {
-        lastContact = .now
+        lastContact = clock.now
     }
 
     // MARK: - Leading
@@ -135,7 +140,8 @@ public actor Agent {
         leading = true
         synced = false
         syncedNamespaces = []
-        let queue = WorkQueue()
+        let clock = self.clock
+        let queue = WorkQueue(sleep: { try await clock.sleep(for: $0) })
         self.queue = queue
         if configuration.allNamespaces {
             pendingInitial = nil
@@ -169,7 +175,7 @@ public actor Agent {
         tasks.append(
             Task { [configuration] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.resyncPeriod)
+                    try? await clock.sleep(for: configuration.resyncPeriod)
                     if Task.isCancelled { break }
                     await self.resyncAll()
                 }
@@ -185,7 +191,7 @@ public actor Agent {
                 Task { [client] in
                     while !Task.isCancelled {
                         if (try? await client.serverVersion()) != nil { self.contacted() }
-                        try? await Task.sleep(for: .seconds(10))
+                        try? await clock.sleep(for: .seconds(10))
                     }
                 })
         }
@@ -331,7 +337,7 @@ public actor Agent {
             names: configuration.names, identity: configuration.identity,
             policy: configuration.signaturePolicy,
             deployments: configuration.deployments, retireKeysAfter: configuration.retireKeysAfter,
-            debounce: configuration.debounce, maxDelay: configuration.maxDelay)
+            debounce: configuration.debounce, maxDelay: configuration.maxDelay, clock: clock)
         let created = NamespaceSync(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
             logger: logger, ownWrites: ownWrites,

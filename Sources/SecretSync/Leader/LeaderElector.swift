@@ -8,7 +8,8 @@ import Logging
 /// on the candidate's own clock from when it last saw the lease change, so clocks need not
 /// agree); the leader renews every `retryPeriod` and stops leading when it could not renew for
 /// `renewDeadline`, before any standby may take over. Updates carry the `resourceVersion` read,
-/// so two candidates never both succeed.
+/// so two candidates never both succeed. Time is read from the clock it is given (tests move a
+/// manual one).
 public actor LeaderElector {
     public let namespace: String
     public let leaseName: String
@@ -16,11 +17,12 @@ public actor LeaderElector {
     public let timing: LeaseTiming
     private let client: KubeClient
     private let logger: Logger
+    private let clock: AgentClock
 
     /// Whether this replica holds the lease, as of its last successful renewal.
     public private(set) var isLeader = false
     /// When this replica last talked to the API server about the lease successfully.
-    public private(set) var lastContact: ContinuousClock.Instant?
+    public private(set) var lastContact: AgentClock.Instant?
     /// The holder last seen, for logs and `status`.
     public private(set) var observedHolder: String?
 
@@ -28,13 +30,16 @@ public actor LeaderElector {
     /// renewal still in flight cannot take back the lease just given up.
     private var released = false
     private var observedRecord: JSON?
-    private var observedTime = ContinuousClock.now
-    private var lastRenewal = ContinuousClock.now
+    private var observedTime: AgentClock.Instant
+    private var lastRenewal: AgentClock.Instant
 
     public init(
         client: KubeClient, namespace: String, leaseName: String, identity: String, timing: LeaseTiming,
-        logger: Logger
+        logger: Logger, clock: AgentClock = .continuous
     ) {
+        self.clock = clock
+        observedTime = clock.now
+        lastRenewal = clock.now
         self.client = client
         self.namespace = namespace
         self.leaseName = leaseName
@@ -57,7 +62,7 @@ public actor LeaderElector {
                 announced = true
             }
             do {
-                try await Task.sleep(for: jittered(timing.retryPeriod))
+                try await clock.sleep(for: jittered(timing.retryPeriod))
             } catch {
                 return false
             }
@@ -70,12 +75,12 @@ public actor LeaderElector {
     public func holdLeadership() async {
         while isLeader && !Task.isCancelled {
             do {
-                try await Task.sleep(for: timing.retryPeriod)
+                try await clock.sleep(for: timing.retryPeriod)
             } catch {
                 return
             }
             if await tryAcquireOrRenew() { continue }
-            if ContinuousClock.now - lastRenewal >= timing.renewDeadline || !isLeader {
+            if lastRenewal.duration(to: clock.now) >= timing.renewDeadline || !isLeader {
                 isLeader = false
                 AgentMetrics.leader(false)
                 logger.warning(
@@ -142,7 +147,7 @@ public actor LeaderElector {
             logger.debug("could not read the lease", metadata: ["error": "\(error)"])
             return false
         }
-        lastContact = .now
+        lastContact = clock.now
         guard var lease = existing else {
             var fresh = Lease(name: leaseName, namespace: namespace)
             fresh.holderIdentity = identity
@@ -164,13 +169,13 @@ public actor LeaderElector {
         let record = lease.json["spec"] ?? .object([:])
         if record != observedRecord {
             observedRecord = record
-            observedTime = .now
+            observedTime = clock.now
         }
         observedHolder = lease.holderIdentity
         let holder = lease.holderIdentity ?? ""
         let held = !holder.isEmpty && holder != identity
         let duration = Duration.seconds(lease.leaseDurationSeconds ?? seconds)
-        if held && ContinuousClock.now < observedTime + duration {
+        if held && clock.now < observedTime.advanced(by: duration) {
             if isLeader {
                 // Someone else holds it: this replica must not act as leader any longer.
                 isLeader = false
@@ -201,10 +206,10 @@ public actor LeaderElector {
 
     private func observe(_ lease: Lease, mine: Bool) {
         observedRecord = lease.json["spec"] ?? .object([:])
-        observedTime = .now
+        observedTime = clock.now
         observedHolder = lease.holderIdentity
         if mine {
-            lastRenewal = .now
+            lastRenewal = clock.now
             if !isLeader { AgentMetrics.leader(true) }
             isLeader = true
         }

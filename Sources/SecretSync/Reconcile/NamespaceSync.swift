@@ -23,6 +23,8 @@ actor NamespaceSync {
         /// Changes coalesce into one restart within `debounce` of each other, for `maxDelay` at most.
         var debounce: Duration
         var maxDelay: Duration
+        /// The agent's clock, which the restart batches wait on.
+        var clock: AgentClock = .continuous
     }
 
     let namespace: String
@@ -60,7 +62,8 @@ actor NamespaceSync {
         self.context = context
         let audit = AuditWriter(context: context)
         let restarts = AgentRestart(
-            context: context, audit: audit, debounce: settings.debounce, maxDelay: settings.maxDelay)
+            context: context, audit: audit, debounce: settings.debounce, maxDelay: settings.maxDelay,
+            clock: settings.clock)
         self.audit = audit
         self.restarts = restarts
         keeper = SealingKeeper(context: context, audit: audit)

@@ -8,15 +8,18 @@ import KubeAPI
 actor AgentRestart {
     private let context: NamespaceContext
     private let audit: AuditWriter
-    private let scheduler: BatchScheduler<RestartItem, ContinuousClock>
+    private let scheduler: BatchScheduler<RestartItem, AgentClock>
     /// Rollouts made whose records could not be written yet (the Deployment already carries the
     /// new hash, so no later decision would record them again).
     private var unrecordedRollouts: [AuditRecord] = []
 
-    init(context: NamespaceContext, audit: AuditWriter, debounce: Duration, maxDelay: Duration) {
+    init(
+        context: NamespaceContext, audit: AuditWriter, debounce: Duration, maxDelay: Duration,
+        clock: AgentClock
+    ) {
         self.context = context
         self.audit = audit
-        scheduler = BatchScheduler(quiet: debounce, maxDelay: maxDelay, clock: ContinuousClock())
+        scheduler = BatchScheduler(quiet: debounce, maxDelay: maxDelay, clock: clock)
     }
 
     /// Adds changes to the next batch.
