@@ -97,11 +97,12 @@ public struct SealedStore: Sendable, Equatable {
 
 extension SealedStore {
     /// Stores `envelope` as the key's new current version and returns that version. The envelope
-    /// it replaces moves into the key's history.
+    /// it replaces moves into the key's history. `version` is the one `nextVersion(of:)` gave,
+    /// when the envelope was made for it.
     @discardableResult
     public mutating func set(
         key: String, envelope: String, fingerprint: String, sealedBy: String, sealedAt: String,
-        rollbackOf: Int? = nil, rollback: RollbackStatement? = nil
+        rollbackOf: Int? = nil, rollback: RollbackStatement? = nil, version: Int? = nil
     ) -> Int {
         let previous = versions[key]
         var history = previous?.history ?? []
@@ -113,7 +114,7 @@ extension SealedStore {
                     rollbackOf: previous?.rollbackOf),
                 at: 0)
         }
-        let version = nextVersion(of: key)
+        let version = version ?? nextVersion(of: key)
         envelopes[key] = envelope
         versions[key] = SealedVersion(
             version: version, fingerprint: fingerprint, sealedBy: sealedBy, sealedAt: sealedAt,

@@ -17,17 +17,16 @@ struct KeyWriter {
     func run() async throws {
         let early = try value.prompts ? nil : value.readValue(key: key)
         let workspace = try release.connect()
-        let binding = try SecretBinding(
-            namespace: workspace.namespace, secret: workspace.names.secret, key: key)
+        // A key name Kubernetes would refuse is refused before anything is written.
+        _ = try SecretBinding(namespace: workspace.namespace, secret: workspace.names.secret, key: key)
         if direct {
             try await writeDirect(workspace, early: early)
         } else {
-            try await writeSealed(workspace, binding: binding, early: early)
+            try await writeSealed(workspace, early: early)
         }
     }
 
-    private func writeSealed(_ workspace: Workspace, binding: SecretBinding, early: SecureBytes?) async throws
-    {
+    private func writeSealed(_ workspace: Workspace, early: SecureBytes?) async throws {
         // Everything that can fail without the value is checked before it is typed.
         let recipient = try await SealingKeySource.trustedKey(
             in: workspace, acceptNewIdentity: value.acceptNewIdentity, dryRun: dryRun)
@@ -36,44 +35,14 @@ struct KeyWriter {
         let secretValue = try early ?? value.readValue(key: key)
         let before =
             wait.followsRollout && !dryRun ? try await ChangeFollower.deploymentBefore(workspace) : nil
-        let author = value.author
-        let key = self.key
-        let mustExist = self.mustExist
-        let outcome = try await workspace.sealedStore.update(dryRun: dryRun) {
-            (store: inout SealedStore) throws(ChangeError) -> (version: Int, fingerprint: String) in
-            if mustExist, store.envelopes[key] == nil {
-                throw .keyNotFound(
-                    key: key, object: "the sealed store",
-                    hint: "set it first with `beluga-secrets set \(key)`")
-            }
-            let version = store.nextVersion(of: key)
-            let envelope = try Self.seal(
-                secretValue, binding: binding, recipient: recipient, author: author, version: version,
-                signer: signer)
-            let fingerprint = Fingerprint(of: secretValue, binding: binding).text
-            let assigned = store.set(
-                key: key, envelope: envelope.text, fingerprint: fingerprint, sealedBy: author,
-                sealedAt: Timestamp.now())
-            return (assigned, fingerprint)
-        }
-        let version = outcome.result.version
-        let signed = signer.map { " and signed by \($0.signerID)" } ?? ""
-        let store = workspace.describe("ConfigMap", workspace.names.sealedStore)
-        if dryRun {
-            print(
-                "\(key): would store version \(version) sealed to kid \(recipient.keyID)\(signed) "
-                    + "(\(outcome.result.fingerprint)) in \(store)\(outcome.created ? ", creating it" : "") "
-                    + "(dry run: nothing written)")
-            return
-        }
-        print(
-            "\(key): version \(version) sealed to kid \(recipient.keyID)\(signed) (\(outcome.result.fingerprint)), "
-                + "stored in \(store); "
-                + (wait.wait ? "waiting for the agent" : "the agent will apply it"))
-        guard wait.wait else { return }
-        let previous = outcome.previous.status[key]
+        let outcome = try await SealAndRecord(workspace: workspace, key: key).run(
+            secretValue, to: recipient, by: value.author, signer: signer, mustExist: mustExist,
+            dryRun: dryRun,
+            waiting: wait.wait)
+        guard wait.wait, !dryRun else { return }
+        let previous = outcome.previousStatus
         try await ChangeFollower(workspace: workspace, timeout: wait.timeout).followSealed(
-            key: key, version: version,
+            key: key, version: outcome.recorded.version,
             previousAppliedFingerprint: previous?.state == .applied ? previous?.fingerprint : nil,
             before: before, throughRollout: wait.throughRollout)
     }
@@ -113,22 +82,5 @@ struct KeyWriter {
             workspace: workspace, dryRun: dryRun, waitTimeout: wait.rolloutLimit, pending: pending,
             writtenSecret: outcome.written
         ).run()
-    }
-
-    /// Seals format 2 when there is a signer, else format 1.
-    static func seal(
-        _ value: SecureBytes, binding: SecretBinding, recipient: SealingPublicKey, author: String,
-        version: Int,
-        signer: SigningKeyPair?
-    ) throws(ChangeError) -> Envelope {
-        do {
-            if let signer {
-                return try Envelope.seal(
-                    value, for: binding, to: recipient, sealedBy: author, version: version, signer: signer)
-            }
-            return try Envelope.seal(value, for: binding, to: recipient, sealedBy: author)
-        } catch {
-            throw .sealing(error)
-        }
     }
 }

@@ -60,34 +60,3 @@ struct ReleaseOptions: ParsableArguments {
             names: names, server: configuration.transport.server)
     }
 }
-
-/// What a cluster command works with: a client, the namespace and the release's object names.
-struct Workspace: Sendable {
-    let client: KubeClient
-    let namespace: String
-    let names: ObjectNames
-    /// The API server's address, under which the agent's identity is pinned.
-    let server: String
-
-    var sealedStore: SealedStoreWriter {
-        SealedStoreWriter(client: client, namespace: namespace, name: names.sealedStore)
-    }
-    var directSecret: DirectSecretWriter {
-        DirectSecretWriter(client: client, namespace: namespace, names: names)
-    }
-    var settings: SettingsWriter {
-        SettingsWriter(client: client, namespace: namespace, name: names.configMap)
-    }
-    var restarter: DeploymentRestarter {
-        DeploymentRestarter(client: client, namespace: namespace, names: names)
-    }
-    var rollout: RolloutFollower {
-        RolloutFollower(client: client, namespace: namespace, deployment: names.deployment)
-    }
-    var syncStatus: SyncStatusWaiter {
-        SyncStatusWaiter(client: client, namespace: namespace, name: names.sealedStore)
-    }
-
-    /// `ConfigMap prod/beluga-ai-secrets-sealed`, as messages name objects.
-    func describe(_ kind: String, _ name: String) -> String { "\(kind) \(namespace)/\(name)" }
-}
