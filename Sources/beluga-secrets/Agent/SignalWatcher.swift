@@ -1,8 +1,10 @@
 import Dispatch
 import Foundation
 
-/// Runs `handler` on the main dispatch queue when one of `signals` arrives (instead of the
-/// default action of ending the process).
+/// Runs `handler` on a global dispatch queue when one of `signals` arrives (instead of the
+/// default action of ending the process). The agent's shutdown is one call (`Agent.stop()`,
+/// which finishes the work in flight and releases the lease) followed by the health server's
+/// stop, so this small watcher is all the lifecycle management it needs.
 final class SignalWatcher {
     private let sources: [any DispatchSourceSignal]
 
