@@ -15,15 +15,12 @@ import base64
 import json
 import os
 import secrets
-import signal
 import socket
 import ssl
-import subprocess
+import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.client import HTTPSConnection
 from pathlib import Path
 from typing import Any, Callable
@@ -31,40 +28,18 @@ from urllib.parse import quote, urlencode
 
 import yaml
 
+# The process fixtures shared with the tests (Tests/support/belugaprocess.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Tests" / "support"))
+
+from belugaprocess import AgentProcess, base_env, free_port, private_file, start_emulator, stop_process  # noqa: E402
+from belugaprocess import eventually as poll  # noqa: E402
+
 USERS = ("cli", "kubectl", "agent", "agent-batch")
 
 
-def private_file(path: Path, text: str) -> Path:
-    """Writes `text` to a new file only its owner can read."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as stream:
-        stream.write(text)
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def eventually(condition: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.02) -> Any:
-    """Polls `condition` until it returns something true; raises after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting until {what}")
-        time.sleep(interval)
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """A minimal environment: no configuration of the user's leaks into a measurement."""
-    env = {key: os.environ[key] for key in ("PATH", "LANG") if key in os.environ}
-    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config")})
-    return env
+    """The shared poll, at a pace fine enough for the timings measured here."""
+    return poll(condition, what, timeout=timeout, every=interval, error=TimeoutError)
 
 
 class Emulator:
@@ -78,14 +53,12 @@ class Emulator:
         policy_file = private_file(folder / f"{name}-policy.yaml", yaml.safe_dump(policy))
         self.admin_kubeconfig = folder / f"{name}-admin.kubeconfig"
         self.log = open(folder / f"{name}.log", "wb")
-        self.process = subprocess.Popen(
-            [str(binary), "--port", "0", "--tls", "--policy", str(policy_file),
-             "--kubeconfig-out", str(self.admin_kubeconfig)],
-            stdout=subprocess.PIPE, stderr=self.log, env=base_env(folder))
-        first = self.process.stdout.readline().decode()
-        if not first.startswith("listening on https://"):
-            raise RuntimeError(f"kube-emulator did not start: {first}{(folder / f'{name}.log').read_text()}")
-        self.url = first.split()[-1]
+        try:
+            self.process, self.url = start_emulator(
+                str(binary), ["--tls", "--policy", str(policy_file), "--kubeconfig-out", str(self.admin_kubeconfig)],
+                base_env(folder), stderr=self.log)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}{(folder / f'{name}.log').read_text()}") from None
         host, port = self.url.removeprefix("https://").rsplit(":", 1)
         self.host, self.port = host, int(port)
         eventually(self.admin_kubeconfig.exists, "the emulator writes its kubeconfig")
@@ -152,12 +125,10 @@ class Emulator:
         return Watch(self, path, selector_name, sink)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        try:
+            stop_process(self.process, timeout=20)
+        except AssertionError:
+            pass  # killed
         self.log.close()
 
 
@@ -219,32 +190,30 @@ class Agent:
     folder: Path
     identity: str
     args: list[str]
-    process: subprocess.Popen | None = None
-    health_port: int = 0
+    run: AgentProcess | None = None
     started_at: float = 0.0
-    logs: list[Any] = field(default_factory=list)
+
+    @property
+    def process(self) -> Any:
+        return self.run.process if self.run else None
 
     def start(self) -> None:
-        self.health_port = free_port()
-        stdout = open(self.folder / f"{self.identity}.audit.log", "ab")
-        stderr = open(self.folder / f"{self.identity}.stderr.log", "ab")
-        self.logs = [stdout, stderr]
+        port = free_port()
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(
+        self.run = AgentProcess.launch(
             [str(self.binary), "agent", "--kubeconfig", str(self.kubeconfig), "--identity", self.identity,
-             "--health-addr", f"127.0.0.1:{self.health_port}", *self.args],
-            stdout=stdout, stderr=stderr, env=base_env(self.folder))
+             "--health-addr", f"127.0.0.1:{port}", *self.args],
+            base_env(self.folder), self.folder / f"{self.identity}.audit.log",
+            self.folder / f"{self.identity}.stderr.log", port, append=True)
 
     def ready(self) -> bool:
         """Whether /readyz answers 200 `leading; synced`."""
-        if self.process is not None and self.process.poll() is not None:
-            log = (self.folder / f"{self.identity}.stderr.log").read_text()[-2000:]
-            raise RuntimeError(f"the agent {self.identity} exited with {self.process.returncode}: {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.health_port}/readyz", timeout=2) as answer:
-                return answer.status == 200 and answer.read().decode().startswith("leading; synced")
-        except (urllib.error.URLError, ConnectionError, OSError):
+        if self.run is None:
             return False
+        if self.run.process.poll() is not None:
+            log = self.run.log.read_text()[-2000:]
+            raise RuntimeError(f"the agent {self.identity} exited with {self.run.process.returncode}: {log}")
+        return (self.run.ready() or "").startswith("leading; synced")
 
     def wait_ready(self, timeout: float = 120.0, interval: float = 0.005) -> float:
         """Waits for /readyz 200; returns the seconds since the process was started."""
@@ -259,16 +228,11 @@ class Agent:
         return proc_status(self.process.pid)["VmHWM"]
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        if self.run is not None:
             try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in self.logs:
-            stream.close()
-        self.logs = []
+                self.run.stop(timeout=30)
+            except AssertionError:
+                pass  # killed after the grace period
 
 
 def proc_status(pid: int) -> dict[str, int]:

@@ -22,7 +22,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from agent_process import Agent
+# The process fixtures shared with Tests/python and bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+
+from agent_process import Agent  # noqa: E402
 from chart import Installed, install, service_account_kubeconfig
 from leaks import Markers
 from targets import Namespace, Target, bin_path, eventually, outside_requests

@@ -23,26 +23,17 @@ from typing import Any, Callable
 
 import yaml
 
+from belugaprocess import bin_path, start_emulator
+from belugaprocess import eventually as poll
+
 MANAGED_BY = "app.kubernetes.io/managed-by=beluga-secrets-e2e"
 OPERATOR = "e2e-operator"
 OPERATOR_POLICY = Path(__file__).with_name("operator-policy.yaml")
 
 
-def bin_path(name: str) -> str:
-    """A binary built by `swift build` (BELUGA_BIN_DIR is `swift build --show-bin-path`)."""
-    return os.path.join(os.environ["BELUGA_BIN_DIR"], name)
-
-
 def eventually(condition: Callable[[], Any], what: str, timeout: float = 30.0, every: float = 0.25) -> Any:
-    """Polls `condition` until it returns something true; fails with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
-        time.sleep(every)
+    """The shared poll, at a pace that suits kubectl against a real cluster."""
+    return poll(condition, what, timeout=timeout, every=every)
 
 
 def child_env(folder: Path, real_cluster: bool) -> dict[str, str]:
@@ -91,16 +82,12 @@ class Target:
             policy_file.write_text(yaml.safe_dump(policy))
             # --tls: tokens are sent and checked as on a real cluster; --policy: the scenarios
             # run as an operator with the permissions docs/e2e.md lists, not as the admin.
-            emulator = subprocess.Popen(
-                [bin_path("kube-emulator"), "--port", "0", "--tls", "--kubeconfig-out", source,
-                 "--policy", str(policy_file), "--rollout-delay", "100ms"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-            first = emulator.stdout.readline().decode()
-            if not first.startswith("listening on "):
-                emulator.kill()
-                raise AssertionError(f"kube-emulator did not start: {first}{emulator.stderr.read().decode()}")
+            emulator, url = start_emulator(
+                bin_path("kube-emulator"),
+                ["--tls", "--kubeconfig-out", source, "--policy", str(policy_file), "--rollout-delay", "100ms"],
+                env)
             eventually(lambda: Path(source).exists(), "the emulator writes its kubeconfig")
-            description = f"kube-emulator at {first.split()[-1]}, as user {OPERATOR}"
+            description = f"kube-emulator at {url}, as user {OPERATOR}"
         kubeconfig = folder / "e2e.kubeconfig"
         target = cls(kubeconfig, env, description, emulator,
                      accounting_kubeconfig=Path(source) if emulator else None)

@@ -3,8 +3,13 @@
 import base64
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+# The process fixtures shared with Tests/e2e and bench/ (Tests/support/belugaprocess.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 
 
 def binary() -> str:

@@ -13,54 +13,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import signal
-import socket
 import struct
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
+from belugaprocess import AgentProcess as BaseAgentProcess
+from belugaprocess import base_env, bin_path, eventually, free_port, start_emulator, stop_process  # noqa: F401
 from helmchart import Rendered, containers
 
 AGENT_CONTAINER = "beluga-secrets-agent"
 AGENT_COMPONENT = "app.kubernetes.io/component=secrets-agent"
-
-
-def bin_path(name: str) -> str:
-    return os.path.join(os.environ["BELUGA_BIN_DIR"], name)
-
-
-def eventually(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Polls `condition` until it returns something true; fails with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
-        time.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """A minimal environment: no KUBECONFIG or configuration of the user's leaks into a test."""
-    env = {key: os.environ[key] for key in ("PATH", "LANG") if key in os.environ}
-    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config")})
-    return env
 
 
 class Emulator:
@@ -70,19 +36,14 @@ class Emulator:
         self.folder = folder
         self.kubeconfig = folder / "admin.kubeconfig"
         self.env = base_env(folder)
-        self.process = subprocess.Popen(
-            [bin_path("kube-emulator"), "--port", "0", "--tls", "--kubeconfig-out", str(self.kubeconfig),
-             "--rollout-delay", "50ms"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
-        first = self.process.stdout.readline().decode()
-        assert first.startswith("listening on https://"), first + self.process.stderr.read().decode()
-        self.url = first.split()[-1]
+        self.process, self.url = start_emulator(
+            bin_path("kube-emulator"), ["--tls", "--kubeconfig-out", str(self.kubeconfig), "--rollout-delay", "50ms"],
+            self.env)
+        assert self.url.startswith("https://"), self.url
         eventually(self.kubeconfig.exists, "the emulator writes its kubeconfig")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            assert self.process.wait(timeout=20) == 0
+        assert stop_process(self.process, timeout=20) == 0
 
     def kubectl(self, *args: str, stdin: bytes | None = None, kubeconfig: Path | None = None,
                 check: bool = True) -> subprocess.CompletedProcess:
@@ -137,16 +98,11 @@ class Emulator:
         return path
 
 
-@dataclass
-class AgentProcess:
+class AgentProcess(BaseAgentProcess):
     """`beluga-secrets agent` started with the arguments of a rendered container."""
 
-    process: subprocess.Popen
     args: list[str]
     identity: str
-    audit_log: Path
-    log: Path
-    health_url: str
 
     @classmethod
     def start(cls, container: dict[str, Any], kubeconfig: Path, identity: str, folder: Path) -> AgentProcess:
@@ -157,42 +113,19 @@ class AgentProcess:
         # What the pod would have: the ServiceAccount's credentials and POD_NAME from the downward API.
         env.update({"KUBECONFIG": str(kubeconfig), "POD_NAME": identity})
         assert [e["name"] for e in container["env"]] == ["POD_NAME"]
-        audit_log, log = folder / f"{identity}.audit.log", folder / f"{identity}.stderr.log"
-        with open(audit_log, "wb") as stdout, open(log, "wb") as stderr:
-            process = subprocess.Popen([bin_path("beluga-secrets"), *args], stdout=stdout, stderr=stderr,
-                                       env=env)
-        agent = cls(process, args, identity, audit_log, log, f"http://127.0.0.1:{port}")
+        agent = cls.launch([bin_path("beluga-secrets"), *args], env, folder / f"{identity}.audit.log",
+                           folder / f"{identity}.stderr.log", port)
+        agent.args, agent.identity = args, identity
         # Ready first as a standby, then (the only replica) as the leader once its first sync is
         # done; in between it is not ready.
-        eventually(lambda: (agent.ready() or "").startswith("leading; synced") or agent.exited(),
-                   "the agent leads and has synced")
+        agent.wait_leading(timeout=30)
         return agent
 
-    def exited(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"the agent exited with {self.process.returncode}: {self.log.read_text()}")
-        return False
-
-    def ready(self) -> str | None:
-        """The body of /readyz when it answers 200 (`leading; synced`), else None."""
-        try:
-            with urllib.request.urlopen(self.health_url + "/readyz", timeout=2) as answer:
-                return answer.read().decode() if answer.status == 200 else None
-        except (urllib.error.URLError, ConnectionError):
-            return None
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(self.health_url + "/metrics", timeout=5) as answer:
-            return answer.read().decode()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.audit_log.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> int:
         """SIGTERM, as Kubernetes ends a pod: the agent releases its Lease and exits 0."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            assert self.process.wait(timeout=30) == 0, self.log.read_text()
+        status = super().stop(timeout)
+        assert status == 0, self.log.read_text()
+        return status
 
 
 def agent_container(rendered: Rendered, deployment: str) -> dict[str, Any]:
