@@ -14,27 +14,46 @@ public final class KubeClient: Sendable {
     public let configuration: ClientConfiguration
     /// The field manager named on writes.
     public let fieldManager: String
-    let transport: CurlTransport
+    let transport: any KubeTransport
     let authenticator: Authenticator
     let logger: Logger
+    let requestObserver: RequestObserver?
 
-    public init(
+    /// Told of the outcome of every request the client sends, retries included: the HTTP status,
+    /// or `nil` when no answer came. One place to count requests (the agent's metrics).
+    public typealias RequestObserver = @Sendable (_ status: Int?) -> Void
+
+    public convenience init(
         configuration: ClientConfiguration, fieldManager: String = "beluga-secrets",
-        logger: Logger = Logger(label: "beluga-secrets.kubeapi")
+        logger: Logger = Logger(label: "beluga-secrets.kubeapi"), requestObserver: RequestObserver? = nil
     ) throws(KubeError) {
+        try self.init(
+            configuration: configuration, transport: CurlTransport(configuration: configuration.transport),
+            fieldManager: fieldManager, logger: logger, requestObserver: requestObserver)
+    }
+
+    /// A client that sends through `transport` (tests put one in front of libcurl's).
+    init(
+        configuration: ClientConfiguration, transport: any KubeTransport,
+        fieldManager: String = "beluga-secrets",
+        logger: Logger = Logger(label: "beluga-secrets.kubeapi"), requestObserver: RequestObserver? = nil
+    ) {
         self.configuration = configuration
         self.fieldManager = fieldManager
         self.logger = logger
-        transport = try CurlTransport(configuration: configuration.transport)
+        self.transport = transport
+        self.requestObserver = requestObserver
         authenticator = Authenticator(configuration: configuration)
     }
 
     /// A client configured as kubectl would be (see `ClientConfiguration.load`).
     public convenience init(
         options: ClientConfiguration.Options = ClientConfiguration.Options(),
-        logger: Logger = Logger(label: "beluga-secrets.kubeapi")
+        logger: Logger = Logger(label: "beluga-secrets.kubeapi"), requestObserver: RequestObserver? = nil
     ) throws(KubeError) {
-        try self.init(configuration: ClientConfiguration.load(options), logger: logger)
+        try self.init(
+            configuration: ClientConfiguration.load(options), logger: logger, requestObserver: requestObserver
+        )
     }
 
     /// The namespace used when a call names none.
@@ -75,6 +94,7 @@ public final class KubeClient: Sendable {
             switch outcome {
             case .success(let response):
                 log(request, status: response.status, elapsed: elapsed, attempt: attempt)
+                requestObserver?(response.status)
                 if response.status == 401, !renewedCredentials, await authenticator.renewAfterUnauthorized() {
                     renewedCredentials = true
                     attempt -= 1  // a renewed credential is a new start, not a retry
@@ -93,6 +113,7 @@ public final class KubeClient: Sendable {
                 if !retryable || attempt >= policy.maximumAttempts { return response }
             case .failure(let error):
                 log(request, error: error, elapsed: elapsed, attempt: attempt)
+                requestObserver?(nil)
                 switch error.kind {
                 case .connect: retryable = true
                 case .timeout, .connectionLost: retryable = request.method.isIdempotent

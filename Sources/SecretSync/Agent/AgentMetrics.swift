@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import KubeAPI
 
 /// The agent's metrics, through swift-metrics (the executable exports them in Prometheus text
 /// format on `/metrics`). Names follow Prometheus conventions; no label ever holds a value.
@@ -55,9 +56,16 @@ public enum AgentMetrics {
         ).increment()
     }
 
-    /// A Kubernetes API call finished with `code` (the HTTP status, or `error` when none came).
+    /// A Kubernetes API request finished with `code` (the HTTP status, or `error` when none came).
     public static func apiRequest(code: String) {
         Counter(label: "beluga_secrets_api_requests_total", dimensions: [("code", code)]).increment()
+    }
+
+    /// Counts every request of the client it is given to (`KubeClient`'s request observer):
+    /// `2xx` for a success, else the status, or `error` when no answer came.
+    public static let requestObserver: KubeClient.RequestObserver = { status in
+        guard let status else { return apiRequest(code: "error") }
+        apiRequest(code: (200..<300).contains(status) ? "2xx" : String(status))
     }
 
     /// When the last successful reconcile ended (Unix seconds).

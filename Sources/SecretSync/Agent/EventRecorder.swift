@@ -83,11 +83,9 @@ public actor EventRecorder {
                 "count": .int(entry.count), "lastTimestamp": .string(now), "message": .string(message),
             ]
             do {
-                _ = try await counted { () async throws(KubeError) in
-                    try await client.patch(
-                        Event.self, name: entry.name, namespace: object.namespace,
-                        patch: .strategicMerge(patch))
-                }
+                _ = try await client.patch(
+                    Event.self, name: entry.name, namespace: object.namespace,
+                    patch: .strategicMerge(patch))
                 seen[key] = entry
                 return
             } catch  where error.category == .notFound {
@@ -115,9 +113,7 @@ public actor EventRecorder {
             "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
         ]
         do {
-            _ = try await counted { () async throws(KubeError) in
-                try await client.create(Event(json: event), namespace: object.namespace)
-            }
+            _ = try await client.create(Event(json: event), namespace: object.namespace)
             seen[key] = Seen(name: name, count: 1, firstTimestamp: now, used: uses)
             evictIfNeeded()
         } catch {

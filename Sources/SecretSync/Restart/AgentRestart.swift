@@ -60,9 +60,7 @@ actor AgentRestart {
             context.logger.debug("\(decision)")
             guard decision.action == .restart else { continue }
             do {
-                _ = try await counted { () async throws(KubeError) in
-                    try await RestartStep.patch(decision, client: context.client, namespace: namespace)
-                }
+                _ = try await RestartStep.patch(decision, client: context.client, namespace: namespace)
             } catch  where error.category == .notFound {
                 continue
             } catch {

@@ -150,7 +150,7 @@ struct AgentCommand: AsyncParsableCommand {
         let client = try KubeClient(
             options: ClientConfiguration.Options(
                 kubeconfig: kubeconfig, context: context, namespace: namespace),
-            logger: logger)
+            logger: logger, requestObserver: AgentMetrics.requestObserver)
         let replica =
             identity ?? ProcessInfo.processInfo.environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ProcessInfo.processInfo.hostName

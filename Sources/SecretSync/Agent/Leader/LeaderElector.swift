@@ -102,18 +102,14 @@ public actor LeaderElector {
         do {
             let released = try await Self.releaseRetry.run(object: "Lease \(namespace)/\(leaseName)") {
                 (_: Int) async throws(KubeError) -> Bool in
-                var lease = try await counted { () async throws(KubeError) in
-                    try await client.get(Lease.self, name: leaseName, namespace: namespace)
-                }
+                var lease = try await client.get(Lease.self, name: leaseName, namespace: namespace)
                 guard lease.holderIdentity == identity else { return false }
                 let now = KubeTime.microTime()
                 lease.holderIdentity = ""
                 lease.leaseDurationSeconds = 1
                 lease.acquireTime = now
                 lease.renewTime = now
-                _ = try await counted { () async throws(KubeError) in
-                    try await client.replace(lease, namespace: namespace)
-                }
+                _ = try await client.replace(lease, namespace: namespace)
                 return true
             }
             if released {
@@ -140,9 +136,7 @@ public actor LeaderElector {
                 timing.leaseDuration.components.attoseconds) / 1e18).rounded(.up))
         let existing: Lease?
         do {
-            existing = try await counted { () async throws(KubeError) in
-                try await client.getIfPresent(Lease.self, name: leaseName, namespace: namespace)
-            }
+            existing = try await client.getIfPresent(Lease.self, name: leaseName, namespace: namespace)
         } catch {
             logger.debug("could not read the lease", metadata: ["error": "\(error)"])
             return false
@@ -156,9 +150,7 @@ public actor LeaderElector {
             fresh.renewTime = now
             fresh.leaseTransitions = 0
             do {
-                let created = try await counted { () async throws(KubeError) in
-                    try await client.create(fresh, namespace: namespace)
-                }
+                let created = try await client.create(fresh, namespace: namespace)
                 observe(created, mine: true)
                 return true
             } catch {
@@ -193,9 +185,7 @@ public actor LeaderElector {
         // Released while the lease was being read: give it up, do not take it back.
         guard !released else { return false }
         do {
-            let updated = try await counted { () async throws(KubeError) in
-                try await client.replace(lease, namespace: namespace)
-            }
+            let updated = try await client.replace(lease, namespace: namespace)
             observe(updated, mine: true)
             return true
         } catch {

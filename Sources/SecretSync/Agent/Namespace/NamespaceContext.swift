@@ -4,7 +4,7 @@ import Logging
 
 /// What the collaborators of one namespace's sync share: where they act, through which client,
 /// how they report (Events, audit lines, logs), and the few ways every one of them calls the
-/// API (counted, announced to `OwnWrites`, replayed after conflicts by the agent's one rule).
+/// API (announced to `OwnWrites`, replayed after conflicts by the agent's one rule).
 struct NamespaceContext: Sendable {
     let namespace: String
     let settings: NamespaceSync.Settings
@@ -34,12 +34,12 @@ struct NamespaceContext: Sendable {
         reads = NamespaceReads(client: client, namespace: namespace, names: settings.names)
     }
 
-    /// One API call, counted; its failure as a `SyncError`.
+    /// One API call; its failure as a `SyncError`.
     func api<T>(
         isolation: isolated (any Actor)? = #isolation, _ call: () async throws(KubeError) -> T
     ) async throws(SyncError) -> T {
         do {
-            return try await counted(call)
+            return try await call()
         } catch {
             throw .api(error)
         }
@@ -53,7 +53,7 @@ struct NamespaceContext: Sendable {
     ) async throws(KubeError) -> T {
         await ownWrites.begin(T.self, namespace: namespace, name: name)
         do {
-            let result = try await counted(call)
+            let result = try await call()
             await ownWrites.end(T.self, namespace: namespace, name: name, version: result.resourceVersion)
             return result
         } catch {

@@ -1,6 +1,6 @@
 import KubeAPI
 
-/// The agent's reads of the objects of one namespace, in one place: each is one counted GET
+/// The agent's reads of the objects of one namespace, in one place: each is one GET
 /// today, and this is the seam where they can be served from the watches' caches instead.
 struct NamespaceReads: Sendable {
     let client: KubeClient
@@ -30,9 +30,7 @@ struct NamespaceReads: Sendable {
 
     /// The allowed signers; the error as the API gave it (a Role may not grant this read).
     func signers() async throws(KubeError) -> ConfigMap? {
-        try await counted { () async throws(KubeError) in
-            try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
-        }
+        try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
     }
 
     /// The Deployments named `names`, those that exist; with no names, every Deployment that
@@ -63,7 +61,7 @@ struct NamespaceReads: Sendable {
 
     private func call<T>(_ body: () async throws(KubeError) -> T) async throws(SyncError) -> T {
         do {
-            return try await counted(body)
+            return try await body()
         } catch {
             throw .api(error)
         }

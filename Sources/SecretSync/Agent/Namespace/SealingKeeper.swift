@@ -46,9 +46,7 @@ actor SealingKeeper {
         secret.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
         secret.data = fresh.secretData()
         do {
-            _ = try await counted { () async throws(KubeError) in
-                try await context.client.create(secret, namespace: context.namespace)
-            }
+            _ = try await context.client.create(secret, namespace: context.namespace)
         } catch  where error.category == .alreadyExists {
             return try await ensureKeys()
         } catch {
