@@ -6,11 +6,11 @@
 # Build stage: the official Swift image, pinned to the toolchain the project is tested with.
 FROM swift:6.3.1-bookworm AS build
 
-# The C libraries the Sealing and KubeAPI targets link against (pkg-config finds them).
+# The C libraries the Sealing, KubeAPI and YAML targets link against (pkg-config finds them).
 # Versions follow the pinned Debian release (bookworm) and its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcurl4-openssl-dev libsodium-dev pkg-config \
+ && apt-get install -y --no-install-recommends libcurl4-openssl-dev libsodium-dev libyaml-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -26,8 +26,9 @@ RUN swift build -c release --static-swift-stdlib --product beluga-secrets \
  && install -D -m 0755 "$(swift build -c release --show-bin-path)/beluga-secrets" /out/usr/local/bin/beluga-secrets \
  && strip /out/usr/local/bin/beluga-secrets
 
-# Runtime stage: only the shared libraries the binary needs (beyond glibc: libcurl, libsodium, and
-# the C++ runtime the static Swift runtime itself calls into), and CA certificates for TLS.
+# Runtime stage: only the shared libraries the binary needs (beyond glibc: libcurl, libsodium,
+# libyaml, and the C++ runtime the static Swift runtime itself calls into), and CA certificates for
+# TLS.
 FROM debian:bookworm-slim
 
 ARG VERSION=0.1.0
@@ -39,7 +40,7 @@ LABEL org.opencontainers.image.title="beluga-secrets" \
 # Same pinning as above: the Debian release, with its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcurl4 libsodium23 libstdc++6 ca-certificates \
+ && apt-get install -y --no-install-recommends libcurl4 libsodium23 libyaml-0-2 libstdc++6 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 beluga \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \

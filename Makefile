@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 VENV := .venv
-APT_PACKAGES := libcurl4-openssl-dev libsodium-dev pkg-config
+APT_PACKAGES := libcurl4-openssl-dev libsodium-dev libyaml-dev pkg-config
 # Only the tests need these (gdb watches how a process exits).
 TEST_APT_PACKAGES := gdb
 # apt-get needs root: use sudo unless we already are root.

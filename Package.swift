@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SecretSync", targets: ["SecretSync"]),
         .library(name: "KubeEmulator", targets: ["KubeEmulator"]),
         .library(name: "TimeFormat", targets: ["TimeFormat"]),
+        .library(name: "YAML", targets: ["YAML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,15 +35,21 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CLibYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
+        // Declarations of glibc functions the Glibc module hides (pipe2, closefrom for spawn).
+        .systemLibrary(name: "CGNUExtensions"),
         .target(name: "JSONValue", swiftSettings: swiftSettings),
         // RFC 3339 and HTTP dates, wall-clock times and Duration conversions, without Foundation.
         .target(name: "TimeFormat", swiftSettings: swiftSettings),
         .target(name: "Sealing", dependencies: ["CSodium", "TimeFormat"], swiftSettings: swiftSettings),
+        // YAML (kubeconfig files, `-o yaml`) read into and written from `JSON` through libyaml.
+        .target(name: "YAML", dependencies: ["CLibYAML", "JSONValue"], swiftSettings: swiftSettings),
         .target(
             name: "KubeAPI",
             dependencies: [
-                "CCurl", "JSONValue", "TimeFormat",
-                .product(name: "Yams", package: "Yams"),
+                "CCurl", "CGNUExtensions", "JSONValue", "TimeFormat", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: swiftSettings),
         .target(
@@ -74,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "beluga-secrets",
             dependencies: [
-                "Sealing", "KubeAPI", "SecretSync", "JSONValue",
+                "Sealing", "KubeAPI", "SecretSync", "JSONValue", "YAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,6 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
         .testTarget(name: "TimeFormatTests", dependencies: ["TimeFormat"], swiftSettings: swiftSettings),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSONValue"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SealingTests", dependencies: ["Sealing", "TimeFormat", "TestSupport"],
             swiftSettings: swiftSettings),

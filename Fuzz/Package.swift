@@ -22,6 +22,7 @@ let package = Package(
             name: "FuzzKubeconfig",
             dependencies: [
                 "FuzzSupport", .product(name: "KubeAPI", package: "beluga-secrets"),
+                .product(name: "YAML", package: "beluga-secrets"),
             ]),
         .executableTarget(
             name: "FuzzWatchEvents",

@@ -1,10 +1,13 @@
-// Fuzzes the kubeconfig loader's parsing: YAML (libyaml through Yams) into `JSON`, then into
-// `Kubeconfig`, then the choice of context, cluster and user (`ClientConfiguration.from`).
+// Fuzzes the kubeconfig loader's parsing: YAML (libyaml through the YAML module) into `JSON`,
+// then into `Kubeconfig`, then the choice of context, cluster and user
+// (`ClientConfiguration.from`); and the YAML writer, whose output must read back as the
+// document it wrote.
 // The filesystem stays out of it: the text comes from the input, and the paths a kubeconfig
 // may name (certificate files, token files) are cleared before a context is resolved.
 
 import FuzzSupport
 import JSONValue
+import YAML
 @testable import KubeAPI
 
 let file = "/fuzz/kubeconfig"
@@ -12,9 +15,12 @@ let file = "/fuzz/kubeconfig"
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzKubeconfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let text = String(decoding: fuzzInput(data, size), as: UTF8.self)
-    let document = try? YAMLDocument.parse(text)
+    let document = try? YAMLReader.read(text)
     let outcome = load(text)
-    if let document { checkRoundTrip(document, outcome) }
+    if let document {
+        checkRoundTrip(document, outcome)
+        checkWrittenYAML(document)
+    }
     checkNoLeak(text, document, outcome)
     return 0
 }
@@ -56,16 +62,19 @@ func load(_ text: String) -> Outcome {
     }
 }
 
-/// JSON is YAML: the document written as JSON must read back as the same document and load
-/// the same way. Skipped for texts libyaml cannot take back: scalars over its 1,024-character
-/// limit for keys, or characters YAML forbids in a stream (escapes can produce them).
+/// JSON is YAML: the document written as JSON must read back as the same document (numbers
+/// compared by value: JSON writes 2.0 as 2) and load the same way. Skipped for texts libyaml
+/// cannot take back: scalars over its 1,024-character limit for keys, or characters YAML
+/// forbids in a stream (escapes can produce them).
 func checkRoundTrip(_ document: JSON, _ outcome: Outcome) {
     guard allStrings(document).allSatisfy(isPortable) else { return }
     let json = document.jsonText
-    guard let again = try? YAMLDocument.parse(json) else {
+    guard let again = try? YAMLReader.read(json) else {
         invariantFailed("the document as JSON is not read back: \(json.debugDescription)")
     }
-    require(again == document, "the document as JSON reads back unchanged: \(json.debugDescription)")
+    require(
+        numbersByValue(again) == numbersByValue(document),
+        "the document as JSON reads back unchanged: \(json.debugDescription)")
     switch (outcome, load(json)) {
     case (.parseFailed(let first), .parseFailed(let second)):
         require(first.message == second.message, "the same document fails the same way")
@@ -75,6 +84,28 @@ func checkRoundTrip(_ document: JSON, _ outcome: Outcome) {
         )
     default:
         invariantFailed("the same document parses in one spelling and not in the other")
+    }
+}
+
+/// What `YAMLWriter` writes of a document reads back as that document: every string that YAML
+/// would read as something else (`yes`, `0123`, `~`) was quoted.
+func checkWrittenYAML(_ document: JSON) {
+    let yaml = YAMLWriter.document(document)
+    guard let again = try? YAMLReader.read(yaml) else {
+        invariantFailed("the document as YAML is not read back: \(yaml.debugDescription)")
+    }
+    require(
+        numbersByValue(again) == numbersByValue(document),
+        "the document as YAML reads back unchanged: \(yaml.debugDescription)")
+}
+
+/// Whole numbers as `.int`, however they were written.
+func numbersByValue(_ value: JSON) -> JSON {
+    switch value {
+    case .double(let number) where number.rounded() == number && abs(number) < 1e15: return .int(Int(number))
+    case .array(let items): return .array(items.map(numbersByValue))
+    case .object(let members): return .object(members.mapValues(numbersByValue))
+    default: return value
     }
 }
 
@@ -106,7 +137,7 @@ func checkNoLeak(_ text: String, _ document: JSON?, _ outcome: Outcome) {
     for user in users {
         for field in ["token", "password", "client-key-data"] {
             guard let secret = user["user"]?[field]?.stringValue, secret.count >= 12,
-                secret.contains(where: \.isNumber), text.components(separatedBy: secret).count == 2
+                secret.contains(where: \.isNumber), text.ranges(of: secret).count == 1
             else { continue }
             for message in outcome.messages {
                 require(!message.contains(secret), "a \(field) is not shown, but it is in: \(message)")

@@ -1,4 +1,3 @@
-import Foundation
 import JSONValue
 
 /// Produces the credentials of each request from the configured method, and renews them
@@ -23,7 +22,7 @@ final class Authenticator: Sendable {
         case .bearerToken(let token):
             source = .fixed("Bearer \(token.value)")
         case .basic(let username, let password):
-            let encoded = Data("\(username):\(password.value)".utf8).base64EncodedString()
+            let encoded = Base64.encode(Array("\(username):\(password.value)".utf8))
             source = .fixed("Basic \(encoded)")
         case .tokenFile(let path):
             source = .tokenFile(
@@ -32,7 +31,7 @@ final class Authenticator: Sendable {
             let transport = configuration.transport
             var cluster: JSON = ["server": .string(transport.server)]
             if let ca = transport.certificateAuthority {
-                cluster["certificate-authority-data"] = .string(Data(ca).base64EncodedString())
+                cluster["certificate-authority-data"] = .string(Base64.encode(ca))
             }
             if transport.insecureSkipTLSVerify { cluster["insecure-skip-tls-verify"] = true }
             if let name = transport.tlsServerName { cluster["tls-server-name"] = .string(name) }

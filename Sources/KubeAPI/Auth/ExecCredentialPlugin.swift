@@ -1,9 +1,10 @@
-import Foundation
 import JSONValue
 import TimeFormat
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// A credential printed by an exec plugin (`ExecCredential.status`).
@@ -76,7 +77,7 @@ enum ExecPluginRun {
     ) -> Result<ExecCredential, KubeError> {
         let name = "exec plugin \"\(configuration.command)\" of \(userLabel)"
         let hint =
-            configuration.installHint.map { " \($0.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? ""
+            configuration.installHint.map { " \($0.trimmingWhitespace())" } ?? ""
         guard let executable = resolve(configuration.command) else {
             let where_ =
                 configuration.command.contains("/")
@@ -107,59 +108,49 @@ enum ExecPluginRun {
         if configuration.provideClusterInfo, let clusterInfo {
             execInfo[path: "spec", "cluster"] = clusterInfo
         }
-        var environment = ProcessInfo.processInfo.environment
-        for entry in configuration.env { environment[entry.name] = entry.value }
-        environment["KUBERNETES_EXEC_INFO"] = execInfo.jsonText
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = configuration.args
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = interactive ? FileHandle.standardError : stderr
-        process.standardInput = interactive ? FileHandle.standardInput : FileHandle.nullDevice
-        // Plain blocking reads on threads of their own (FileHandle's dispatch-based
-        // readabilityHandler races with closing descriptors when many processes run at once).
-        let output = PluginOutput()
-        output.read(stdout, error: false)
-        if !interactive { output.read(stderr, error: true) }
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do {
-            try process.run()
-        } catch {
-            return .failure(
-                KubeError(.configuration, "\(name) could not be started: \(error.localizedDescription)"))
+        // Like kubectl: this process's environment, the kubeconfig's `env` over it, and the
+        // request for a credential. (The CLI removes a variable it read a value from first.)
+        var overridden = Set(configuration.env.map(\.name))
+        overridden.insert("KUBERNETES_EXEC_INFO")
+        var environment = ProcessEnvironment.entries.filter { entry in
+            !overridden.contains(String(entry.prefix { $0 != "=" }))
         }
+        environment += configuration.env.map { "\($0.name)=\($0.value)" }
+        environment.append("KUBERNETES_EXEC_INFO=\(execInfo.jsonText)")
+
         // A plugin that prompts the user gets much longer than one that runs unattended.
         let limit = interactive ? max(timeout, .seconds(600)) : timeout
-        if finished.wait(timeout: .now() + limit.inSeconds) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            _ = finished.wait(timeout: .now() + 5)
-            output.waitForEnd(timeout: 1)
+        let child = ChildProcess(
+            executable: executable, arguments: configuration.args, environment: environment,
+            interactive: interactive)
+        let outcome: ChildProcess.Outcome
+        switch child.run(timeout: limit, outputLimit: 1 << 20, errorLimit: 64 << 10) {
+        case .success(let ended): outcome = ended
+        case .failure(let failure):
+            return .failure(KubeError(.configuration, "\(name) could not be started: \(failure.description)"))
+        }
+        switch outcome.termination {
+        case .exited(0):
+            return parse(outcome.output, configuration: configuration, name: name)
+        case .exited(let status):
+            let excerpt =
+                lastLine(String(decoding: outcome.errorOutput, as: UTF8.self)).map { ": \($0)" } ?? ""
+            return .failure(KubeError(.configuration, "\(name) failed with exit status \(status)\(excerpt)"))
+        case .signalled(let signal):
+            return .failure(KubeError(.configuration, "\(name) was killed by signal \(signal)"))
+        case .timedOut:
             return .failure(
                 KubeError(
                     .configuration,
                     "\(name) did not finish within \(Int(limit.inSeconds)) s and was stopped: check that it can run without a prompt"
                 ))
-        }
-        // Let the pipes drain (a grandchild may hold them open: do not wait for it for long).
-        output.waitForEnd(timeout: 5)
-        let (bytes, errorText) = output.snapshot()
-
-        if process.terminationReason == .uncaughtSignal {
-            return .failure(
-                KubeError(.configuration, "\(name) was killed by signal \(process.terminationStatus)"))
-        }
-        if process.terminationStatus != 0 {
-            let excerpt = lastLine(errorText).map { ": \($0)" } ?? ""
+        case .unknown:
             return .failure(
                 KubeError(
-                    .configuration, "\(name) failed with exit status \(process.terminationStatus)\(excerpt)"))
+                    .configuration,
+                    "\(name) ended, but its exit status could not be read (is SIGCHLD ignored in this process?)"
+                ))
         }
-        return parse(bytes, configuration: configuration, name: name)
     }
 
     static func parse(_ bytes: [UInt8], configuration: ExecPluginConfiguration, name: String) -> Result<
@@ -218,16 +209,10 @@ enum ExecPluginRun {
     /// The plugin's path: as given when it contains a slash, else the first match on `PATH`.
     static func resolve(_ command: String) -> String? {
         if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let path = ProcessEnvironment.value("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in path.split(separator: ":") where !folder.isEmpty {
             let candidate = "\(folder)/\(command)"
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory),
-                !isDirectory.boolValue,
-                access(candidate, X_OK) == 0
-            {
-                return candidate
-            }
+            if FileStatus(candidate)?.isRegularFile == true, access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
     }
@@ -238,67 +223,7 @@ enum ExecPluginRun {
         else {
             return nil
         }
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingWhitespace()
         return trimmed.count > 300 ? String(trimmed.prefix(300)) + "…" : trimmed
-    }
-}
-
-/// Collects a plugin's standard output (at most 1 MiB) and standard error (64 KiB), each read
-/// until end of file on a thread of its own.
-final class PluginOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stdout: [UInt8] = []
-    private var stderr: [UInt8] = []
-    /// Signalled once by each reader at the end of its stream.
-    private let streamEnded = DispatchSemaphore(value: 0)
-    private var readers = 0
-
-    /// Reads `pipe` to its end. The thread holds the pipe, so its descriptor stays open while
-    /// it reads (a grandchild of the plugin may keep the write end open after the plugin ends).
-    func read(_ pipe: Pipe, error: Bool) {
-        lock.lock()
-        readers += 1
-        lock.unlock()
-        let thread = Thread { [self] in
-            let descriptor = pipe.fileHandleForReading.fileDescriptor
-            var buffer = [UInt8](repeating: 0, count: 16384)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                append(buffer[0..<count], error: error)
-            }
-            streamEnded.signal()
-        }
-        thread.name = "kubeapi-exec-output"
-        thread.start()
-    }
-
-    private func append(_ bytes: ArraySlice<UInt8>, error: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if error {
-            if stderr.count < 64 << 10 { stderr.append(contentsOf: bytes) }
-        } else if stdout.count < 1 << 20 {
-            stdout.append(contentsOf: bytes)
-        }
-    }
-
-    /// Waits until every stream read has ended (standard error too: its last line explains a
-    /// failure), or `timeout` seconds in all.
-    func waitForEnd(timeout: Double) {
-        lock.lock()
-        let count = readers
-        lock.unlock()
-        let deadline = DispatchTime.now() + timeout
-        for _ in 0..<count {
-            if streamEnded.wait(timeout: deadline) == .timedOut { return }
-        }
-    }
-
-    func snapshot() -> ([UInt8], String) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (stdout, String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A bearer token kept in a file that another party rotates (the kubelet, for service
 /// accounts). The file is read again when the last read is older than the refresh interval,
 /// or at once after the server refused the token.
@@ -19,7 +17,7 @@ actor TokenFileSource {
         if let token, let readAt, now - readAt < refreshInterval { return token }
         do throws(KubeError) {
             let text = try KubeconfigLoader.readText(path, required: true, what: "token file") ?? ""
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmingWhitespace()
             guard !trimmed.isEmpty else { throw KubeError(.configuration, "token file \(path) is empty") }
             token = Sensitive(trimmed)
             readAt = now

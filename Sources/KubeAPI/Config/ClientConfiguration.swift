@@ -1,5 +1,3 @@
-import Foundation
-
 /// Everything a `KubeClient` needs: where the server is and how to trust it, how to
 /// authenticate, the default namespace, and names for messages. Build one with `load(_:)`
 /// (kubectl's rules, with in-cluster fallback), `from(kubeconfig:context:namespace:)` or
@@ -88,7 +86,7 @@ public struct ClientConfiguration: Sendable {
 
         public init(
             kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil,
-            environment: [String: String] = ProcessInfo.processInfo.environment,
+            environment: [String: String] = ProcessEnvironment.current,
             serviceAccountDirectory: String = InClusterConfiguration.defaultServiceAccountDirectory,
             allowInCluster: Bool = true
         ) {
@@ -180,7 +178,7 @@ public struct ClientConfiguration: Sendable {
             insecureSkipTLSVerify: cluster.insecureSkipTLSVerify, tlsServerName: cluster.tlsServerName,
             proxyURL: cluster.proxyURL)
         if let proxy = cluster.proxyURL {
-            let scheme = URLComponents(string: proxy)?.scheme?.lowercased() ?? ""
+            let scheme = ParsedURL.scheme(of: proxy) ?? ""
             guard ["http", "https", "socks5", "socks5h"].contains(scheme) else {
                 throw KubeError(
                     .configuration,

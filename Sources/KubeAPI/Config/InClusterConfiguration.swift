@@ -1,5 +1,3 @@
-import Foundation
-
 /// Configuration inside a pod: the API server from `KUBERNETES_SERVICE_HOST`/`_PORT`, and
 /// the service account's token, CA and namespace from its mounted folder.
 public enum InClusterConfiguration {
@@ -10,14 +8,14 @@ public enum InClusterConfiguration {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
             let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
         else { return false }
-        return FileManager.default.fileExists(atPath: serviceAccountDirectory + "/token")
+        return FileStatus(serviceAccountDirectory + "/token") != nil
     }
 
     /// The in-cluster configuration. The token file is read again every
     /// `ClientConfiguration.tokenRefreshInterval` (the kubelet rotates it).
     public static func load(
         serviceAccountDirectory: String = defaultServiceAccountDirectory,
-        environment: [String: String] = ProcessInfo.processInfo.environment, namespace: String? = nil
+        environment: [String: String] = ProcessEnvironment.current, namespace: String? = nil
     ) throws(KubeError) -> ClientConfiguration {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
             let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
@@ -49,7 +47,7 @@ public enum InClusterConfiguration {
             let text = try? KubeconfigLoader.readText(
                 serviceAccountDirectory + "/namespace", required: false, what: "namespace file")
         {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmingWhitespace()
             if !trimmed.isEmpty { resolvedNamespace = trimmed }
         }
         let bracketedHost = host.contains(":") ? "[\(host)]" : host

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Finds and merges kubeconfig files the way kubectl does: `--kubeconfig` alone when given
 /// (it must exist); else every file of `$KUBECONFIG` (a `:`-separated list; missing files are
 /// skipped; for each cluster, user and context name the first file that defines it wins, and
@@ -11,7 +9,7 @@ public struct KubeconfigLoader: Sendable {
     public var environment: [String: String]
 
     public init(
-        explicitPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        explicitPath: String? = nil, environment: [String: String] = ProcessEnvironment.current
     ) {
         self.explicitPath = explicitPath
         self.environment = environment
@@ -35,14 +33,14 @@ public struct KubeconfigLoader: Sendable {
 
     /// `~/.kube/config`.
     public var defaultPath: String {
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return (home as NSString).appendingPathComponent(".kube/config")
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? Path.passwordHome(nil) ?? "/"
+        return Path.join(home, ".kube/config")
     }
 
     private func absolute(_ path: String) -> String {
-        let expanded = (path as NSString).expandingTildeInPath
+        let expanded = Path.expandingTilde(path)
         if expanded.hasPrefix("/") { return expanded }
-        return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
+        return Path.join(Path.currentFolder, expanded)
     }
 
     /// The merged configuration, or `nil` when no file exists (and none was required).
@@ -75,22 +73,20 @@ public struct KubeconfigLoader: Sendable {
     }
 
     static func readBytes(_ path: String, required: Bool, what: String) throws(KubeError) -> [UInt8]? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        switch FileContents.read(path) {
+        case .success(let bytes): return bytes
+        case .failure(.missing):
             if !required { return nil }
             throw KubeError(.configuration, "\(what) \(path) does not exist")
-        }
-        if isDirectory.boolValue {
+        case .failure(.folder):
             throw KubeError(.configuration, "\(what) \(path) is a folder, not a file")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KubeError(.configuration, "\(what) \(path) cannot be read (check its permissions)")
-        }
-        defer { try? handle.close() }
-        do {
-            return Array(try handle.readToEnd() ?? Data())
-        } catch {
-            throw KubeError(.configuration, "\(what) \(path) cannot be read: \(error.localizedDescription)")
+        case .failure(.unreadable(let reason)):
+            throw KubeError(
+                .configuration, "\(what) \(path) cannot be read (\(reason)): check its permissions")
+        case .failure(.tooLarge):
+            throw KubeError(
+                .configuration,
+                "\(what) \(path) is larger than \(FileContents.limit >> 20) MiB: is it the right file?")
         }
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import YAML
 
 /// Turns the text of one kubeconfig file into a `Kubeconfig`, resolving relative paths
 /// against the file's folder. Errors name the file and the entry, never a value.
@@ -7,7 +7,7 @@ enum KubeconfigParser {
     static func parse(_ text: String, file: String) throws(KubeError) -> Kubeconfig {
         let document: JSON
         do {
-            document = try YAMLDocument.parse(text)
+            document = try YAMLReader.read(text)
         } catch {
             let location = error.location.isEmpty ? "" : " at \(error.location)"
             throw KubeError(
@@ -21,12 +21,10 @@ enum KubeconfigParser {
                 .configuration,
                 "\(file) is not a kubeconfig: expected a mapping with clusters, users and contexts")
         }
-        let folder = (file as NSString).deletingLastPathComponent
+        let folder = Path.folder(of: file)
         let reader = Reader(file: file, folder: folder)
 
-        if let current = document["current-context"]?.stringValue, !current.isEmpty {
-            config.currentContext = current
-        }
+        config.currentContext = try reader.string(document["current-context"], "current-context")
         for (name, body) in try reader.namedList(
             document["clusters"], listKey: "clusters", itemKey: "cluster")
         where config.clusters[name] == nil {
@@ -60,7 +58,7 @@ enum KubeconfigParser {
             guard let items = value.arrayValue else { throw fail("\(listKey) must be a list") }
             var result: [(String, JSON)] = []
             for (index, item) in items.enumerated() {
-                guard let name = item["name"]?.stringValue, !name.isEmpty else {
+                guard let name = try string(item["name"], "\(listKey)[\(index)].name") else {
                     throw fail("\(listKey)[\(index)] has no name")
                 }
                 let body = item[itemKey] ?? .object([:])
@@ -74,12 +72,23 @@ enum KubeconfigParser {
 
         func string(_ value: JSON?, _ field: String) throws(KubeError) -> String? {
             guard let value, !value.isNull else { return nil }
-            guard let text = value.stringValue else { throw fail("\(field) must be a string") }
+            guard let text = value.stringValue else {
+                // kubectl refuses these too. The value itself is not shown: it may be a token.
+                switch value {
+                case .bool, .int, .double:
+                    throw fail(
+                        "\(field) must be a string, but YAML reads it as a \(value.boolValue != nil ? "boolean" : "number"): put it in quotes"
+                    )
+                default: throw fail("\(field) must be a string")
+                }
+            }
             return text.isEmpty ? nil : text
         }
 
         func bool(_ value: JSON?, _ field: String) throws(KubeError) -> Bool {
             guard let value, !value.isNull else { return false }
+            if let flag = value.boolValue { return flag }
+            // Quoted words are accepted too, though kubectl refuses them.
             switch value.stringValue?.lowercased() {
             case "true", "yes", "on": return true
             case "false", "no", "off", "": return false
@@ -90,18 +99,16 @@ enum KubeconfigParser {
         func base64(_ value: JSON?, _ field: String) throws(KubeError) -> [UInt8]? {
             guard let text = try string(value, field) else { return nil }
             let compact = text.filter { !$0.isWhitespace }
-            guard let data = Data(base64Encoded: compact) else {
-                throw fail("\(field) is not valid base64")
-            }
-            return Array(data)
+            guard let bytes = Base64.decode(compact) else { throw fail("\(field) is not valid base64") }
+            return bytes
         }
 
         /// A path from the file, made absolute against the file's folder (as kubectl does).
         func path(_ value: JSON?, _ field: String) throws(KubeError) -> String? {
             guard let text = try string(value, field) else { return nil }
-            let expanded = (text as NSString).expandingTildeInPath
+            let expanded = Path.expandingTilde(text)
             if expanded.hasPrefix("/") { return expanded }
-            return (folder as NSString).appendingPathComponent(expanded)
+            return Path.join(folder, expanded)
         }
 
         func cluster(_ body: JSON, name: String) throws(KubeError) -> Kubeconfig.Cluster {
@@ -156,7 +163,7 @@ enum KubeconfigParser {
             }
             // A command with a slash is a path: relative ones are relative to the kubeconfig.
             if command.contains("/") && !command.hasPrefix("/") {
-                command = (folder as NSString).appendingPathComponent(command)
+                command = Path.join(folder, command)
             }
             var args: [String] = []
             if let list = body["args"], !list.isNull {
@@ -172,10 +179,10 @@ enum KubeconfigParser {
             if let list = body["env"], !list.isNull {
                 guard let items = list.arrayValue else { throw fail("\(prefix).env must be a list") }
                 for (index, item) in items.enumerated() {
-                    guard let name = item["name"]?.stringValue, !name.isEmpty else {
+                    guard let name = try string(item["name"], "\(prefix).env[\(index)].name") else {
                         throw fail("\(prefix).env[\(index)] has no name")
                     }
-                    env.append((name, item["value"]?.stringValue ?? ""))
+                    env.append((name, try string(item["value"], "\(prefix).env[\(index)].value") ?? ""))
                 }
             }
             let mode: ExecPluginConfiguration.InteractiveMode

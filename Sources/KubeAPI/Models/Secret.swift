@@ -1,4 +1,3 @@
-import Foundation
 import JSONValue
 
 /// A Secret (`v1`). `data` is decoded from base64 to bytes. Its description never shows the
@@ -19,13 +18,13 @@ public struct Secret: KubeObject, CustomStringConvertible, CustomDebugStringConv
         get {
             guard let members = json["data"]?.objectValue else { return [:] }
             return members.compactMapValues { value in
-                value.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init)
+                value.stringValue.flatMap { Base64.decode($0) }
             }
         }
         set {
             json["data"] =
                 newValue.isEmpty
-                ? nil : .object(newValue.mapValues { .string(Data($0).base64EncodedString()) })
+                ? nil : .object(newValue.mapValues { .string(Base64.encode($0)) })
         }
     }
 
@@ -34,7 +33,7 @@ public struct Secret: KubeObject, CustomStringConvertible, CustomDebugStringConv
 
     /// Sets one value (bytes).
     public mutating func set(_ key: String, _ value: [UInt8]) {
-        json[path: "data", key] = .string(Data(value).base64EncodedString())
+        json[path: "data", key] = .string(Base64.encode(value))
     }
 
     /// Removes one key.
@@ -72,7 +71,7 @@ public struct ConfigMap: KubeObject {
     public var binaryData: [String: [UInt8]] {
         guard let members = json["binaryData"]?.objectValue else { return [:] }
         return members.compactMapValues { value in
-            value.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init)
+            value.stringValue.flatMap { Base64.decode($0) }
         }
     }
 

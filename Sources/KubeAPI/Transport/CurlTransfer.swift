@@ -1,5 +1,4 @@
 import CCurl
-import Foundation
 import Synchronization
 import TimeFormat
 
@@ -29,7 +28,7 @@ final class TransferSink: @unchecked Sendable {
     var errorMessage: String { String(cString: errorBuffer) }
 
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         if line.hasPrefix("HTTP/") {
             // A new header block (after `100 Continue`, or the proxy's `200 Connection established`).
             let parts = line.split(separator: " ", maxSplits: 2)
@@ -39,7 +38,7 @@ final class TransferSink: @unchecked Sendable {
         }
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: colon)...].trimmingWhitespace()
         headers[name] = value
     }
 
@@ -79,27 +78,23 @@ struct ServerEndpoint: Sendable {
     init(server: String, tlsServerName: String?) throws(KubeError) {
         var trimmed = server
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else {
+        guard let url = ParsedURL(trimmed), url.scheme == "https" || url.scheme == "http" else {
             throw KubeError(
                 .configuration,
                 "the server address \"\(server)\" is not a URL like https://host:6443")
         }
-        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        let host = url.host
+        let port = url.port ?? (url.scheme == "https" ? 443 : 80)
         guard let tlsServerName, !tlsServerName.isEmpty, tlsServerName != host else {
             baseURL = trimmed
             return
         }
         // Send the request to `tlsServerName` (so libcurl uses it for SNI and for checking the
         // certificate) while connecting to the real host, and keep the real `Host` header.
-        var replaced = components
-        replaced.host = tlsServerName
-        replaced.port = port
-        baseURL = replaced.string ?? trimmed
+        baseURL = url.replacing(host: tlsServerName, port: port)
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         connectTo = "\(tlsServerName):\(port):\(bracketed):\(port)"
-        hostHeader = components.port.map { "\(bracketed):\($0)" } ?? bracketed
+        hostHeader = url.port.map { "\(bracketed):\($0)" } ?? bracketed
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JSONValue
+import YAML
 import SecretSync
 
 /// `beluga-secrets config list`: every setting.

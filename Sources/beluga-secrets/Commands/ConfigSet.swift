@@ -1,5 +1,6 @@
 import ArgumentParser
 import SecretSync
+import YAML
 
 /// `beluga-secrets config set`: changes one setting.
 struct ConfigSet: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SecretSync
+import YAML
 
 /// `beluga-secrets config unset`: removes one setting.
 struct ConfigUnset: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JSONValue
+import YAML
 
 /// `-o table|json|yaml` for commands whose output is data.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -191,4 +191,90 @@ import TestSupport
             authenticator(plugin, mode: .always), containing: ["needs a terminal", "interactiveMode"])
         #expect(runs(fixtures) == 0)
     }
+
+    // MARK: - How the plugin is started
+
+    @Test func thePluginStartsWithNothingOfThisProcessButItsEnvironment() async throws {
+        let fixtures = try Fixtures()
+        // A descriptor without close-on-exec, and an ignored signal: neither may reach the plugin.
+        let leaked = open("/dev/null", O_RDONLY)
+        #expect(leaked >= 0)
+        let high: Int32 = 200
+        #expect(dup2(leaked, high) == high)
+        close(leaked)
+        defer { close(high) }
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        let plugin = try fixtures.script(
+            "clean.sh",
+            """
+            # Read by the shell itself, first: a command it starts would see the shell's mask
+            # while the shell blocks every signal to fork it.
+            while read -r field value; do
+                case "$field" in SigIgn:|SigBlk:) echo "$field $value" >> "\(fixtures.path)/signals" ;; esac
+            done < /proc/$$/status
+            if [ -e /proc/$$/fd/\(high) ]; then echo open > "\(fixtures.path)/fd"; else echo closed > "\(fixtures.path)/fd"; fi
+            echo "$BELUGA_TEST_PLUGIN_VARIABLE" > "\(fixtures.path)/variable"
+            env | grep -c '^BELUGA_TEST_PLUGIN_VARIABLE=' > "\(fixtures.path)/definitions"
+            read line || echo end-of-input > "\(fixtures.path)/stdin"
+            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"clean"}}'
+            """)
+        setenv("BELUGA_TEST_PLUGIN_VARIABLE", "from-the-parent", 1)
+        defer { unsetenv("BELUGA_TEST_PLUGIN_VARIABLE") }
+        let auth = authenticator(plugin, env: [("BELUGA_TEST_PLUGIN_VARIABLE", "from-the-kubeconfig")])
+        #expect(try await auth.credentials().authorization == "Bearer clean")
+        #expect(fixtures.read("fd") == "closed\n", "a descriptor of this process reached the plugin")
+        // glibc's posix_spawn itself ignores its two internal signals (32 and 33) in the child;
+        // none of the standard ones may be ignored or blocked.
+        let masks = fixtures.read("signals").split(separator: "\n").map {
+            UInt64($0.split(separator: " ").last ?? "", radix: 16) ?? .max
+        }
+        #expect(masks.count == 2 && masks.allSatisfy { $0 & 0x7FFF_FFFF == 0 }, "\(fixtures.read("signals"))")
+        #expect(fixtures.read("variable") == "from-the-kubeconfig\n", "the kubeconfig's env wins")
+        #expect(fixtures.read("definitions") == "1\n", "one definition of a variable")
+        #expect(fixtures.read("stdin") == "end-of-input\n", "standard input is empty")
+    }
+
+    @Test func aStoppedPluginTakesWhatItStartedWithIt() async throws {
+        let fixtures = try Fixtures()
+        let plugin = try fixtures.script(
+            "spawner.sh",
+            """
+            sleep 300 &
+            echo $! > "\(fixtures.path)/child"
+            wait
+            """)
+        await expectFailure(
+            authenticator(plugin, timeout: .seconds(2)), containing: ["did not finish within 2 s"])
+        let child = try #require(
+            Int32(fixtures.read("child").trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Killed with its process group: gone, or a zombie until whoever adopted it reaps it.
+        try await eventually("the plugin's own child ends") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8) else {
+                return true
+            }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+    }
+
+    @Test func outputKeptOpenByAGrandchildDoesNotHoldTheCredentialBack() async throws {
+        let fixtures = try Fixtures()
+        // The background sleep holds standard output open long after the plugin has ended.
+        let plugin = try fixtures.script(
+            "lingering.sh",
+            """
+            sleep 120 &
+            echo $! > "\(fixtures.path)/child"
+            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"lingering"}}'
+            """)
+        let started = ContinuousClock.now
+        #expect(
+            try await authenticator(plugin, timeout: .seconds(100)).credentials().authorization
+                == "Bearer lingering")
+        #expect(
+            ContinuousClock.now - started < .seconds(100), "the credential came before the grandchild ended")
+        if let child = Int32(fixtures.read("child").trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(child, SIGKILL)
+        }
+    }
 }

@@ -394,4 +394,85 @@ import TestSupport
         #expect(KubeError(.timeout, "").exitCode == 5)
         #expect(KubeError(.invalid, "").exitCode == 6)
     }
+
+    // MARK: - YAML as kubectl reads it (go-yaml v2, YAML 1.1)
+
+    @Test func yamlOneOneScalarsAnchorsAndMergesReadAsKubectlReadsThem() throws {
+        let fixtures = try Fixtures()
+        let file = try fixtures.write(
+            "yaml11",
+            """
+            current-context: 'dev'
+            clusters:
+            - name: base
+              cluster: &base
+                server: https://10.0.0.1:6443
+                insecure-skip-tls-verify: y
+            - name: copy
+              cluster:
+                <<: *base
+                server: https://10.0.0.2:6443
+            users:
+            - name: ops
+              user:
+                token: !!str 0x1F2E
+            contexts:
+            - {name: dev, context: {cluster: copy, user: ops, namespace: "0123"}}
+            """)
+        let configuration = try load(fixtures, kubeconfig: file)
+        #expect(configuration.transport.server == "https://10.0.0.2:6443")
+        #expect(configuration.transport.insecureSkipTLSVerify, "y is true in YAML 1.1, as kubectl reads it")
+        #expect(configuration.namespace == "0123")
+        guard case .bearerToken(let token) = configuration.authentication else {
+            Issue.record("expected a bearer token")
+            return
+        }
+        #expect(token.value == "0x1F2E")
+    }
+
+    @Test func valuesYAMLReadsAsNumbersOrBooleansAreRefusedWhereStringsBelong() throws {
+        let fixtures = try Fixtures()
+        // kubectl refuses these too ("cannot unmarshal number into ... of type string").
+        for (body, field) in [
+            ("    token: 0123456789\n", "token"), ("    token: 0o17\n", "token"),
+            ("    username: yes\n    password: p\n", "username"),
+        ] {
+            let file = try fixtures.write(
+                "typed-\(field)", kubeconfigText(server: "https://h:1", userBody: body))
+            expectError(
+                .configuration,
+                containing: [file, "users[\"tester\"].user.\(field) must be a string", "quotes"]
+            ) {
+                () throws(KubeError) in
+                _ = try load(fixtures, kubeconfig: file)
+            }
+            do {
+                _ = try load(fixtures, kubeconfig: file)
+            } catch {
+                #expect(!error.message.contains("0123456789"), "the value is not shown: \(error.message)")
+            }
+        }
+        let numericName = try fixtures.write(
+            "numeric-name",
+            kubeconfigText(server: "https://h:1").replacingOccurrences(
+                of: "- name: test\n  cluster:", with: "- name: 1234\n  cluster:"))
+        expectError(.configuration, containing: [numericName, "clusters[0].name must be a string"]) {
+            () throws(KubeError) in
+            _ = try load(fixtures, kubeconfig: numericName)
+        }
+    }
+
+    @Test func aKeyGivenTwiceIsRefusedWithItsLine() throws {
+        let fixtures = try Fixtures()
+        // kubectl keeps the last server; a second server line is a mistake worth stopping for.
+        let file = try fixtures.write(
+            "twice", kubeconfigText(server: "https://first:1", clusterExtra: "    server: https://second:1\n")
+        )
+        expectError(
+            .configuration, containing: [file, "not valid YAML", "line 8", "\"server\" is given twice"]
+        ) {
+            () throws(KubeError) in
+            _ = try load(fixtures, kubeconfig: file)
+        }
+    }
 }

@@ -13,7 +13,7 @@ import yaml
 from dockerfile import DOCKERFILE, exec_form, parse, swift_build_command
 from helmchart import CHART_DIR, REPO_ROOT
 
-RUNTIME_PACKAGES = {"libcurl4", "libsodium23", "libstdc++6", "ca-certificates"}
+RUNTIME_PACKAGES = {"libcurl4", "libsodium23", "libyaml-0-2", "libstdc++6", "ca-certificates"}
 
 
 def hadolint() -> str:
@@ -52,7 +52,7 @@ def test_two_stages_official_swift_builder_and_slim_runtime():
     assert re.fullmatch(r"swift:6\.\d+\.\d+-bookworm", build.base), build.base
     assert build.name == "build"
     assert runtime.base == "debian:bookworm-slim"
-    assert {"libcurl4-openssl-dev", "libsodium-dev"} <= build.apt_installs()
+    assert {"libcurl4-openssl-dev", "libsodium-dev", "libyaml-dev"} <= build.apt_installs()
     assert runtime.apt_installs() == RUNTIME_PACKAGES
 
 

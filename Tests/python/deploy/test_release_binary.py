@@ -147,9 +147,9 @@ def test_needs_only_the_runtime_stages_libraries(release_binary):
         if package not in allowed:
             missing[soname] = package
     assert missing == {}, f"libraries from packages the runtime stage does not install: {missing}"
-    # The two libraries the product is built on are there, and come from the named packages.
+    # The libraries the product is built on are there, and come from the named packages.
     packages = {owning_package(loader_cache()[s]) for s in needed}
-    assert {"libcurl4", "libsodium23", GLIBC} <= packages, packages
+    assert {"libcurl4", "libsodium23", "libyaml-0-2", GLIBC} <= packages, packages
 
 
 def test_no_search_path_into_the_build_machine(release_binary):
