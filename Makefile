@@ -8,6 +8,10 @@ VENV := .venv
 APT_PACKAGES := libcurl4-openssl-dev libsodium-dev libyaml-dev pkg-config
 # Only the tests need these (gdb watches how a process exits).
 TEST_APT_PACKAGES := gdb
+# The emulator checks write bodies against the Kubernetes API's schemas, which the test venv
+# provides (PyPI kubernetes-validate, Tests/python/requirements.txt); without the venv it serves
+# without them (docs/kube-emulator.md).
+export KUBE_EMULATOR_SCHEMAS := $(CURDIR)/$(VENV)
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 

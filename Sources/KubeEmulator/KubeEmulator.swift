@@ -41,13 +41,29 @@ public final class KubeEmulator: Sendable {
         /// API server's former insecure port did; `.unauthorized` answers them 401. With TLS,
         /// requests without credentials always get 401.
         public var anonymousHTTP: AnonymousAccess
+        /// How long a list at a resourceVersion the emulator has not reached yet waits for it
+        /// before answering 504 Timeout (3 s, as the real watch cache).
+        public var freshnessWait: Duration
+        /// The API's schemas: write bodies are decoded by them (field types, unknown fields, times)
+        /// and the OpenAPI documents carry them. Without them (nil) only the kinds' own rules
+        /// apply. By default those `make test` provides (`OpenAPISchemas.standard`).
+        public var schemas: OpenAPISchemas?
+        /// What writes that do not say `fieldValidation` get. The real server's default is
+        /// `.warn`; the emulator's is `.strict`, so that a client writing a field its kind does not
+        /// have fails the test that made it, instead of losing the field with a warning.
+        public var defaultFieldValidation: FieldValidation
 
         public init(
             port: Int = 0, token: String? = nil, policy: AccessPolicy = AccessPolicy(), tls: Bool = false,
             rolloutDelay: Duration = .milliseconds(200), watchHistoryLimit: Int = 10_000,
             bookmarkInterval: Duration = .seconds(60), faults: FaultPlan = .none,
-            anonymousHTTP: AnonymousAccess = .admin
+            anonymousHTTP: AnonymousAccess = .admin, freshnessWait: Duration = .seconds(3),
+            schemas: OpenAPISchemas? = OpenAPISchemas.standard,
+            defaultFieldValidation: FieldValidation = .strict
         ) {
+            self.freshnessWait = freshnessWait
+            self.schemas = schemas
+            self.defaultFieldValidation = defaultFieldValidation
             self.port = port
             self.token = token
             self.policy = policy
@@ -107,7 +123,8 @@ public final class KubeEmulator: Sendable {
         let store = ClusterStore(
             catalog: catalog,
             settings: .init(
-                historyLimit: max(1, options.watchHistoryLimit), bookmarkInterval: options.bookmarkInterval))
+                historyLimit: max(1, options.watchHistoryLimit), bookmarkInterval: options.bookmarkInterval,
+                schemas: options.schemas, defaultFieldValidation: options.defaultFieldValidation))
         let controllers = ControllerManager(
             store: store, rolloutDelay: options.rolloutDelay, caCertificatePEM: authority?.certificatePEM)
         await controllers.start()
@@ -121,7 +138,7 @@ public final class KubeEmulator: Sendable {
                 adminToken: token, policy: options.policy,
                 anonymousIsAdmin: !options.tls && options.anonymousHTTP == .admin),
             authorizer: Authorizer(policy: options.policy), faults: FaultInjector(options.faults),
-            podLogs: PodLogRegistry())
+            podLogs: PodLogRegistry(), freshnessWait: options.freshnessWait, schemas: options.schemas)
         let http = try await HTTPServer.start(port: options.port, tls: try authority?.serverContext()) {
             request in
             await api.handle(request)
@@ -166,6 +183,13 @@ public final class KubeEmulator: Sendable {
     public func requestCounts() -> RequestCounts { api.counter.snapshot }
 
     public func resetRequestCounts() { api.counter.reset() }
+
+    /// How many API requests came over each HTTP version (`HTTP/1.1`, `HTTP/2`) since start or
+    /// the last reset of the counts.
+    public func requestsByProtocol() -> [String: Int] { api.counter.byProtocol }
+
+    /// How many connections the emulator has accepted, by protocol (`HTTP/1.1`, `HTTP/2`).
+    public func connectionsByProtocol() -> [String: Int] { http.connections.acceptedConnections }
 
     /// How many times a Deployment's pod template changed (each change is one rollout) since it
     /// was created.
@@ -233,9 +257,15 @@ public final class KubeEmulator: Sendable {
         let namespace =
             type.namespaced ? (object[path: "metadata", "namespace"]?.stringValue ?? "default") : ""
         let name = object[path: "metadata", "name"]?.stringValue ?? ""
-        if await store.object(type.groupResource, ObjectName(namespace: namespace, name: name)) != nil {
+        if let stored = await store.object(type.groupResource, ObjectName(namespace: namespace, name: name)) {
+            // A replacement without a resourceVersion replaces whatever is stored, for every
+            // kind (the API refuses that for Leases; a test's setup need not race).
+            var replacement = object
+            if (object[path: "metadata", "resourceVersion"]?.stringValue ?? "").isEmpty {
+                replacement[path: "metadata", "resourceVersion"] = stored[path: "metadata", "resourceVersion"]
+            }
             return try await store.update(
-                type, namespace: namespace, name: name, subresource: nil, body: object,
+                type, namespace: namespace, name: name, subresource: nil, body: replacement,
                 options: WriteOptions())
         }
         return try await store.create(type, namespace: namespace, body: object, options: WriteOptions())

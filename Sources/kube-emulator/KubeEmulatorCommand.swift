@@ -86,6 +86,21 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("bookmark-interval"), help: "Interval of watch bookmarks, e.g. 60s.")
     var bookmarkInterval: String = "60s"
 
+    @Option(
+        help: ArgumentHelp(
+            "The Kubernetes \(OpenAPISchemas.kubernetesVersion) schemas: kubernetes-validate's _definitions.json, its folder, or a Python venv with kubernetes-validate.",
+            discussion:
+                "Default: $\(OpenAPISchemas.environmentVariable), else ./.venv; without schemas, field types and unknown fields are not checked."
+        ))
+    var schemas: String?
+
+    @Option(
+        name: .customLong("default-field-validation"),
+        help:
+            "What writes without fieldValidation get: Strict (default: unknown fields are refused), Warn (the real server's default), Ignore."
+    )
+    var defaultFieldValidation: FieldValidation = .strict
+
     func validate() throws {
         if token != nil && tokenFile != nil {
             throw ValidationError("give --token or --token-file, not both")
@@ -120,13 +135,33 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
             guard !text.isEmpty else { throw ValidationError("--token-file \(tokenFile): the file is empty") }
             adminToken = text
         }
+        let schemaSource: OpenAPISchemas?
+        if let schemas {
+            do {
+                schemaSource = try OpenAPISchemas.load(path: schemas)
+            } catch {
+                throw ValidationError("--schemas: \(error.description)")
+            }
+        } else {
+            switch OpenAPISchemas.located() {
+            case .success(let located):
+                schemaSource = located
+            case .failure(let problem):
+                // A machine without the test venv (`make run` on a fresh clone): the emulator
+                // still serves, with the kinds' own rules only.
+                Self.warn(
+                    "kube-emulator: \(problem.description); field types and unknown fields are not checked")
+                schemaSource = nil
+            }
+        }
         let emulator = try await KubeEmulator.start(
             KubeEmulator.Options(
                 port: port, token: adminToken, policy: accessPolicy, tls: tls,
                 rolloutDelay: Self.duration(rolloutDelay) ?? .milliseconds(200),
                 watchHistoryLimit: watchHistory,
                 bookmarkInterval: Self.duration(bookmarkInterval) ?? .seconds(60),
-                anonymousHTTP: anonymousHTTP))
+                anonymousHTTP: anonymousHTTP, schemas: schemaSource,
+                defaultFieldValidation: defaultFieldValidation))
         // The kubeconfig exists before the first line announces the server, so whoever waits for
         // that line can use it at once.
         if let kubeconfigOut { try emulator.writeKubeconfig(to: kubeconfigOut) }
@@ -142,6 +177,10 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
     /// Writes a line to standard output at once (no buffering: callers read the first line).
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func warn(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// `200ms`, `2s`, `1m`, or a bare number of seconds.
@@ -172,6 +211,7 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
 }
 
 extension KubeEmulator.AnonymousAccess: ExpressibleByArgument {}
+extension FieldValidation: ExpressibleByArgument {}
 
 /// Resumes a continuation once, from whichever signal comes first.
 final class SignalLatch: @unchecked Sendable {

@@ -12,6 +12,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var details: JSON?
     /// Seconds for a `Retry-After` header (429, 503, some 504).
     public var retryAfterSeconds: Int?
+    /// `Status.metadata.continue`: the token a 410 for a compacted continue token offers.
+    var continueToken: String?
 
     public init(
         code: Int, reason: String, message: String, details: JSON? = nil, retryAfterSeconds: Int? = nil
@@ -33,6 +35,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         ]
         if !reason.isEmpty { status["reason"] = .string(reason) }
         if let details { status["details"] = details }
+        if let continueToken { status["metadata"] = ["continue": .string(continueToken)] }
         return status
     }
 }
@@ -137,6 +140,29 @@ extension APIError {
 
     static func expired(_ message: String) -> APIError {
         APIError(code: 410, reason: "Expired", message: message)
+    }
+
+    /// A continue token whose revision was compacted, with one that continues the list at the
+    /// latest revision (the etcd storage's `handleCompactedErrorForPaging`).
+    static func expiredContinue(inconsistentToken: String) -> APIError {
+        var error = APIError.expired(
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
+        )
+        error.continueToken = inconsistentToken
+        return error
+    }
+
+    /// A request for a resourceVersion the server has not reached, after waiting for it
+    /// (`storage.NewTooLargeResourceVersionError`).
+    static func tooLargeResourceVersion(_ requested: Int, current: Int) -> APIError {
+        APIError(
+            code: 504, reason: "Timeout",
+            message: "Too large resource version: \(requested), current: \(current)",
+            details: [
+                "causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]],
+                "retryAfterSeconds": 1,
+            ],
+            retryAfterSeconds: 1)
     }
 
     static func gone(_ message: String) -> APIError {

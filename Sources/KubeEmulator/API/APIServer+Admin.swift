@@ -5,6 +5,7 @@ import JSONValue
 ///
 /// - `GET|PUT|DELETE /_emulator/faults`: read, replace (body: `FaultPlan.json`) or clear faults.
 /// - `GET|DELETE /_emulator/requests`: request counts (`RequestCounts.json`), or reset them.
+/// - `GET /_emulator/protocols`: `{"HTTP/1.1":N,"HTTP/2":M}`, API requests by HTTP version.
 /// - `GET /_emulator/rollouts?namespace=N&name=D`: `{"rollouts":K}`, pod-template changes of a
 ///   Deployment since it was created.
 /// - `POST /_emulator/podlogs` with `{"namespace","pod","container","path"}`: serve `pods/log`
@@ -39,6 +40,10 @@ extension APIServer {
                 return .json(faults.plan.json)
             case ("GET", "/_emulator/requests"):
                 return .json(counter.snapshot.json)
+            case ("GET", "/_emulator/protocols"):
+                var byProtocol: [String: JSON] = [:]
+                for (version, count) in counter.byProtocol { byProtocol[version] = .int(count) }
+                return .json(.object(byProtocol))
             case ("DELETE", "/_emulator/requests"):
                 counter.reset()
                 return .json([])

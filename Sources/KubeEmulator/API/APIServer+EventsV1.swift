@@ -105,12 +105,9 @@ extension APIServer {
         case "get":
             return respond(APIServer.eventToV1(try await store.get(core, namespace: namespace, name: name)))
         case "list":
-            let page = try await store.list(
-                core, namespace: scope,
-                labels: try LabelSelector(parsing: request.query("labelSelector") ?? ""),
-                fields: try fieldSelector(request, resource: view),
-                limit: request.query("limit").flatMap(Int.init),
-                continueToken: request.query("continue"))
+            let options = try ListOptions(request, fields: try fieldSelector(request, resource: view))
+            try await waitUntilFresh(options)
+            let page = try await store.list(core, namespace: scope, options)
             let items = page.items.map(APIServer.eventToV1)
             let list = listObject(
                 view, items: items, revision: page.resourceVersion, continueToken: page.continueToken,
@@ -127,7 +124,9 @@ extension APIServer {
                 request, resource: core, namespace: scope, name: name, asTable: output == .table, view: view,
                 transform: APIServer.eventToV1)
         case "create":
-            let body = try BodyCodec.decode(request)
+            if !name.isEmpty { throw APIError.methodNotAllowed() }
+            let options = try writeOptions(request)
+            let body = try await decodedEventV1(try BodyCodec.decode(request), options: options)
             let errors = APIServer.validateEventV1(body)
             if !errors.isEmpty {
                 throw APIError.invalid(
@@ -135,14 +134,14 @@ extension APIServer {
                     name: body[path: "metadata", "name"]?.stringValue ?? "", errors)
             }
             let created = try await store.create(
-                core, namespace: namespace, body: APIServer.eventToCore(body),
-                options: try writeOptions(request))
+                core, namespace: namespace, body: APIServer.eventToCore(body), options: options)
             return respond(APIServer.eventToV1(created), status: 201)
         case "update":
-            let body = try BodyCodec.decode(request)
+            let options = try writeOptions(request)
+            let body = try await decodedEventV1(try BodyCodec.decode(request), options: options)
             let updated = try await store.update(
                 core, namespace: namespace, name: name, subresource: nil, body: APIServer.eventToCore(body),
-                options: try writeOptions(request))
+                options: options)
             return respond(APIServer.eventToV1(updated))
         case "patch":
             let type = request.contentType
@@ -183,5 +182,13 @@ extension APIServer {
         default:
             throw APIError.methodNotAllowed()
         }
+    }
+
+    /// An events.k8s.io body decoded by its own schema before it becomes a core Event.
+    private func decodedEventV1(_ body: JSON, options: WriteOptions) async throws(APIError) -> JSON {
+        guard body.objectValue != nil else { return body }
+        return try await store.decodeWithSchema(
+            body.droppingNulls(), kind: "Event", group: APIServer.eventsV1Group, version: "v1",
+            options: options)
     }
 }

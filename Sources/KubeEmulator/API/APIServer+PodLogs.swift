@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 /// `pods/log`: `container`, `follow`, `sinceSeconds`, `sinceTime`, `tailLines`, `timestamps`,
 /// `limitBytes`, with the real server's errors for a missing or ambiguous container.
@@ -38,14 +39,14 @@ extension APIServer {
             throw APIError.badRequest(
                 "previous terminated container \"\(container)\" in pod \"\(name)\" not found")
         }
-        var since: Date?
+        var since: UnixTime?
         if let text = request.query("sinceSeconds") {
             guard let seconds = Int(text), seconds > 0 else {
                 throw APIError.invalid(
                     group: "", kind: "PodLogOptions", name: "",
                     [.invalid("sinceSeconds", .string(text), "must be greater than 0")])
             }
-            since = Date().addingTimeInterval(-Double(seconds))
+            since = UnixTime.now() - .seconds(seconds)
         }
         if let text = request.query("sinceTime") {
             guard let date = Clock.parse(text) else {

@@ -72,7 +72,8 @@ extension APIServer {
                     try await issueToken(body, namespace: namespace, serviceAccount: name), status: 201,
                     output: output)
             }
-            if subresource != nil { throw APIError.methodNotAllowed() }
+            // Only the collection takes POST; an object's URL has no create route.
+            if subresource != nil || !name.isEmpty { throw APIError.methodNotAllowed() }
             let options = try writeOptions(request)
             let created = try await store.create(resource, namespace: namespace, body: body, options: options)
             return encode(created, status: 201, output: output)
@@ -188,13 +189,14 @@ extension APIServer {
             options.fieldManager = manager
         }
         if let validation = request.query("fieldValidation"), !validation.isEmpty {
-            guard ["Ignore", "Warn", "Strict"].contains(validation) else {
+            guard let parsed = FieldValidation(rawValue: validation) else {
                 throw APIError.badRequest(
                     "fieldValidation parameter unsupported: \(validation). Must be one of: Ignore, Warn, Strict"
                 )
             }
-            options.fieldValidation = validation
+            options.fieldValidation = parsed
         }
+        options.warnings = request.warnings
         return options
     }
 
@@ -242,16 +244,9 @@ extension APIServer {
     func list(_ request: HTTPRequest, resource: APIResource, namespace: String?, output: BodyCodec.Output)
         async throws(APIError) -> HTTPResponse
     {
-        let labels = try LabelSelector(parsing: request.query("labelSelector") ?? "")
-        let fields = try fieldSelector(request, resource: resource)
-        var limit: Int?
-        if let text = request.query("limit"), !text.isEmpty {
-            guard let value = Int(text) else { throw APIError.badRequest("invalid limit \(goQuote(text))") }
-            limit = value
-        }
-        let page = try await store.list(
-            resource, namespace: namespace, labels: labels, fields: fields, limit: limit,
-            continueToken: request.query("continue"))
+        let options = try ListOptions(request, fields: try fieldSelector(request, resource: resource))
+        try await waitUntilFresh(options)
+        let page = try await store.list(resource, namespace: namespace, options)
         let list = listObject(
             resource, items: page.items, revision: page.resourceVersion, continueToken: page.continueToken,
             remaining: page.remainingItemCount)

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 /// The review resources (`kubectl auth can-i`, `kubectl auth whoami`) and service account tokens
 /// (`kubectl create token`), answered from the emulator's own authenticator and authorizer.
@@ -131,7 +132,7 @@ extension APIServer {
         }
         answer["status"] = [
             "token": .string(token),
-            "expirationTimestamp": .string(Clock.timestamp(Date().addingTimeInterval(Double(seconds)))),
+            "expirationTimestamp": .string(Clock.timestamp(UnixTime.now() + .seconds(seconds))),
         ]
         return answer
     }

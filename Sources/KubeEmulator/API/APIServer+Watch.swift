@@ -43,6 +43,7 @@ extension APIServer {
         let faults = self.faults
 
         let includeObject = request.query("includeObject")
+        let connection = request.connection
         let filter = WatchFilter(resource: resource, namespace: namespace, labels: labels, fields: fields)
         let source = try await store.openWatch(filter, from: start, bookmarks: bookmarks)
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
@@ -55,7 +56,12 @@ extension APIServer {
                         table: asTable ? (headers: events == 0, includeObject: includeObject) : nil))
                 if case .event = output {
                     events += 1
-                    if let dropAfterEvents = faults.plan.dropWatchAfterEvents, events >= dropAfterEvents {
+                    let plan = faults.plan
+                    if let dropAfterEvents = plan.dropWatchAfterEvents, events >= dropAfterEvents {
+                        break
+                    }
+                    if let goAwayAfterEvents = plan.goAwayAfterWatchEvents, events >= goAwayAfterEvents {
+                        connection?.goAway()
                         break
                     }
                 }

@@ -13,14 +13,18 @@ final class APIServer: Sendable {
     let counter: RequestCounter
     let podLogs: PodLogRegistry
     let openAPI: OpenAPIDocuments
+    /// How long a list at a resourceVersion not reached yet waits before answering 504.
+    let freshnessWait: Duration
 
     /// The reserved path prefix of the emulator's own endpoints.
     static let adminPrefix = "/_emulator/"
 
     init(
         store: ClusterStore, catalog: ResourceCatalog, authenticator: Authenticator,
-        authorizer: Authorizer, faults: FaultInjector, podLogs: PodLogRegistry
+        authorizer: Authorizer, faults: FaultInjector, podLogs: PodLogRegistry, freshnessWait: Duration,
+        schemas: OpenAPISchemas?
     ) {
+        self.freshnessWait = freshnessWait
         self.store = store
         self.catalog = catalog
         self.discovery = Discovery(catalog: catalog)
@@ -29,11 +33,12 @@ final class APIServer: Sendable {
         self.faults = faults
         self.counter = RequestCounter()
         self.podLogs = podLogs
-        self.openAPI = OpenAPIDocuments(catalog: catalog)
+        self.openAPI = OpenAPIDocuments(catalog: catalog, schemas: schemas)
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         var response = await route(request)
+        for warning in request.warnings.headerValues { response.headers.append(("Warning", warning)) }
         response.headers.append(("Audit-Id", UUID().uuidString.lowercased()))
         response.headers.append(("Cache-Control", "no-cache, private"))
         if request.method == "HEAD", case .bytes = response.body { response.body = .bytes([]) }
@@ -46,33 +51,60 @@ final class APIServer: Sendable {
         }
         let info = RequestInfo(method: request.method, path: request.path, query: request.query)
         guard let user = authenticator.authenticate(request) else {
-            counter.record(info, user: "", code: 401)
+            counter.record(info, user: "", code: 401, httpVersion: request.httpVersion)
             return .error(.unauthorized)
         }
-        let response = await serve(request, info: info, user: user)
+        let (response, actor) = await serve(request, info: info, user: user)
         // A request the fault plan leaves hanging is never answered: counted with code 0.
         let answered: Bool
         if case .never = response.body { answered = false } else { answered = true }
-        counter.record(info, user: user.name, code: answered ? response.status : 0)
+        counter.record(
+            info, user: actor.name, code: answered ? response.status : 0, httpVersion: request.httpVersion)
         return response
     }
 
-    private func serve(_ request: HTTPRequest, info: RequestInfo, user: UserInfo) async -> HTTPResponse {
+    /// Serves an authenticated request; returns the answer and the user it ran as (the
+    /// impersonated one, once the requester was allowed to impersonate).
+    private func serve(_ request: HTTPRequest, info: RequestInfo, user requester: UserInfo) async
+        -> (HTTPResponse, UserInfo)
+    {
         switch faults.decide(info) {
         case .hang:
-            return HTTPResponse(status: 200, body: .never)
+            return (HTTPResponse(status: 200, body: .never), requester)
         case .fail(let error, let latency):
             await sleep(milliseconds: latency)
-            return .error(error)
+            return (.error(error), requester)
         case .serve(let latency):
             await sleep(milliseconds: latency)
         }
-        // Administrators skip the RBAC lookup; everyone else is checked against the stored roles.
-        let rbac =
-            user.groups.contains("system:masters") ? Authorizer.RBACSnapshot() : await store.rbacSnapshot()
-        guard authorizer.allows(user, info, rbac: rbac) else {
-            return .error(forbidden(user, info))
+        let impersonation: Impersonation?
+        do {
+            impersonation = try Impersonation(request)
+        } catch {
+            return (.error(error), requester)
         }
+        // Administrators skip the RBAC lookup; everyone else is checked against the stored roles.
+        let needsRBAC =
+            !requester.groups.contains("system:masters")
+            || impersonation.map { !$0.user.groups.contains("system:masters") } ?? false
+        let rbac = needsRBAC ? await store.rbacSnapshot() : Authorizer.RBACSnapshot()
+        var user = requester
+        if let impersonation {
+            for target in impersonation.targets {
+                let asking = Impersonation.requestInfo(for: target)
+                guard authorizer.allows(requester, asking, rbac: rbac) else {
+                    return (.error(forbidden(requester, asking)), requester)
+                }
+            }
+            user = impersonation.user
+        }
+        guard authorizer.allows(user, info, rbac: rbac) else {
+            return (.error(forbidden(user, info)), user)
+        }
+        return (await dispatch(request, info: info, user: user), user)
+    }
+
+    private func dispatch(_ request: HTTPRequest, info: RequestInfo, user: UserInfo) async -> HTTPResponse {
         do {
             if info.isResourceRequest {
                 return try await handleResource(request, info: info, user: user)

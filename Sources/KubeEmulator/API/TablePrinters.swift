@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 /// Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`), which
 /// `kubectl get` asks for: the columns the real server's printers define for the common kinds,
@@ -95,10 +96,10 @@ enum TablePrinters {
         }
     }
 
-    static func cells(for object: JSON, resource: APIResource, now: Date) -> [JSON] {
+    static func cells(for object: JSON, resource: APIResource, now: UnixTime) -> [JSON] {
         let name = JSON.string(object[path: "metadata", "name"]?.stringValue ?? "")
         let created = object[path: "metadata", "creationTimestamp"]?.stringValue.flatMap(Clock.parse)
-        let age = JSON.string(created.map { humanDuration(now.timeIntervalSince($0)) } ?? "<unknown>")
+        let age = JSON.string(created.map { humanDuration((now - $0).inSeconds) } ?? "<unknown>")
         func string(_ path: String...) -> String { object[path: path]?.stringValue ?? "" }
         func int(_ path: String...) -> Int { object[path: path]?.intValue ?? 0 }
         switch (resource.group, resource.kind) {
@@ -168,7 +169,7 @@ enum TablePrinters {
             let involved =
                 "\(string("involvedObject", "kind").lowercased())/\(string("involvedObject", "name"))"
             return [
-                .string(last.map { humanDuration(now.timeIntervalSince($0)) } ?? "<unknown>"),
+                .string(last.map { humanDuration((now - $0).inSeconds) } ?? "<unknown>"),
                 .string(string("type")),
                 .string(string("reason")), .string(involved), .string(string("message")),
             ]
@@ -221,7 +222,7 @@ enum TablePrinters {
         _ objects: [JSON], resource: APIResource, listMetadata: JSON, includeObject: String?,
         headers: Bool = true
     ) -> JSON {
-        let now = Date()
+        let now = UnixTime.now()
         let rows: [JSON] = objects.map { object in
             var row: JSON = ["cells": .array(cells(for: object, resource: resource, now: now))]
             switch includeObject {
@@ -249,7 +250,7 @@ enum TablePrinters {
     }
 
     /// apimachinery's `duration.HumanDuration`.
-    static func humanDuration(_ interval: TimeInterval) -> String {
+    static func humanDuration(_ interval: Double) -> String {
         let seconds = Int(interval)
         if seconds < -1 { return "<invalid>" }
         if seconds < 0 { return "0s" }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 /// The deployment controller, simulated: one ReplicaSet per pod-template revision
 /// (`pod-template-hash`, `deployment.kubernetes.io/revision`), old ReplicaSets scaled to zero,
@@ -198,8 +199,8 @@ extension ClusterStore {
     func recordEvent(about object: JSON, type: String, reason: String, message: String, component: String) {
         let namespace = object[path: "metadata", "namespace"]?.stringValue ?? "default"
         let name = object[path: "metadata", "name"]?.stringValue ?? ""
-        let now = Date()
-        let nanos = UInt64(now.timeIntervalSince1970 * 1_000_000_000)
+        let now = UnixTime.now()
+        let nanos = UInt64(max(0, now.nanosecondsSince1970))
         let event: JSON = [
             "apiVersion": "v1", "kind": "Event",
             "metadata": [

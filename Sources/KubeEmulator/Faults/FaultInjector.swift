@@ -64,12 +64,18 @@ public struct FaultPlan: Sendable, Equatable {
     public var dropWatchAfterEvents: Int?
     /// Watch streams end after this many seconds.
     public var dropWatchAfterSeconds: Double?
+    /// After this many events, a watch served over HTTP/2 ends with a GOAWAY on its connection,
+    /// as when an API server shuts down: the client must watch again on a new connection. Over
+    /// HTTP/1.1 the watch just ends.
+    public var goAwayAfterWatchEvents: Int?
 
     public init(
         latencyMilliseconds: Int = 0, latencyMatch: Match = Match(), errors: [ErrorFault] = [],
         hang: Match? = nil,
-        dropWatchAfterEvents: Int? = nil, dropWatchAfterSeconds: Double? = nil
+        dropWatchAfterEvents: Int? = nil, dropWatchAfterSeconds: Double? = nil,
+        goAwayAfterWatchEvents: Int? = nil
     ) {
+        self.goAwayAfterWatchEvents = goAwayAfterWatchEvents
         self.latencyMilliseconds = latencyMilliseconds
         self.latencyMatch = latencyMatch
         self.errors = errors
@@ -161,7 +167,8 @@ extension FaultPlan.Match {
 extension FaultPlan {
     /// The plan as JSON: `{"latencyMilliseconds":0,"latencyMatch":{...},"errors":[{"code":429,
     /// "share":1,"count":2,"retryAfterSeconds":1,"match":{"verbs":[],"resources":[],"names":[]}}],
-    /// "hang":null,"dropWatchAfterEvents":null,"dropWatchAfterSeconds":null}`.
+    /// "hang":null,"dropWatchAfterEvents":null,"dropWatchAfterSeconds":null,
+    /// "goAwayAfterWatchEvents":null}`.
     public var json: JSON {
         [
             "latencyMilliseconds": .int(latencyMilliseconds), "latencyMatch": latencyMatch.json,
@@ -176,6 +183,7 @@ extension FaultPlan {
             "hang": hang?.json ?? .null,
             "dropWatchAfterEvents": dropWatchAfterEvents.map(JSON.int) ?? .null,
             "dropWatchAfterSeconds": dropWatchAfterSeconds.map(JSON.double) ?? .null,
+            "goAwayAfterWatchEvents": goAwayAfterWatchEvents.map(JSON.int) ?? .null,
         ]
     }
 
@@ -193,6 +201,7 @@ extension FaultPlan {
             },
             hang: json["hang"].flatMap { $0.isNull ? nil : FaultPlan.Match(json: $0) },
             dropWatchAfterEvents: json["dropWatchAfterEvents"]?.intValue,
-            dropWatchAfterSeconds: json["dropWatchAfterSeconds"]?.doubleValue)
+            dropWatchAfterSeconds: json["dropWatchAfterSeconds"]?.doubleValue,
+            goAwayAfterWatchEvents: json["goAwayAfterWatchEvents"]?.intValue)
     }
 }

@@ -102,16 +102,24 @@ public struct RequestCounts: Sendable, Equatable {
 /// Thread-safe request accounting.
 final class RequestCounter: Sendable {
     private let state = Mutex<[RequestKey: Int]>([:])
+    private let protocols = Mutex<[String: Int]>([:])
 
-    func record(_ info: RequestInfo, user: String, code: Int) {
+    func record(_ info: RequestInfo, user: String, code: Int, httpVersion: String) {
         let key = RequestKey(
             verb: info.verb, group: info.apiGroup,
             resource: info.isResourceRequest ? info.resourcePath : info.path,
             namespace: info.namespace, name: info.name, user: user, code: code)
         state.withLock { $0[key, default: 0] += 1 }
+        protocols.withLock { $0[httpVersion, default: 0] += 1 }
     }
 
     var snapshot: RequestCounts { RequestCounts(counts: state.withLock { $0 }) }
 
-    func reset() { state.withLock { $0 = [:] } }
+    /// Requests by HTTP version (`HTTP/1.1`, `HTTP/2`).
+    var byProtocol: [String: Int] { protocols.withLock { $0 } }
+
+    func reset() {
+        state.withLock { $0 = [:] }
+        protocols.withLock { $0 = [:] }
+    }
 }

@@ -12,11 +12,21 @@ struct HTTPRequest: Sendable {
     var headers: [(name: String, value: String)]
     var body: [UInt8]
     var clientCertificate: ClientCertificateSubject?
+    /// Warnings for the answer's `Warning` headers.
+    let warnings = Warnings()
+
+    /// `HTTP/1.1` or `HTTP/2`.
+    var httpVersion: String
+    /// The HTTP/2 connection the request came on (nil over HTTP/1.1).
+    var connection: HTTP2Connection?
 
     init(
         method: String, uri: String, headers: [(String, String)], body: [UInt8],
-        clientCertificate: ClientCertificateSubject? = nil
+        clientCertificate: ClientCertificateSubject? = nil, httpVersion: String = "HTTP/1.1",
+        connection: HTTP2Connection? = nil
     ) {
+        self.httpVersion = httpVersion
+        self.connection = connection
         self.method = method
         let (path, query) = HTTPRequest.split(uri)
         self.path = path

@@ -1,18 +1,32 @@
 import JSONValue
+import Synchronization
 
-/// The OpenAPI v3 documents kubectl reads before `apply`, `create -f` and `replace -f`:
-/// `/openapi/v3` (an index of group-versions) and `/openapi/v3/<group-version>` (the paths with
-/// their operations, `x-kubernetes-group-version-kind`, and the query parameters each accepts).
+/// The OpenAPI v3 documents kubectl reads before `apply`, `create -f`, `replace -f` and
+/// `explain`: `/openapi/v3` (an index of group-versions) and `/openapi/v3/<group-version>` (the
+/// paths with their operations, `x-kubernetes-group-version-kind`, the query parameters each
+/// accepts, and the schemas of the kinds with everything they refer to).
 ///
 /// kubectl looks for the PATCH operation of a kind and its `fieldValidation` parameter: when
 /// present, it lets the server validate (`fieldValidation=Strict`) instead of downloading
-/// `/openapi/v2`. The PATCH request bodies list JSON patch, merge patch and apply patch; kubectl
-/// then computes strategic merge patches for `apply` from its built-in Go types, as it does for
-/// servers whose documents lack the v3 patch schemas. `/openapi/v2` is not served (404).
+/// `/openapi/v2`. `kubectl explain` reads the schemas, with their descriptions; `kubectl apply`
+/// computes strategic merge patches from their `x-kubernetes-patch-*` extensions. The schemas
+/// are the API's published definitions (`OpenAPISchemas`), converted from their JSON schema form
+/// back to OpenAPI's; without them each kind gets an empty placeholder. `/openapi/v2` is not
+/// served (404).
 struct OpenAPIDocuments: Sendable {
     let catalog: ResourceCatalog
+    let schemas: OpenAPISchemas?
+    private let cache = DocumentCache()
 
-    init(catalog: ResourceCatalog) { self.catalog = catalog }
+    init(catalog: ResourceCatalog, schemas: OpenAPISchemas?) {
+        self.catalog = catalog
+        self.schemas = schemas
+    }
+
+    /// Documents are made on first request and kept: they never change.
+    final class DocumentCache: Sendable {
+        let documents = Mutex<[String: JSON]>([:])
+    }
 
     /// Group-version paths as the index names them (`api/v1`, `apis/apps/v1`).
     var groupVersionPaths: [String] {
@@ -40,7 +54,7 @@ struct OpenAPIDocuments: Sendable {
     /// A stable content hash for the index's URLs (clients cache by it).
     static func hash(_ path: String) -> String {
         var value: UInt64 = 1_469_598_103_934_665_603
-        for byte in (path + "/kube-emulator/1").utf8 {
+        for byte in (path + "/kube-emulator/2/" + OpenAPISchemas.kubernetesVersion).utf8 {
             value ^= UInt64(byte)
             value = value &* 1_099_511_628_211
         }
@@ -48,6 +62,13 @@ struct OpenAPIDocuments: Sendable {
     }
 
     func v3Document(path: String) -> JSON? {
+        if let cached = cache.documents.withLock({ $0[path] }) { return cached }
+        guard let document = makeDocument(path: path) else { return nil }
+        cache.documents.withLock { $0[path] = document }
+        return document
+    }
+
+    private func makeDocument(path: String) -> JSON? {
         let resources = catalog.resources.filter { Self.groupVersionPath($0) == path }
         guard !resources.isEmpty else { return nil }
         var paths: [String: JSON] = [:]
@@ -62,17 +83,26 @@ struct OpenAPIDocuments: Sendable {
                 "description": "Status is a return value for calls that don't return other objects.",
             ],
         ]
+        var published: [String] = []
         for resource in resources where resource.isStored {
-            let schemaName = Self.schemaName(resource)
-            schemas[schemaName] = [
-                "type": "object",
-                "description": .string("\(resource.kind) as served by the emulator."),
-                "x-kubernetes-group-version-kind": [Self.gvk(resource)],
-                "properties": [
-                    "apiVersion": ["type": "string"], "kind": ["type": "string"],
-                    "metadata": ["type": "object"],
-                ],
-            ]
+            let schemaName: String
+            if let name = self.schemas?.definitionName(
+                group: resource.group, version: resource.version, kind: resource.kind)
+            {
+                schemaName = name
+                published.append(name)
+            } else {
+                schemaName = Self.schemaName(resource)
+                schemas[schemaName] = [
+                    "type": "object",
+                    "description": .string("\(resource.kind) as served by the emulator."),
+                    "x-kubernetes-group-version-kind": [Self.gvk(resource)],
+                    "properties": [
+                        "apiVersion": ["type": "string"], "kind": ["type": "string"],
+                        "metadata": ["type": "object"],
+                    ],
+                ]
+            }
             let base = "/" + path + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name
             paths[base] = collectionPath(resource, schemaName: schemaName)
             paths[base + "/{name}"] = itemPath(resource, schemaName: schemaName, subresource: nil)
@@ -81,8 +111,14 @@ struct OpenAPIDocuments: Sendable {
                     resource, schemaName: schemaName, subresource: subresource)
             }
         }
+        if let source = self.schemas {
+            for (name, schema) in OpenAPISchemaConversion.reachable(from: published, in: source) {
+                schemas[name] = schema
+            }
+        }
         return [
-            "openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.32.0"],
+            "openapi": "3.0.0",
+            "info": ["title": "Kubernetes", "version": .string(OpenAPISchemas.kubernetesVersion)],
             "paths": .object(paths),
             "components": ["schemas": .object(schemas)],
         ]

@@ -1,10 +1,11 @@
 import Foundation
 import Synchronization
+import TimeFormat
 
 /// One line of a container's log and when the emulator first saw it (the container runtime's
 /// timestamp on a real node).
 struct LogLine: Sendable {
-    var time: Date
+    var time: UnixTime
     var text: String
 }
 
@@ -129,7 +130,7 @@ actor PodLogSource {
         try? handle.seek(toOffset: offset)
         guard let data = try? handle.readToEnd() else { return }
         offset += UInt64(data.count)
-        let now = Date()
+        let now = UnixTime.now()
         for byte in data {
             if byte == 0x0A {
                 append(LogLine(time: now, text: String(decoding: partial, as: UTF8.self)))

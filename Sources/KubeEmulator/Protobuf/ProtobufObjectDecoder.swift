@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import TimeFormat
 
 /// Decodes `application/vnd.kubernetes.protobuf` request bodies (the `k8s\0` magic, then a
 /// `runtime.Unknown` wrapping the typed object) into the JSON the API would have received,
@@ -131,7 +132,7 @@ enum ProtobufObjectDecoder {
                 if field == 1, case .varint(let number) = part { seconds = Int64(bitPattern: number) }
             }
             if seconds == 0 { return .null }
-            return .string(Clock.timestamp(Date(timeIntervalSince1970: Double(seconds))))
+            return .string(Clock.timestamp(UnixTime(seconds: seconds)))
         case (.quantity, .bytes(let data)):
             var reader = ProtobufReader(data)
             var text = ""

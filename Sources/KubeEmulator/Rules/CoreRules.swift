@@ -159,3 +159,26 @@ struct RBACRules: ResourceRules {
         return errors
     }
 }
+
+/// Leases: updates must name the resourceVersion they replace; the spec's numbers are checked
+/// (`ValidateLeaseSpec`).
+struct LeaseRules: ResourceRules {
+    var allowsUnconditionalUpdate: Bool { false }
+
+    func validate(_ object: JSON) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let duration = object[path: "spec", "leaseDurationSeconds"]?.intValue, duration <= 0 {
+            errors.append(.invalid("spec.leaseDurationSeconds", .int(duration), "must be greater than 0"))
+        }
+        if let transitions = object[path: "spec", "leaseTransitions"]?.intValue, transitions < 0 {
+            errors.append(
+                .invalid("spec.leaseTransitions", .int(transitions), "must be greater than or equal to 0"))
+        }
+        let strategy = object[path: "spec", "strategy"]?.stringValue ?? ""
+        if !(object[path: "spec", "preferredHolder"]?.stringValue ?? "").isEmpty, strategy.isEmpty {
+            errors.append(
+                .forbidden("spec.preferredHolder", "may only be specified if `strategy` is defined"))
+        }
+        return errors
+    }
+}

@@ -10,6 +10,9 @@ protocol ResourceRules: Sendable {
     /// Whether the kind has a `status` subresource: writes to the main resource keep the stored
     /// status, writes to `status` keep everything else.
     var hasStatusSubresource: Bool { get }
+    /// Whether an update without `metadata.resourceVersion` overwrites whatever is stored
+    /// (most kinds) or is refused with 422 (Leases: their holders must not race blindly).
+    var allowsUnconditionalUpdate: Bool { get }
     /// What decoding the body into the typed object checks and converts (400 when it fails),
     /// e.g. base64 in Secret `data`, `stringData` merged into `data`.
     func decode(_ object: inout JSON) throws(APIError)
@@ -25,6 +28,7 @@ extension ResourceRules {
     func nameProblems(_ name: String) -> [String] { Validation.dns1123SubdomainProblems(name) }
     var tracksGeneration: Bool { false }
     var hasStatusSubresource: Bool { false }
+    var allowsUnconditionalUpdate: Bool { true }
     func decode(_ object: inout JSON) throws(APIError) {}
     func applyDefaults(_ object: inout JSON) {}
 
@@ -69,6 +73,8 @@ enum RulesRegistry {
             return WorkloadRules()
         case ("rbac.authorization.k8s.io", _):
             return RBACRules(kind: resource.kind)
+        case ("coordination.k8s.io", "leases"):
+            return LeaseRules()
         default:
             return GenericRules(
                 hasStatusSubresource: resource.subresources.contains("status"),

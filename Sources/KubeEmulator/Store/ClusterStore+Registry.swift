@@ -6,8 +6,11 @@ struct WriteOptions: Sendable {
     var dryRun = false
     var fieldManager: String?
     var userAgent: String?
-    /// `Strict` refuses unknown fields; `Warn` (the default) and `Ignore` drop them.
-    var fieldValidation = "Warn"
+    /// `Strict` refuses unknown fields, `Warn` drops them with a warning, `Ignore` drops them;
+    /// nil: the emulator's default.
+    var fieldValidation: FieldValidation?
+    /// Where `Warn` puts its warnings (the response's `Warning` headers).
+    var warnings = Warnings()
     /// The subresource ownership is recorded under when it differs from the one written
     /// (`scale` writes the main resource).
     var recordedSubresource: String?
@@ -55,38 +58,74 @@ extension ClusterStore {
         return object
     }
 
-    func list(
-        _ resource: APIResource, namespace: String?, labels: LabelSelector, fields: FieldSelector,
-        limit: Int?,
-        continueToken: String?
-    ) throws(APIError) -> ListPage {
+    /// A list as the real server answers it: at the latest revision, at a given one
+    /// (`resourceVersionMatch=Exact`, and every page after the first, which the continue token
+    /// pins to the first page's revision), with `410 Expired` once that revision is compacted.
+    func list(_ resource: APIResource, namespace: String?, _ options: ListOptions) throws(APIError)
+        -> ListPage
+    {
         var start: ObjectName?
         var listRevision = revision
-        if let continueToken, !continueToken.isEmpty {
+        var snapshotRevision: Int?
+        if let continueToken = options.continueToken {
             let (tokenRevision, key) = try ContinueToken.decode(continueToken)
-            if tokenRevision < compactedRevision {
-                throw APIError.expired(
-                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
-                )
-            }
-            listRevision = tokenRevision
             start = key
+            // -1: the token the server hands out with a 410, which continues at the latest
+            // revision (an inconsistent list, as the client was told).
+            if tokenRevision != -1 {
+                if tokenRevision < compactedRevision {
+                    throw APIError.expiredContinue(
+                        inconsistentToken: ContinueToken.encode(revision: -1, start: key))
+                }
+                listRevision = tokenRevision
+                snapshotRevision = tokenRevision
+            }
+        } else if options.resourceVersionMatch == "Exact", let exact = options.resourceVersion {
+            if exact < compactedRevision {
+                throw APIError.expired("The resourceVersion for the provided list is too old.")
+            }
+            listRevision = exact
+            snapshotRevision = exact
         }
-        let matching = objects(of: resource.groupResource, namespace: namespace).filter { name, object in
+        let candidates =
+            snapshotRevision.map { snapshot(of: resource.groupResource, namespace: namespace, at: $0) }
+            ?? objects(of: resource.groupResource, namespace: namespace)
+        let matching = candidates.filter { name, object in
             if let start, name < start { return false }
-            return labels.matches(object: object) && fields.matches { FieldPaths.value(of: $0, in: object) }
+            return options.labels.matches(object: object)
+                && options.fields.matches { FieldPaths.value(of: $0, in: object) }
         }
-        guard let limit, limit > 0, matching.count > limit else {
+        guard let limit = options.limit, limit > 0, matching.count > limit else {
             return ListPage(items: matching.map(\.1), resourceVersion: listRevision)
         }
         let page = matching.prefix(limit)
         let last = page.last?.0 ?? ObjectName(namespace: "", name: "")
         let next = ObjectName(namespace: last.namespace, name: last.name + "\u{0}")
-        let remaining = labels.isEverything && fields.isEverything ? matching.count - limit : nil
+        let remaining =
+            options.labels.isEverything && options.fields.isEverything ? matching.count - limit : nil
         return ListPage(
             items: page.map(\.1), resourceVersion: listRevision,
             continueToken: ContinueToken.encode(revision: listRevision, start: next),
             remainingItemCount: remaining)
+    }
+
+    /// The objects of a resource as they were at `revision` (not older than the compacted
+    /// revision): today's objects with every later change undone, newest first.
+    func snapshot(of resource: GroupResource, namespace: String?, at revision: Int) -> [(ObjectName, JSON)] {
+        var state: [ObjectName: JSON] = [:]
+        for (name, object) in objects(of: resource, namespace: namespace) { state[name] = object }
+        for change in history.reversed() where change.revision > revision && change.resource == resource {
+            let name = ObjectName(
+                namespace: change.object[path: "metadata", "namespace"]?.stringValue ?? "",
+                name: change.object[path: "metadata", "name"]?.stringValue ?? "")
+            if let namespace, name.namespace != namespace { continue }
+            switch change.type {
+            case .added: state[name] = nil
+            case .modified, .deleted: state[name] = change.previous
+            case .bookmark, .error: break
+            }
+        }
+        return state.sorted { $0.key < $1.key }
     }
 
     // MARK: - Create
@@ -97,8 +136,7 @@ extension ClusterStore {
     ) throws(APIError) -> JSON {
         let rules = RulesRegistry.rules(for: resource)
         var object = try prepareBody(
-            body, resource: resource, namespace: namespace, rules: rules,
-            fieldValidation: options.fieldValidation)
+            body, resource: resource, namespace: namespace, rules: rules, options: options)
         var meta = object["metadata"] ?? [:]
         if let version = meta["resourceVersion"]?.stringValue, !version.isEmpty {
             throw APIError.internalError("resourceVersion should not be set on objects to be created")
@@ -117,8 +155,10 @@ extension ClusterStore {
         object["metadata"] = meta
         rules.prepareForCreate(&object)
         rules.applyDefaults(&object)
-        let errors =
-            ObjectMetaRules.validate(object, resource: resource, rules: rules) + rules.validate(object)
+        let errors = withRequiredFields(
+            ObjectMetaRules.validate(object, resource: resource, rules: rules) + rules.validate(object),
+            object,
+            resource: resource)
         let name = object[path: "metadata", "name"]?.stringValue ?? ""
         if !errors.isEmpty {
             throw APIError.invalid(group: resource.group, kind: resource.kind, name: name, errors)
@@ -151,10 +191,11 @@ extension ClusterStore {
         }
     }
 
-    /// Decoding and the checks every write body gets: kind, apiVersion, namespace.
+    /// Decoding and the checks every write body gets: kind, apiVersion, the schema's field
+    /// types and fields, namespace.
     func prepareBody(
         _ body: JSON, resource: APIResource, namespace: String, rules: any ResourceRules,
-        fieldValidation: String
+        options: WriteOptions
     ) throws(APIError) -> JSON {
         guard body.objectValue != nil else {
             throw decodingError(
@@ -174,19 +215,9 @@ extension ClusterStore {
             )
         }
         try ObjectMetaRules.decode(body, kind: resource.kind, version: resource.version)
-        var object = body.droppingNulls()
-        if let schema = KnownFields.schema(for: resource) {
-            let unknown = schema.unknownFields(in: object).sorted()
-            if !unknown.isEmpty {
-                if fieldValidation == "Strict" {
-                    throw decodingError(
-                        kind: resource.kind, version: resource.version,
-                        "strict decoding error: "
-                            + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
-                }
-                object = schema.pruning(object)
-            }
-        }
+        var object = try decodeWithSchema(
+            body.droppingNulls(), kind: resource.kind, group: resource.group, version: resource.version,
+            options: options)
         try rules.decode(&object)
         // Decoding applies the defaults, before any strategy compares old and new.
         rules.applyDefaults(&object)
@@ -216,8 +247,7 @@ extension ClusterStore {
         let rules = RulesRegistry.rules(for: resource)
         let key = ObjectName(namespace: resource.namespaced ? namespace : "", name: name)
         var object = try prepareBody(
-            body, resource: resource, namespace: namespace, rules: rules,
-            fieldValidation: options.fieldValidation)
+            body, resource: resource, namespace: namespace, rules: rules, options: options)
         let bodyName = object[path: "metadata", "name"]?.stringValue ?? ""
         if bodyName != name {
             throw APIError.badRequest(
@@ -232,9 +262,19 @@ extension ClusterStore {
             throw APIError.notFound(resource.groupResource, name)
         }
         let oldVersion = old[path: "metadata", "resourceVersion"]?.stringValue ?? ""
-        if let version = object[path: "metadata", "resourceVersion"]?.stringValue, !version.isEmpty,
-            version != oldVersion
-        {
+        let givenVersion = object[path: "metadata", "resourceVersion"]?.stringValue ?? ""
+        if givenVersion.isEmpty, !rules.allowsUnconditionalUpdate, operation != "Apply" {
+            // The real message names the resource where the kind belongs (and prints the
+            // missing version as Go's %#v of a uint64).
+            throw APIError.invalid(
+                group: resource.group, kind: resource.name, name: name,
+                [
+                    FieldError(
+                        type: .invalid, field: "metadata.resourceVersion", value: nil,
+                        detail: "0x0: must be specified for an update")
+                ])
+        }
+        if !givenVersion.isEmpty, givenVersion != oldVersion {
             throw APIError.conflict(resource.groupResource, name, APIError.staleObjectMessage)
         }
         // Requests cannot set the generation; the strategy bumps it on spec changes.
@@ -266,6 +306,7 @@ extension ClusterStore {
         rules.applyDefaults(&object)
         errors += ObjectMetaRules.validate(object, resource: resource, rules: rules)
         errors += subresource == "status" ? [] : rules.validateUpdate(object, old: old)
+        errors = withRequiredFields(errors, object, resource: resource)
         if !errors.isEmpty {
             throw APIError.invalid(group: resource.group, kind: resource.kind, name: name, errors)
         }

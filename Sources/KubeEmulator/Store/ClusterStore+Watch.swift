@@ -54,18 +54,7 @@ extension ClusterStore {
                 continuation.finish()
                 return stream
             }
-            if since > revision {
-                throw APIError(
-                    code: 504, reason: "Timeout",
-                    message: "Too large resource version: \(since), current: \(revision)",
-                    details: [
-                        "causes": [
-                            ["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]
-                        ],
-                        "retryAfterSeconds": 1,
-                    ],
-                    retryAfterSeconds: 1)
-            }
+            if since > revision { throw APIError.tooLargeResourceVersion(since, current: revision) }
             for change in history
             where change.revision > since && change.resource == filter.resource.groupResource {
                 if let output = Self.output(for: change, filter: filter) { continuation.yield(output) }

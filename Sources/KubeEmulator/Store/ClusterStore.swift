@@ -61,6 +61,10 @@ actor ClusterStore {
     struct StoreSettings: Sendable {
         var historyLimit: Int
         var bookmarkInterval: Duration
+        /// The API's schemas, when the emulator has them: write bodies are decoded by them.
+        var schemas: OpenAPISchemas? = nil
+        /// What writes that do not say `fieldValidation` get.
+        var defaultFieldValidation = FieldValidation.strict
     }
 
     func addObserver(_ observer: @escaping @Sendable (StoredChange) -> Void) {
@@ -109,8 +113,11 @@ actor ClusterStore {
         return stored
     }
 
-    /// Drops the whole history, as an etcd compaction does: watches must relist.
+    /// Drops the whole history, as an etcd compaction does: watches must relist, and continue
+    /// tokens of earlier lists expire. The real server's compactor writes a key before it
+    /// compacts, so the revision moves on: a list made just before is compacted too.
     func compactHistory() {
+        revision += 1
         compactedRevision = revision
         history.removeAll()
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOSSL
+import SwiftASN1
 import X509
 
 /// A certificate and its private key, both PEM.
@@ -38,16 +39,12 @@ public final class CertificateAuthority: Sendable {
 
     /// The server's certificate for 127.0.0.1 and localhost.
     public func issueServerCertificate() throws -> CertificateAndKey {
-        // SubjectAltName: SEQUENCE { [2] dNSName "localhost", [7] iPAddress 127.0.0.1 }.
-        let subjectAltName: [UInt8] =
-            [0x30, 0x11, 0x82, 0x09] + Array("localhost".utf8) + [0x87, 0x04, 127, 0, 0, 1]
+        let names = SubjectAlternativeNames([
+            .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+        ])
         return try issue(
             subject: try DistinguishedName { CommonName("kube-apiserver") },
-            extraExtensions: [
-                Certificate.Extension(
-                    oid: .X509ExtensionID.subjectAlternativeName, critical: false, value: subjectAltName[...])
-            ],
-            usage: .serverAuth)
+            extraExtensions: [try Certificate.Extension(names, critical: false)], usage: .serverAuth)
     }
 
     /// A client certificate for `user` (CN) with `groups` (one O each).
@@ -103,7 +100,7 @@ public final class CertificateAuthority: Sendable {
         configuration.certificateVerification = .optionalVerification
         configuration.trustRoots = .certificates(
             try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)))
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = ["h2", "http/1.1"]
         return try NIOSSLContext(configuration: configuration)
     }
 }

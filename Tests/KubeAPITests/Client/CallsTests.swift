@@ -24,9 +24,9 @@ import TestSupport
             #expect(read.data["openai-api-key"] == Array("sk-one".utf8))
             #expect(read.data["binary"] == [0, 255, 10])
 
-            // Unknown fields survive a read-modify-write.
+            // What other tools wrote survives a read-modify-write. (A field the API does not have
+            // would not: a real server drops it, and the emulator refuses it.)
             read.json[path: "metadata", "annotations", "other-tool/keep"] = "yes"
-            read.json["someFutureField"] = ["nested": 1]
             read.set("openai-api-key", Array("sk-two".utf8))
             let replaced = try await client.replace(read)
             #expect(replaced.data["openai-api-key"] == Array("sk-two".utf8))
