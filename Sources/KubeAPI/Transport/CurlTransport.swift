@@ -84,7 +84,11 @@ final class CurlTransport: Sendable {
                             kind: .setup, message: "libcurl could not create a handle", curlCode: -1))
                 }
                 let result = CurlTransfer.perform(request, setup: setup, handle: handle, sink: sink)
-                pool.giveBack(handle)
+                // Only a handle whose transfer completed goes back to the pool. Over HTTP/2 a
+                // transfer stopped early (a cancelled watch) leaves its stream open on the
+                // server, which goes on sending to it, until the connection closes: dropping the
+                // handle closes it, as the end of an HTTP/1.1 transfer does.
+                if case .success = result { pool.giveBack(handle) }
                 return result
             }
         } onCancel: {
