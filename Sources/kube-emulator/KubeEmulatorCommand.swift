@@ -43,8 +43,9 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
 
             ADMIN ENDPOINTS (admin token only): GET|PUT|DELETE /_emulator/faults (fault plan JSON: \
             latencyMilliseconds, errors[{code, share, count, retryAfterSeconds, match{verbs, \
-            resources, names}}], hang{...}, dropWatchAfterEvents, dropWatchAfterSeconds); \
-            GET|DELETE /_emulator/requests (request counts); GET /_emulator/rollouts?namespace=N&name=D; \
+            resources, names}}], hang{...}, dropWatchAfterEvents, dropWatchAfterSeconds, \
+            goAwayAfterWatchEvents); GET|DELETE /_emulator/requests (request counts); \
+            GET /_emulator/protocols (requests by HTTP version); GET /_emulator/rollouts?namespace=N&name=D; \
             POST /_emulator/podlogs {namespace, pod, container, path}; POST /_emulator/compact.
             """)
 
