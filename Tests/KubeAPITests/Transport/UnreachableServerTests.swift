@@ -64,14 +64,15 @@ import TimeFormat
     @Test func cancellationStopsAWaitingRequest() async throws {
         let listener = try SilentListener()
         let client = try client(
-            server: "http://127.0.0.1:\(listener.port)", timeout: .seconds(120), attempts: 1)
+            server: "http://127.0.0.1:\(listener.port)", timeout: .seconds(1800), attempts: 1)
         let started = ContinuousClock.now
         let task = Task { try await client.get(Secret.self, name: "x") }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
         let result = await task.result
-        // Far below the 120 s limit (generous: other tests may keep the machine busy).
-        #expect(ContinuousClock.now - started < .seconds(60))
+        // The outcome shows the cancellation: the request's own limit is half an hour, and it
+        // ends as cancelled, not timed out. The bound only keeps a broken build from hanging.
+        #expect(ContinuousClock.now - started < .seconds(900))
         guard case .failure(let error as KubeError) = result else {
             Issue.record("expected a cancelled error")
             return
