@@ -27,8 +27,15 @@ public final class KubeEmulator: Sendable {
         public var policy: AccessPolicy
         /// Serve HTTPS with a certificate from a CA generated at start.
         public var tls: Bool
-        /// How long a Deployment rollout takes to complete after a template or scale change.
+        /// How long a pod takes from creation to running containers, and so each step of a
+        /// Deployment's rollout.
         public var rolloutDelay: Duration
+        /// Emulated seconds per real second for the simulated kubelet's back-offs and retries and
+        /// for Deployments' `progressDeadlineSeconds`: at 60, a rollout that cannot progress ends
+        /// in `ProgressDeadlineExceeded` 10 real seconds after its last progress (600 s emulated).
+        public var timeScale: Double
+        /// Images that are missing from their registry or crash, from the start.
+        public var images: [String: ImageBehaviour]
         /// How many changes the watch history keeps; a watch resuming from before that gets an
         /// `ERROR` event with a 410 `Status`.
         public var watchHistoryLimit: Int
@@ -59,7 +66,8 @@ public final class KubeEmulator: Sendable {
             bookmarkInterval: Duration = .seconds(60), faults: FaultPlan = .none,
             anonymousHTTP: AnonymousAccess = .admin, freshnessWait: Duration = .seconds(3),
             schemas: OpenAPISchemas? = OpenAPISchemas.standard,
-            defaultFieldValidation: FieldValidation = .strict
+            defaultFieldValidation: FieldValidation = .strict, timeScale: Double = 1,
+            images: [String: ImageBehaviour] = [:]
         ) {
             self.freshnessWait = freshnessWait
             self.schemas = schemas
@@ -73,6 +81,8 @@ public final class KubeEmulator: Sendable {
             self.bookmarkInterval = bookmarkInterval
             self.faults = faults
             self.anonymousHTTP = anonymousHTTP
+            self.timeScale = timeScale
+            self.images = images
         }
     }
 
@@ -94,6 +104,8 @@ public final class KubeEmulator: Sendable {
     public let certificateAuthority: CertificateAuthority?
     /// The live fault plan.
     public let faults: FaultInjector
+    /// Images that are missing or crash (`/_emulator/images`); every other image runs.
+    public let images: ImageCatalog
 
     let api: APIServer
     let store: ClusterStore
@@ -110,6 +122,7 @@ public final class KubeEmulator: Sendable {
         self.adminToken = adminToken
         self.certificateAuthority = certificateAuthority
         self.faults = api.faults
+        self.images = api.images
         self.api = api
         self.store = store
         self.http = http
@@ -125,8 +138,13 @@ public final class KubeEmulator: Sendable {
             settings: .init(
                 historyLimit: max(1, options.watchHistoryLimit), bookmarkInterval: options.bookmarkInterval,
                 schemas: options.schemas, defaultFieldValidation: options.defaultFieldValidation))
+        let images = ImageCatalog()
+        for (image, behaviour) in options.images { images.set(image, behaviour) }
+        let simulation = WorkloadSimulation(
+            startDelay: options.rolloutDelay, timeScale: options.timeScale > 0 ? options.timeScale : 1,
+            images: images)
         let controllers = ControllerManager(
-            store: store, rolloutDelay: options.rolloutDelay, caCertificatePEM: authority?.certificatePEM)
+            store: store, simulation: simulation, caCertificatePEM: authority?.certificatePEM)
         await controllers.start()
         await store.bootstrap()
         let token =
@@ -138,7 +156,8 @@ public final class KubeEmulator: Sendable {
                 adminToken: token, policy: options.policy,
                 anonymousIsAdmin: !options.tls && options.anonymousHTTP == .admin),
             authorizer: Authorizer(policy: options.policy), faults: FaultInjector(options.faults),
-            podLogs: PodLogRegistry(), freshnessWait: options.freshnessWait, schemas: options.schemas)
+            podLogs: PodLogRegistry(), freshnessWait: options.freshnessWait, schemas: options.schemas,
+            images: images)
         let http = try await HTTPServer.start(port: options.port, tls: try authority?.serverContext()) {
             request in
             await api.handle(request)

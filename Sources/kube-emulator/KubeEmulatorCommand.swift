@@ -46,7 +46,17 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
             resources, names}}], hang{...}, dropWatchAfterEvents, dropWatchAfterSeconds, \
             goAwayAfterWatchEvents); GET|DELETE /_emulator/requests (request counts); \
             GET /_emulator/protocols (requests by HTTP version); GET /_emulator/rollouts?namespace=N&name=D; \
-            POST /_emulator/podlogs {namespace, pod, container, path}; POST /_emulator/compact.
+            POST /_emulator/podlogs {namespace, pod, container, path}; POST /_emulator/compact; \
+            GET|PUT|POST|DELETE /_emulator/images (images that are missing or crash: POST \
+            {image, behaviour: runs|missing|crashes, exitCode, log}).
+
+            WORKLOADS: Deployments roll out through ReplicaSets whose pods a simulated kubelet \
+            runs. Pods wait in CreateContainerConfigError while a Secret, ConfigMap or key their \
+            environment needs is missing (unless optional), in ContainerCreating while a volume's \
+            is, in ErrImagePull/ImagePullBackOff for a --missing-image and in CrashLoopBackOff for a \
+            --crashing-image; they recover when the cause goes away. A rollout that cannot progress \
+            ends in ProgressDeadlineExceeded after the Deployment's progressDeadlineSeconds, on a \
+            clock --time-scale times faster than real time.
             """)
 
     @Option(help: "Port on 127.0.0.1; 0 picks a free one.")
@@ -78,8 +88,25 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
     )
     var anonymousHTTP: KubeEmulator.AnonymousAccess = .admin
 
-    @Option(name: .customLong("rollout-delay"), help: "How long a Deployment rollout takes, e.g. 200ms, 2s.")
+    @Option(
+        name: .customLong("rollout-delay"),
+        help: "How long a pod takes to start its containers (each step of a rollout), e.g. 200ms, 2s.")
     var rolloutDelay: String = "200ms"
+
+    @Option(
+        name: .customLong("time-scale"),
+        help: "Emulated seconds per real second for kubelet back-offs and progress deadlines (e.g. 60).")
+    var timeScale: Double = 1
+
+    @Option(
+        name: .customLong("missing-image"),
+        help: "An image its registry does not have: pulls fail (ErrImagePull). Repeatable.")
+    var missingImages: [String] = []
+
+    @Option(
+        name: .customLong("crashing-image"),
+        help: "An image whose containers exit with status 1 at once (CrashLoopBackOff). Repeatable.")
+    var crashingImages: [String] = []
 
     @Option(name: .customLong("watch-history"), help: "Changes kept for resuming watches (older: 410 Gone).")
     var watchHistory: Int = 10_000
@@ -116,6 +143,9 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
                 "--bookmark-interval: \"\(bookmarkInterval)\" is not a duration (use e.g. 60s)")
         }
         guard watchHistory > 0 else { throw ValidationError("--watch-history must be at least 1") }
+        guard timeScale > 0, timeScale.isFinite else {
+            throw ValidationError("--time-scale must be a positive number (1 is real time)")
+        }
     }
 
     func run() async throws {
@@ -162,7 +192,11 @@ struct KubeEmulatorCommand: AsyncParsableCommand {
                 watchHistoryLimit: watchHistory,
                 bookmarkInterval: Self.duration(bookmarkInterval) ?? .seconds(60),
                 anonymousHTTP: anonymousHTTP, schemas: schemaSource,
-                defaultFieldValidation: defaultFieldValidation))
+                defaultFieldValidation: defaultFieldValidation, timeScale: timeScale,
+                images: Dictionary(
+                    missingImages.map { ($0, ImageBehaviour.missing) }
+                        + crashingImages.map { ($0, ImageBehaviour.crashes(exitCode: 1, log: [])) },
+                    uniquingKeysWith: { _, last in last })))
         // The kubeconfig exists before the first line announces the server, so whoever waits for
         // that line can use it at once.
         if let kubeconfigOut { try emulator.writeKubeconfig(to: kubeconfigOut) }

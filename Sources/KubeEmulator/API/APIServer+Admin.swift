@@ -12,6 +12,9 @@ import JSONValue
 ///   of that container from the file at `path` (`"selector"` instead of `"pod"`: every pod
 ///   that label selector matches).
 /// - `POST /_emulator/compact`: drop the watch history (watches resuming from before get 410).
+/// - `GET|PUT|POST|DELETE /_emulator/images`: the images that are missing or crash (`PUT`
+///   replaces the list `{"images":[…]}`, `POST` sets one `{"image","behaviour","exitCode","log"}`,
+///   `DELETE` makes every image run).
 extension APIServer {
     func handleAdmin(_ request: HTTPRequest) async -> HTTPResponse {
         guard let header = request.header("authorization"), header.hasPrefix("Bearer "),
@@ -73,6 +76,24 @@ extension APIServer {
                     throw APIError.badRequest("podlogs needs pod or selector")
                 }
                 return .json(body, status: 201)
+            case ("GET", "/_emulator/images"):
+                return .json(images.json)
+            case ("PUT", "/_emulator/images"):
+                let body = try BodyCodec.parseJSON(request.body)
+                guard let list = body["images"]?.arrayValue else {
+                    throw APIError.badRequest("images needs {\"images\": [{\"image\", \"behaviour\"}, …]}")
+                }
+                let entries = try list.map { entry throws(APIError) in try ImageCatalog.entry(from: entry) }
+                images.reset()
+                for (image, behaviour) in entries { images.set(image, behaviour) }
+                return .json(images.json)
+            case ("POST", "/_emulator/images"):
+                let (image, behaviour) = try ImageCatalog.entry(from: try BodyCodec.parseJSON(request.body))
+                images.set(image, behaviour)
+                return .json(images.json)
+            case ("DELETE", "/_emulator/images"):
+                images.reset()
+                return .json(images.json)
             case ("POST", "/_emulator/compact"):
                 await store.compactHistory()
                 return .json(["compactedRevision": .int(await store.revision)])

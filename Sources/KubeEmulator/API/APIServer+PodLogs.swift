@@ -35,9 +35,23 @@ extension APIServer {
         guard containers.contains(container) || initContainers.contains(container) else {
             throw APIError.badRequest("container \(container) is not valid for pod \(name)")
         }
-        if request.queryFlag("previous") {
-            throw APIError.badRequest(
-                "previous terminated container \"\(container)\" in pod \"\(name)\" not found")
+        // A pod the simulated kubelet runs: an exited instance's log, or the kubelet's reason for
+        // having none; the running instance reads the attached file.
+        var exitedLog: [LogLine]?
+        switch await store.containerLog(
+            namespace: namespace, pod: name, container: container, previous: request.queryFlag("previous"))
+        {
+        case .notSimulated:
+            if request.queryFlag("previous") {
+                throw APIError.badRequest(
+                    "previous terminated container \"\(container)\" in pod \"\(name)\" not found")
+            }
+        case .running:
+            break
+        case .exited(let lines):
+            exitedLog = lines
+        case .unavailable(let message):
+            throw APIError.badRequest(message)
         }
         var since: UnixTime?
         if let text = request.query("sinceSeconds") {
@@ -64,13 +78,18 @@ extension APIServer {
             (timestamps ? Clock.format(line.time, fractionDigits: 9) + " " : "") + line.text + "\n"
         }
 
-        guard
-            let source = podLogs.source(
-                namespace: namespace, pod: name, labels: pod.labels, container: container)
-        else {
+        let lines: [LogLine]
+        let stream: AsyncStream<LogLine>?
+        if let exitedLog {
+            // An exited container's log is complete: following it ends at once, as on a node.
+            (lines, stream) = (exitedLog, nil)
+        } else if let source = podLogs.source(
+            namespace: namespace, pod: name, labels: pod.labels, container: container)
+        {
+            (lines, stream) = await source.read(follow: follow)
+        } else {
             return .text("")
         }
-        let (lines, stream) = await source.read(follow: follow)
         var selected = lines.filter { line in since.map { line.time >= $0 } ?? true }
         if let tail, tail >= 0 { selected = Array(selected.suffix(tail)) }
         var text = selected.map(render).joined()

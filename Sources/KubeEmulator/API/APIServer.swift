@@ -12,6 +12,7 @@ final class APIServer: Sendable {
     let faults: FaultInjector
     let counter: RequestCounter
     let podLogs: PodLogRegistry
+    let images: ImageCatalog
     let openAPI: OpenAPIDocuments
     /// How long a list at a resourceVersion not reached yet waits before answering 504.
     let freshnessWait: Duration
@@ -22,7 +23,7 @@ final class APIServer: Sendable {
     init(
         store: ClusterStore, catalog: ResourceCatalog, authenticator: Authenticator,
         authorizer: Authorizer, faults: FaultInjector, podLogs: PodLogRegistry, freshnessWait: Duration,
-        schemas: OpenAPISchemas?
+        schemas: OpenAPISchemas?, images: ImageCatalog = ImageCatalog()
     ) {
         self.freshnessWait = freshnessWait
         self.store = store
@@ -33,6 +34,7 @@ final class APIServer: Sendable {
         self.faults = faults
         self.counter = RequestCounter()
         self.podLogs = podLogs
+        self.images = images
         self.openAPI = OpenAPIDocuments(catalog: catalog, schemas: schemas)
     }
 

@@ -114,17 +114,48 @@ enum TablePrinters {
         case ("", "ServiceAccount"):
             return [name, .int(object["secrets"]?.arrayValue?.count ?? 0), age]
         case ("", "Pod"):
+            // `printPod`: the last container's waiting or termination reason wins over the phase.
             let statuses = object[path: "status", "containerStatuses"]?.arrayValue ?? []
             let total = object[path: "spec", "containers"]?.arrayValue?.count ?? 0
-            let ready = statuses.filter { $0["ready"]?.boolValue == true }.count
-            let restarts = statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
-            var status = string("status", "phase")
-            if object[path: "metadata", "deletionTimestamp"] != nil { status = "Terminating" }
-            for container in statuses {
-                if let reason = container[path: "state", "waiting", "reason"]?.stringValue { status = reason }
+            var ready = 0
+            var restarts = 0
+            var lastRestart: UnixTime?
+            var hasRunning = false
+            var status =
+                string("status", "reason").isEmpty ? string("status", "phase") : string("status", "reason")
+            for container in statuses.reversed() {
+                restarts += container["restartCount"]?.intValue ?? 0
+                if let finished = container[path: "lastState", "terminated", "finishedAt"]?.stringValue
+                    .flatMap(Clock.parse), lastRestart.map({ finished > $0 }) ?? true
+                {
+                    lastRestart = finished
+                }
+                let terminated = container[path: "state", "terminated"]
+                if let reason = container[path: "state", "waiting", "reason"]?.stringValue, !reason.isEmpty {
+                    status = reason
+                } else if let reason = terminated?["reason"]?.stringValue, !reason.isEmpty {
+                    status = reason
+                } else if let terminated {
+                    let signal = terminated["signal"]?.intValue ?? 0
+                    status =
+                        signal != 0 ? "Signal:\(signal)" : "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)"
+                } else if container["ready"]?.boolValue == true, container[path: "state", "running"] != nil {
+                    hasRunning = true
+                    ready += 1
+                }
             }
+            if status == "Completed" && hasRunning {
+                let podReady = (object[path: "status", "conditions"]?.arrayValue ?? []).contains {
+                    $0["type"] == "Ready" && $0["status"] == "True"
+                }
+                status = podReady ? "Running" : "NotReady"
+            }
+            if object[path: "metadata", "deletionTimestamp"] != nil { status = "Terminating" }
+            let restartText =
+                lastRestart.map { "\(restarts) (\(humanDuration((now - $0).inSeconds)) ago)" }
+                ?? String(restarts)
             return [
-                name, .string("\(ready)/\(total)"), .string(status), .string(String(restarts)), age,
+                name, .string("\(ready)/\(total)"), .string(status), .string(restartText), age,
                 .string(string("status", "podIP").isEmpty ? "<none>" : string("status", "podIP")),
                 .string(string("spec", "nodeName").isEmpty ? "<none>" : string("spec", "nodeName")), "<none>",
                 "<none>",

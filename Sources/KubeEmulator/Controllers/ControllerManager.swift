@@ -2,20 +2,22 @@ import JSONValue
 
 /// The controllers a real cluster runs next to the API server, reduced to what clients observe:
 /// namespaces get their default service account and are emptied when deleted, owners' deletion
-/// cascades to dependents (garbage collector), Deployments roll out through ReplicaSets and pods.
-/// Each reacts to committed changes asynchronously, as real controllers do through watches.
+/// cascades to dependents (garbage collector), Deployments roll out through ReplicaSets, whose
+/// pods a simulated kubelet runs (docs/kube-emulator.md, "Workloads"). Each reacts to committed
+/// changes asynchronously, as real controllers do through watches.
 final class ControllerManager: Sendable {
     let store: ClusterStore
-    let rolloutDelay: Duration
+    let simulation: WorkloadSimulation
     let caCertificatePEM: String?
 
-    init(store: ClusterStore, rolloutDelay: Duration, caCertificatePEM: String?) {
+    init(store: ClusterStore, simulation: WorkloadSimulation, caCertificatePEM: String?) {
         self.store = store
-        self.rolloutDelay = rolloutDelay
+        self.simulation = simulation
         self.caCertificatePEM = caCertificatePEM
     }
 
     func start() async {
+        await store.configureSimulation(simulation)
         await store.addObserver { [weak self] change in self?.react(to: change) }
     }
 
@@ -34,20 +36,29 @@ final class ControllerManager: Sendable {
                 emulatorTask { await store.purgeNamespace(name) }
             }
         case ("apps", "deployments") where change.type != .deleted:
-            let delay = rolloutDelay
-            emulatorTask { await store.syncDeployment(namespace: namespace, name: name, rolloutDelay: delay) }
-        case ("apps", "replicasets") where change.type != .deleted:
-            // A ReplicaSet changed by someone else (scaled by hand, say): resync its owner.
-            if let owner = (meta["ownerReferences"]?.arrayValue ?? []).first(where: {
-                $0["kind"] == "Deployment"
-            }),
-                let ownerName = owner["name"]?.stringValue
-            {
-                let delay = rolloutDelay
-                emulatorTask {
-                    await store.syncDeployment(namespace: namespace, name: ownerName, rolloutDelay: delay)
-                }
+            emulatorTask { await store.syncDeployment(namespace: namespace, name: name) }
+        case ("apps", "replicasets"):
+            if change.type != .deleted {
+                emulatorTask { await store.syncReplicaSet(namespace: namespace, name: name) }
             }
+            // A ReplicaSet changed (by this controller or someone else): resync its owner.
+            if let owner = ClusterStore.controllerOwner(of: change.object, kind: "Deployment") {
+                emulatorTask { await store.syncDeployment(namespace: namespace, name: owner) }
+            }
+        case ("", "pods"):
+            guard let owner = ClusterStore.controllerOwner(of: change.object, kind: "ReplicaSet") else {
+                break
+            }
+            let uid = meta["uid"]?.stringValue ?? ""
+            switch change.type {
+            case .added:
+                emulatorTask { await store.kubeletAdmit(namespace: namespace, name: name, uid: uid) }
+            case .deleted:
+                emulatorTask { await store.kubeletForget(uid: uid) }
+            default:
+                break
+            }
+            emulatorTask { await store.syncReplicaSet(namespace: namespace, name: owner) }
         default:
             break
         }

@@ -1,11 +1,13 @@
-import Foundation
 import JSONValue
 import TimeFormat
 
-/// The deployment controller, simulated: one ReplicaSet per pod-template revision
-/// (`pod-template-hash`, `deployment.kubernetes.io/revision`), old ReplicaSets scaled to zero,
-/// pods created for the new one, and the Deployment's status moving to the new revision after
-/// the rollout delay, so that `kubectl rollout status|history|undo|restart` behave.
+/// The deployment controller (`pkg/controller/deployment`), simulated: one ReplicaSet per
+/// pod-template revision (`pod-template-hash`, `deployment.kubernetes.io/revision`); a rolling
+/// update that scales the new ReplicaSet up within `maxSurge` and old ones down only as far as
+/// `maxUnavailable` allows, so a rollout whose new pods never become ready keeps the old pods
+/// serving; `Recreate`; and the status with its `Available` and `Progressing` conditions,
+/// including `ProgressDeadlineExceeded` once `progressDeadlineSeconds` pass without progress
+/// (on the emulator's scaled clock). `kubectl rollout status|history|undo|restart` behave.
 extension ClusterStore {
     static let deployments = GroupResource(group: "apps", resource: "deployments")
     static let replicaSets = GroupResource(group: "apps", resource: "replicasets")
@@ -17,13 +19,20 @@ extension ClusterStore {
         rolloutCounts[ObjectName(namespace: namespace, name: deployment)] ?? 0
     }
 
-    /// Brings a Deployment's ReplicaSets and status in line with its spec; schedules the end of
-    /// the rollout when it is still in progress.
-    func syncDeployment(namespace: String, name: String, rolloutDelay: Duration) {
+    func configureSimulation(_ simulation: WorkloadSimulation) {
+        self.simulation = simulation
+    }
+
+    /// Brings a Deployment's ReplicaSets and status one step closer to its spec, as one pass of
+    /// the real controller's `syncDeployment` does; the ReplicaSets' changes trigger the next.
+    func syncDeployment(namespace: String, name: String) {
         let key = ObjectName(namespace: namespace, name: name)
         guard let deployment = object(Self.deployments, key),
             deployment[path: "metadata", "deletionTimestamp"] == nil
-        else { return }
+        else {
+            workloads.progressMarks[key] = nil
+            return
+        }
         let uid = deployment[path: "metadata", "uid"]?.stringValue ?? ""
         let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
         let paused = deployment[path: "spec", "paused"]?.boolValue == true
@@ -31,87 +40,364 @@ extension ClusterStore {
         var owned = ownedReplicaSets(namespace: namespace, ownerUID: uid)
         let maxRevision = owned.map(Self.revision).max() ?? 0
 
-        var current = owned.first { Self.templatesEqualIgnoringHash($0[path: "spec", "template"], template) }
-        if current == nil && !paused {
-            let created = createReplicaSet(for: deployment, revision: maxRevision + 1, desired: desired)
+        var newSet = owned.first { Self.templatesEqualIgnoringHash($0[path: "spec", "template"], template) }
+        var conditionNote: (reason: String, message: String)?
+        if newSet == nil && !paused {
+            let initial = Self.initialReplicas(deployment, desired: desired, existing: owned)
+            let created = createReplicaSet(for: deployment, revision: maxRevision + 1, replicas: initial)
             if !owned.isEmpty { rolloutCounts[key, default: 0] += 1 }
             owned.append(created)
-            current = created
-        } else if let existing = current, Self.revision(existing) < maxRevision, !paused {
+            newSet = created
+            conditionNote = (
+                "NewReplicaSetCreated",
+                "Created new replica set \"\(created[path: "metadata", "name"]?.stringValue ?? "")\""
+            )
+        } else if let existing = newSet, Self.revision(existing) < maxRevision, !paused {
             // Rolled back to an older template: that ReplicaSet becomes the newest revision.
             var revived = existing
             revived[path: "metadata", "annotations", Self.revisionAnnotation] = .string(
                 String(maxRevision + 1))
-            current = commit(.modified, Self.replicaSets, revived, previous: existing)
+            let stored = commit(.modified, Self.replicaSets, revived, previous: existing)
             rolloutCounts[key, default: 0] += 1
-            owned = owned.map {
-                $0[path: "metadata", "uid"] == revived[path: "metadata", "uid"] ? current ?? $0 : $0
-            }
+            owned = owned.map { $0[path: "metadata", "uid"] == stored[path: "metadata", "uid"] ? stored : $0 }
+            newSet = stored
         }
-        guard let newSet = current else {
-            writeDeploymentStatus(deployment, newSet: nil, owned: owned)
+        if paused {
+            // Paused: no rollout, but a change of replicas still scales the one active
+            // ReplicaSet (the controller's `sync`).
+            let active = owned.filter { Self.specReplicas($0) > 0 }
+            if let only = active.count == 1 ? active[0] : (active.isEmpty ? newSet : nil),
+                Self.specReplicas(only) != desired
+            {
+                let scaled = scale(only, to: desired, for: deployment)
+                owned = owned.map {
+                    $0[path: "metadata", "uid"] == scaled[path: "metadata", "uid"] ? scaled : $0
+                }
+                if newSet?[path: "metadata", "uid"] == scaled[path: "metadata", "uid"] { newSet = scaled }
+            }
+            syncRolloutStatus(deployment, newSet: newSet, all: owned, note: conditionNote)
+            return
+        }
+        guard let newSet else {
+            syncRolloutStatus(deployment, newSet: nil, all: owned, note: nil)
             return
         }
         let newName = newSet[path: "metadata", "name"]?.stringValue ?? ""
-        // Scale: the new ReplicaSet to the desired count, every other one to zero.
-        var scaled: [JSON] = []
-        for set in owned {
-            let target = set[path: "metadata", "name"]?.stringValue == newName ? desired : 0
-            if paused && set[path: "metadata", "name"]?.stringValue != newName {
-                scaled.append(set)
-                continue
-            }
-            var updated = set
-            updated[path: "spec", "replicas"] = .int(target)
-            updated[path: "metadata", "annotations", "deployment.kubernetes.io/desired-replicas"] = .string(
-                String(desired))
-            if updated != set {
-                updated[path: "metadata", "generation"] = .int(
-                    (set[path: "metadata", "generation"]?.intValue ?? 1) + 1)
-                scaled.append(commit(.modified, Self.replicaSets, updated, previous: set))
-                let before = set[path: "spec", "replicas"]?.intValue ?? 0
-                if before != target {
-                    recordScaling(of: deployment, set: updated, from: before, to: target)
-                }
-            } else {
-                scaled.append(set)
-            }
-        }
-        let refreshed = writeDeploymentStatus(
-            deployment, newSet: scaled.first { $0[path: "metadata", "name"]?.stringValue == newName },
-            owned: scaled)
-        if !Self.isComplete(refreshed), !pendingRollouts.contains(key) {
-            pendingRollouts.insert(key)
-            emulatorTask { [weak self] in
-                try? await Task.sleep(for: rolloutDelay)
-                await self?.completeRollout(namespace: namespace, name: name, rolloutDelay: rolloutDelay)
-            }
+        let oldSets = owned.filter { $0[path: "metadata", "name"]?.stringValue != newName }
+        if deployment[path: "spec", "strategy", "type"]?.stringValue == "Recreate" {
+            rolloutRecreate(
+                deployment, newSet: newSet, oldSets: oldSets, desired: desired, note: conditionNote)
+        } else {
+            rolloutRolling(
+                deployment, newSet: newSet, oldSets: oldSets, desired: desired, note: conditionNote)
         }
     }
 
-    /// The rollout delay has passed: the ReplicaSets' pods are all running, old ones gone.
-    func completeRollout(namespace: String, name: String, rolloutDelay: Duration) {
-        let key = ObjectName(namespace: namespace, name: name)
-        pendingRollouts.remove(key)
-        guard let deployment = object(Self.deployments, key) else { return }
-        let uid = deployment[path: "metadata", "uid"]?.stringValue ?? ""
-        for set in ownedReplicaSets(namespace: namespace, ownerUID: uid) {
-            reconcilePods(of: set)
-            let replicas = set[path: "spec", "replicas"]?.intValue ?? 0
-            var updated = set
-            var status: JSON = [
-                "observedGeneration": set[path: "metadata", "generation"] ?? 1, "replicas": .int(replicas),
-            ]
-            if replicas > 0 {
-                status["fullyLabeledReplicas"] = .int(replicas)
-                status["readyReplicas"] = .int(replicas)
-                status["availableReplicas"] = .int(replicas)
-            }
-            updated["status"] = status
-            if updated != set { commit(.modified, Self.replicaSets, updated, previous: set) }
+    // MARK: - Strategies
+
+    /// `rolloutRolling`: scale the new ReplicaSet up if the surge allows; otherwise scale old ones
+    /// down if availability allows; then the status.
+    private func rolloutRolling(
+        _ deployment: JSON, newSet: JSON, oldSets: [JSON], desired: Int,
+        note: (reason: String, message: String)?
+    ) {
+        let all = oldSets + [newSet]
+        let newReplicas = Self.specReplicas(newSet)
+        var target = newReplicas
+        if newReplicas > desired {
+            target = desired
+        } else if newReplicas < desired {
+            let maxTotal = desired + Self.fenceposts(deployment, desired).surge
+            let current = all.reduce(0) { $0 + Self.specReplicas($1) }
+            if current < maxTotal { target = newReplicas + min(maxTotal - current, desired - newReplicas) }
         }
-        syncDeployment(namespace: namespace, name: name, rolloutDelay: rolloutDelay)
+        if target != newReplicas {
+            let scaled = scale(newSet, to: target, for: deployment)
+            syncRolloutStatus(deployment, newSet: scaled, all: oldSets + [scaled], note: note)
+            return
+        }
+        let updatedOld = reconcileOldReplicaSets(
+            deployment, newSet: newSet, oldSets: oldSets, desired: desired)
+        syncRolloutStatus(deployment, newSet: newSet, all: updatedOld + [newSet], note: note)
     }
+
+    /// `reconcileOldReplicaSets`: unhealthy old replicas go first, then healthy ones as long as
+    /// `desired - maxUnavailable` pods stay available.
+    private func reconcileOldReplicaSets(_ deployment: JSON, newSet: JSON, oldSets: [JSON], desired: Int)
+        -> [JSON]
+    {
+        var oldSets = oldSets.sorted(by: Self.olderFirst)
+        let oldCount = oldSets.reduce(0) { $0 + Self.specReplicas($1) }
+        guard oldCount > 0 else { return oldSets }
+        let allCount = oldCount + Self.specReplicas(newSet)
+        let minAvailable = desired - Self.maxUnavailable(deployment, desired)
+        let newUnavailable = Self.specReplicas(newSet) - Self.statusCount(newSet, "availableReplicas")
+        let maxScaledDown = allCount - minAvailable - newUnavailable
+        guard maxScaledDown > 0 else { return oldSets }
+        // Clean up unhealthy replicas first, or they would block the rollout.
+        var cleaned = 0
+        for index in oldSets.indices where cleaned < maxScaledDown {
+            let set = oldSets[index]
+            let replicas = Self.specReplicas(set)
+            let unhealthy = replicas - Self.statusCount(set, "availableReplicas")
+            guard replicas > 0, unhealthy > 0 else { continue }
+            let count = min(maxScaledDown - cleaned, unhealthy)
+            oldSets[index] = scale(set, to: replicas - count, for: deployment)
+            cleaned += count
+        }
+        // Then scale down healthy old replicas as far as availability allows.
+        let available = (oldSets + [newSet]).reduce(0) { $0 + Self.statusCount($1, "availableReplicas") }
+        guard available > minAvailable else { return oldSets }
+        let total = available - minAvailable
+        var scaledDown = 0
+        for index in oldSets.indices where scaledDown < total {
+            let replicas = Self.specReplicas(oldSets[index])
+            guard replicas > 0 else { continue }
+            let count = min(replicas, total - scaledDown)
+            oldSets[index] = scale(oldSets[index], to: replicas - count, for: deployment)
+            scaledDown += count
+        }
+        return oldSets
+    }
+
+    /// `rolloutRecreate`: every old pod goes before the new ReplicaSet scales up.
+    private func rolloutRecreate(
+        _ deployment: JSON, newSet: JSON, oldSets: [JSON], desired: Int,
+        note: (reason: String, message: String)?
+    ) {
+        var oldSets = oldSets
+        var scaledDown = false
+        for index in oldSets.indices where Self.specReplicas(oldSets[index]) > 0 {
+            oldSets[index] = scale(oldSets[index], to: 0, for: deployment)
+            scaledDown = true
+        }
+        var newSet = newSet
+        let oldPodsRunning = oldSets.contains { Self.statusCount($0, "replicas") > 0 }
+        if !scaledDown && !oldPodsRunning && Self.specReplicas(newSet) != desired {
+            newSet = scale(newSet, to: desired, for: deployment)
+        }
+        syncRolloutStatus(deployment, newSet: newSet, all: oldSets + [newSet], note: note)
+    }
+
+    /// The new ReplicaSet's size when created: everything a brand-new Deployment wants, or what
+    /// the surge leaves beside the old pods.
+    static func initialReplicas(_ deployment: JSON, desired: Int, existing: [JSON]) -> Int {
+        if deployment[path: "spec", "strategy", "type"]?.stringValue == "Recreate" {
+            return existing.contains { specReplicas($0) > 0 } ? 0 : desired
+        }
+        let current = existing.reduce(0) { $0 + specReplicas($1) }
+        let maxTotal = desired + fenceposts(deployment, desired).surge
+        return max(0, min(desired, maxTotal - current))
+    }
+
+    /// Sets a ReplicaSet's `spec.replicas` (and the desired/max annotations) and records the
+    /// `ScalingReplicaSet` event.
+    private func scale(_ set: JSON, to target: Int, for deployment: JSON) -> JSON {
+        let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
+        var updated = set
+        updated[path: "spec", "replicas"] = .int(target)
+        updated[path: "metadata", "annotations", "deployment.kubernetes.io/desired-replicas"] = .string(
+            String(desired))
+        updated[path: "metadata", "annotations", "deployment.kubernetes.io/max-replicas"] = .string(
+            String(desired + Self.fenceposts(deployment, desired).surge))
+        guard updated != set else { return set }
+        updated[path: "metadata", "generation"] = .int(
+            (set[path: "metadata", "generation"]?.intValue ?? 1) + 1)
+        let stored = commit(.modified, Self.replicaSets, updated, previous: set)
+        let before = Self.specReplicas(set)
+        if before != target { recordScaling(of: deployment, set: stored, from: before, to: target) }
+        return stored
+    }
+
+    // MARK: - Status
+
+    /// `syncRolloutStatus`: replica counts from the ReplicaSets, `Available`, and `Progressing`
+    /// with the progress deadline; schedules a resync for the deadline while the rollout waits.
+    private func syncRolloutStatus(
+        _ deployment: JSON, newSet: JSON?, all: [JSON], note: (reason: String, message: String)?
+    ) {
+        let key = ObjectName(
+            namespace: deployment[path: "metadata", "namespace"]?.stringValue ?? "",
+            name: deployment[path: "metadata", "name"]?.stringValue ?? "")
+        let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
+        let paused = deployment[path: "spec", "paused"]?.boolValue == true
+        func sum(_ field: String) -> Int { all.reduce(0) { $0 + Self.statusCount($1, field) } }
+        let replicas = sum("replicas")
+        let available = sum("availableReplicas")
+        let ready = sum("readyReplicas")
+        let updated = newSet.map { Self.statusCount($0, "replicas") } ?? 0
+        let total = all.reduce(0) { $0 + Self.specReplicas($1) }
+        let newName = newSet?[path: "metadata", "name"]?.stringValue ?? ""
+        let now = Clock.timestamp()
+        let nowInstant = ContinuousClock.now
+
+        let old = deployment["status"] ?? [:]
+        var status = old
+        let generation = deployment[path: "metadata", "generation"] ?? 1
+        status["observedGeneration"] = generation
+        status["replicas"] = replicas > 0 ? .int(replicas) : nil
+        status["updatedReplicas"] = updated > 0 ? .int(updated) : nil
+        status["readyReplicas"] = ready > 0 ? .int(ready) : nil
+        status["availableReplicas"] = available > 0 ? .int(available) : nil
+        status["unavailableReplicas"] = total - available > 0 ? .int(total - available) : nil
+        var conditions = status["conditions"]?.arrayValue ?? []
+        var progressUpdated = false
+
+        func condition(_ type: String) -> JSON? { conditions.first { $0["type"]?.stringValue == type } }
+        /// `SetDeploymentCondition`: nothing changes when status and reason are the same.
+        func setCondition(
+            _ type: String, _ value: String, _ reason: String, _ message: String, force: Bool = false
+        ) {
+            let current = condition(type)
+            if !force, let current, current["status"]?.stringValue == value,
+                current["reason"]?.stringValue == reason
+            {
+                return
+            }
+            var new: JSON = [
+                "type": .string(type), "status": .string(value), "reason": .string(reason),
+                "message": .string(message), "lastUpdateTime": .string(now),
+                "lastTransitionTime": .string(now),
+            ]
+            if let current, current["status"]?.stringValue == value {
+                new["lastTransitionTime"] = current["lastTransitionTime"]
+            }
+            conditions.removeAll { $0["type"]?.stringValue == type }
+            conditions.append(new)
+            if type == "Progressing" { progressUpdated = true }
+        }
+
+        if available >= desired - Self.maxUnavailable(deployment, desired) {
+            setCondition(
+                "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        } else {
+            setCondition(
+                "Available", "False", "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.")
+        }
+        let deadline = deployment[path: "spec", "progressDeadlineSeconds"]?.intValue
+        let hasDeadline = deadline != nil && deadline != Int(Int32.max)
+        if paused {
+            if hasDeadline {
+                setCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
+            }
+        } else if hasDeadline {
+            if condition("Progressing")?["reason"]?.stringValue == "DeploymentPaused" {
+                setCondition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed")
+            }
+            if let note {
+                setCondition("Progressing", "True", note.reason, note.message)
+            } else if condition("Progressing") == nil, !newName.isEmpty {
+                setCondition(
+                    "Progressing", "True", "FoundNewReplicaSet", "Found new replica set \"\(newName)\"")
+            }
+            let current = condition("Progressing")
+            let complete =
+                updated == desired && replicas == desired && available == desired
+            let alreadyComplete =
+                replicas == updated && current?["reason"]?.stringValue == "NewReplicaSetAvailable"
+            if !alreadyComplete {
+                if complete {
+                    setCondition(
+                        "Progressing", "True", "NewReplicaSetAvailable",
+                        newName.isEmpty
+                            ? "Deployment \"\(key.name)\" has successfully progressed."
+                            : "ReplicaSet \"\(newName)\" has successfully progressed.")
+                } else if Self.madeProgress(
+                    old: old, updated: updated, replicas: replicas, ready: ready,
+                    available: available)
+                {
+                    // Progress: the condition's lastUpdateTime moves, which restarts the deadline.
+                    setCondition(
+                        "Progressing", "True", "ReplicaSetUpdated",
+                        newName.isEmpty
+                            ? "Deployment \"\(key.name)\" is progressing."
+                            : "ReplicaSet \"\(newName)\" is progressing.", force: true)
+                } else if let current, timedOut(key, current, deadline: deadline ?? 600, now: nowInstant) {
+                    setCondition(
+                        "Progressing", "False", "ProgressDeadlineExceeded",
+                        newName.isEmpty
+                            ? "Deployment \"\(key.name)\" has timed out progressing."
+                            : "ReplicaSet \"\(newName)\" has timed out progressing.")
+                }
+            }
+        } else {
+            conditions.removeAll { $0["type"]?.stringValue == "Progressing" }
+        }
+        if progressUpdated, let progressing = condition("Progressing") {
+            workloads.progressMarks[key] = WorkloadState.ProgressMark(
+                lastUpdateTime: progressing["lastUpdateTime"]?.stringValue ?? "", instant: nowInstant)
+        }
+        status["conditions"] = .array(
+            conditions.sorted { ($0["type"]?.stringValue ?? "") < ($1["type"]?.stringValue ?? "") })
+
+        var result = deployment
+        result["status"] = status
+        if let newSet {
+            result[path: "metadata", "annotations", Self.revisionAnnotation] =
+                newSet[path: "metadata", "annotations", Self.revisionAnnotation]
+        }
+        if result != deployment { commit(.modified, Self.deployments, result, previous: deployment) }
+        // A rollout still waiting: look again when its deadline passes.
+        if hasDeadline, !paused, let progressing = condition("Progressing"),
+            progressing["status"]?.stringValue == "True",
+            progressing["reason"]?.stringValue != "NewReplicaSetAvailable"
+        {
+            let at =
+                progressInstant(key, progressing, now: nowInstant)
+                + simulation.real(.seconds(deadline ?? 600))
+            scheduleDeadlineCheck(key, at: at)
+        }
+    }
+
+    /// `DeploymentProgressing`: more updated, ready or available replicas, or fewer old ones.
+    static func madeProgress(old: JSON, updated: Int, replicas: Int, ready: Int, available: Int) -> Bool {
+        let oldUpdated = old["updatedReplicas"]?.intValue ?? 0
+        let oldReplicas = old["replicas"]?.intValue ?? 0
+        return updated > oldUpdated || (replicas - updated) < (oldReplicas - oldUpdated)
+            || ready > (old["readyReplicas"]?.intValue ?? 0)
+            || available > (old["availableReplicas"]?.intValue ?? 0)
+    }
+
+    /// `DeploymentTimedOut`: the Progressing condition was last updated more than the deadline ago.
+    private func timedOut(_ key: ObjectName, _ progressing: JSON, deadline: Int, now: ContinuousClock.Instant)
+        -> Bool
+    {
+        switch progressing["reason"]?.stringValue {
+        case "NewReplicaSetAvailable": return false
+        case "ProgressDeadlineExceeded": return true
+        default:
+            return progressInstant(key, progressing, now: now) + simulation.real(.seconds(deadline)) < now
+        }
+    }
+
+    /// When the Progressing condition was last updated, as a monotonic instant.
+    private func progressInstant(_ key: ObjectName, _ progressing: JSON, now: ContinuousClock.Instant)
+        -> ContinuousClock.Instant
+    {
+        let text = progressing["lastUpdateTime"]?.stringValue ?? ""
+        if let mark = workloads.progressMarks[key], mark.lastUpdateTime == text { return mark.instant }
+        // Written by someone else (or before a restart): from the timestamp itself.
+        guard let date = Clock.parse(text) else { return now }
+        let age = max(0, (UnixTime.now() - date).inSeconds)
+        return now - .milliseconds(Int(age * 1000))
+    }
+
+    private func scheduleDeadlineCheck(_ key: ObjectName, at instant: ContinuousClock.Instant) {
+        if let pending = workloads.deadlineWakeups[key], pending <= instant, pending > .now { return }
+        workloads.deadlineWakeups[key] = instant
+        emulatorTask { [weak self] in
+            try? await Task.sleep(until: instant, clock: .continuous)
+            await self?.deadlineReached(key, scheduled: instant)
+        }
+    }
+
+    private func deadlineReached(_ key: ObjectName, scheduled: ContinuousClock.Instant) {
+        if workloads.deadlineWakeups[key] == scheduled { workloads.deadlineWakeups[key] = nil }
+        syncDeployment(namespace: key.namespace, name: key.name)
+    }
+
+    // MARK: - ReplicaSets
 
     func ownedReplicaSets(namespace: String, ownerUID: String) -> [JSON] {
         objects(of: Self.replicaSets, namespace: namespace).map(\.1).filter { set in
@@ -121,8 +407,26 @@ extension ClusterStore {
         }
     }
 
+    /// The name of the controlling owner of `kind`, if any.
+    static func controllerOwner(of object: JSON, kind: String) -> String? {
+        (object[path: "metadata", "ownerReferences"]?.arrayValue ?? []).first {
+            $0["kind"]?.stringValue == kind && $0["controller"]?.boolValue == true
+        }?["name"]?.stringValue
+    }
+
     static func revision(_ set: JSON) -> Int {
         Int(set[path: "metadata", "annotations", revisionAnnotation]?.stringValue ?? "") ?? 0
+    }
+
+    static func specReplicas(_ set: JSON) -> Int { set[path: "spec", "replicas"]?.intValue ?? 0 }
+
+    static func statusCount(_ set: JSON, _ field: String) -> Int { set[path: "status", field]?.intValue ?? 0 }
+
+    static func olderFirst(_ a: JSON, _ b: JSON) -> Bool {
+        let first = a[path: "metadata", "creationTimestamp"]?.stringValue ?? ""
+        let second = b[path: "metadata", "creationTimestamp"]?.stringValue ?? ""
+        if first != second { return first < second }
+        return revision(a) < revision(b)
     }
 
     static func templatesEqualIgnoringHash(_ a: JSON?, _ b: JSON) -> Bool {
@@ -148,9 +452,10 @@ extension ClusterStore {
         return String(String(hash).utf8.map { alphabet[Int($0) % alphabet.count] })
     }
 
-    private func createReplicaSet(for deployment: JSON, revision: Int, desired: Int) -> JSON {
+    private func createReplicaSet(for deployment: JSON, revision: Int, replicas: Int) -> JSON {
         let namespace = deployment[path: "metadata", "namespace"]?.stringValue ?? ""
         let name = deployment[path: "metadata", "name"]?.stringValue ?? ""
+        let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
         var template = deployment[path: "spec", "template"] ?? [:]
         let hash = Self.podTemplateHash(
             template, collisionCount: deployment[path: "status", "collisionCount"]?.intValue ?? 0)
@@ -165,8 +470,8 @@ extension ClusterStore {
         annotations[Self.revisionAnnotation] = .string(String(revision))
         annotations["deployment.kubernetes.io/desired-replicas"] = .string(String(desired))
         annotations["deployment.kubernetes.io/max-replicas"] = .string(
-            String(desired + Self.maxSurge(deployment, desired)))
-        var spec: JSON = ["replicas": .int(desired), "selector": selector, "template": template]
+            String(desired + Self.fenceposts(deployment, desired).surge))
+        var spec: JSON = ["replicas": .int(replicas), "selector": selector, "template": template]
         if let minReady = deployment[path: "spec", "minReadySeconds"] { spec["minReadySeconds"] = minReady }
         let set: JSON = [
             "kind": "ReplicaSet", "apiVersion": "apps/v1",
@@ -181,7 +486,7 @@ extension ClusterStore {
             "status": ["replicas": 0],
         ]
         let created = commit(.added, Self.replicaSets, set, previous: nil)
-        recordScaling(of: deployment, set: created, from: 0, to: desired)
+        if replicas > 0 { recordScaling(of: deployment, set: created, from: 0, to: replicas) }
         return created
     }
 
@@ -195,32 +500,6 @@ extension ClusterStore {
             component: "deployment-controller")
     }
 
-    /// Writes a core/v1 Event about `object`, as a controller's event recorder does.
-    func recordEvent(about object: JSON, type: String, reason: String, message: String, component: String) {
-        let namespace = object[path: "metadata", "namespace"]?.stringValue ?? "default"
-        let name = object[path: "metadata", "name"]?.stringValue ?? ""
-        let now = UnixTime.now()
-        let nanos = UInt64(max(0, now.nanosecondsSince1970))
-        let event: JSON = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": [
-                "name": .string("\(name).\(String(nanos, radix: 16))"), "namespace": .string(namespace),
-                "uid": .string(ObjectMetaRules.newUID()), "creationTimestamp": .string(Clock.timestamp(now)),
-            ],
-            "involvedObject": [
-                "apiVersion": object["apiVersion"] ?? "", "kind": object["kind"] ?? "", "name": .string(name),
-                "namespace": .string(namespace), "uid": object[path: "metadata", "uid"] ?? "",
-                "resourceVersion": object[path: "metadata", "resourceVersion"] ?? "",
-            ],
-            "reason": .string(reason), "message": .string(message), "type": .string(type),
-            "source": ["component": .string(component)], "firstTimestamp": .string(Clock.timestamp(now)),
-            "lastTimestamp": .string(Clock.timestamp(now)), "count": 1,
-            "reportingComponent": .string(component),
-            "reportingInstance": "",
-        ]
-        commit(.added, GroupResource(group: "", resource: "events"), event, previous: nil)
-    }
-
     static func controllerReference(to owner: JSON) -> JSON {
         [
             "apiVersion": owner["apiVersion"] ?? "", "kind": owner["kind"] ?? "",
@@ -228,6 +507,8 @@ extension ClusterStore {
             "controller": true, "blockOwnerDeletion": true,
         ]
     }
+
+    // MARK: - maxSurge and maxUnavailable
 
     static func resolve(_ value: JSON?, of total: Int, roundUp: Bool) -> Int {
         switch value {
@@ -241,191 +522,22 @@ extension ClusterStore {
         }
     }
 
-    static func maxSurge(_ deployment: JSON, _ desired: Int) -> Int {
-        guard deployment[path: "spec", "strategy", "type"]?.stringValue != "Recreate" else { return 0 }
-        return resolve(
-            deployment[path: "spec", "strategy", "rollingUpdate", "maxSurge"], of: desired, roundUp: true)
+    /// `ResolveFenceposts`: the surge rounds up, unavailability down, and both zero means one
+    /// pod may be unavailable. `Recreate` has neither.
+    static func fenceposts(_ deployment: JSON, _ desired: Int) -> (surge: Int, unavailable: Int) {
+        guard deployment[path: "spec", "strategy", "type"]?.stringValue != "Recreate" else { return (0, 0) }
+        let rolling = deployment[path: "spec", "strategy", "rollingUpdate"]
+        let surge = resolve(rolling?["maxSurge"] ?? "25%", of: desired, roundUp: true)
+        var unavailable = resolve(rolling?["maxUnavailable"] ?? "25%", of: desired, roundUp: false)
+        if surge == 0 && unavailable == 0 { unavailable = 1 }
+        return (surge, unavailable)
     }
 
-    static func isComplete(_ deployment: JSON) -> Bool {
-        let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
-        let status = deployment["status"] ?? [:]
-        return status["observedGeneration"] == deployment[path: "metadata", "generation"]
-            && (status["updatedReplicas"]?.intValue ?? 0) == desired
-            && (status["replicas"]?.intValue ?? 0) == desired
-            && (status["availableReplicas"]?.intValue ?? 0) == desired
-            || deployment[path: "spec", "paused"]?.boolValue == true
-    }
-
-    /// Computes the Deployment's status (and revision annotation) from its ReplicaSets.
-    @discardableResult
-    private func writeDeploymentStatus(_ deployment: JSON, newSet: JSON?, owned: [JSON]) -> JSON {
-        let desired = deployment[path: "spec", "replicas"]?.intValue ?? 1
-        let paused = deployment[path: "spec", "paused"]?.boolValue == true
-        func sum(_ field: String) -> Int {
-            owned.reduce(0) { $0 + ($1[path: "status", field]?.intValue ?? 0) }
+    /// `MaxUnavailable`: at most the desired count; none for `Recreate` or zero replicas.
+    static func maxUnavailable(_ deployment: JSON, _ desired: Int) -> Int {
+        guard deployment[path: "spec", "strategy", "type"]?.stringValue != "Recreate", desired > 0 else {
+            return 0
         }
-        let replicas = sum("replicas")
-        let available = sum("availableReplicas")
-        let ready = sum("readyReplicas")
-        let updated = newSet?[path: "status", "replicas"]?.intValue ?? 0
-        let newName = newSet?[path: "metadata", "name"]?.stringValue ?? ""
-        let maxUnavailable =
-            deployment[path: "spec", "strategy", "type"]?.stringValue == "Recreate"
-            ? 0
-            : Self.resolve(
-                deployment[path: "spec", "strategy", "rollingUpdate", "maxUnavailable"], of: desired,
-                roundUp: false)
-
-        var status = deployment["status"] ?? [:]
-        status["observedGeneration"] = deployment[path: "metadata", "generation"] ?? 1
-        status["replicas"] = replicas > 0 ? .int(replicas) : nil
-        status["updatedReplicas"] = updated > 0 ? .int(updated) : nil
-        status["readyReplicas"] = ready > 0 ? .int(ready) : nil
-        status["availableReplicas"] = available > 0 ? .int(available) : nil
-        status["unavailableReplicas"] = desired - available > 0 ? .int(desired - available) : nil
-        var conditions = status["conditions"]?.arrayValue ?? []
-        let now = Clock.timestamp()
-        func setCondition(_ type: String, _ value: String, _ reason: String, _ message: String) {
-            let existing = conditions.firstIndex { $0["type"]?.stringValue == type }
-            var condition: JSON = [
-                "type": .string(type), "status": .string(value), "reason": .string(reason),
-                "message": .string(message),
-                "lastUpdateTime": .string(now), "lastTransitionTime": .string(now),
-            ]
-            if let existing {
-                let old = conditions[existing]
-                if old["status"] == condition["status"] {
-                    condition["lastTransitionTime"] = old["lastTransitionTime"]
-                    if old["reason"] == condition["reason"] && old["message"] == condition["message"] {
-                        condition["lastUpdateTime"] = old["lastUpdateTime"]
-                    }
-                }
-                conditions[existing] = condition
-            } else {
-                conditions.append(condition)
-            }
-        }
-        if available >= desired - maxUnavailable {
-            setCondition(
-                "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
-        } else {
-            setCondition(
-                "Available", "False", "MinimumReplicasUnavailable",
-                "Deployment does not have minimum availability.")
-        }
-        if paused {
-            setCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
-        } else if !newName.isEmpty {
-            if updated == desired && replicas == desired && available == desired {
-                setCondition(
-                    "Progressing", "True", "NewReplicaSetAvailable",
-                    "ReplicaSet \"\(newName)\" has successfully progressed.")
-            } else if let existing = conditions.first(where: { $0["type"] == "Progressing" }),
-                existing["reason"] == "NewReplicaSetCreated",
-                existing["message"] == .string("Created new replica set \"\(newName)\"")
-            {
-                // Keep "created" until progress is made.
-            } else if (newSet?[path: "status", "replicas"]?.intValue ?? 0) == 0
-                && Self.revision(newSet ?? [:]) > 0
-                && owned.count > 0 && updated == 0
-            {
-                setCondition(
-                    "Progressing", "True", "NewReplicaSetCreated", "Created new replica set \"\(newName)\"")
-            } else {
-                setCondition(
-                    "Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"\(newName)\" is progressing.")
-            }
-        }
-        status["conditions"] = .array(
-            conditions.sorted { ($0["type"]?.stringValue ?? "") < ($1["type"]?.stringValue ?? "") })
-        var result = deployment
-        result["status"] = status
-        if let newSet {
-            result[path: "metadata", "annotations", Self.revisionAnnotation] =
-                newSet[path: "metadata", "annotations", Self.revisionAnnotation]
-        }
-        // Only the timestamps changed: nothing to write.
-        if Self.withoutConditionTimes(result) == Self.withoutConditionTimes(deployment) { return deployment }
-        return commit(.modified, Self.deployments, result, previous: deployment)
-    }
-
-    static func withoutConditionTimes(_ object: JSON) -> JSON {
-        var copy = object
-        if let conditions = copy[path: "status", "conditions"]?.arrayValue {
-            copy[path: "status", "conditions"] = .array(
-                conditions.map { condition in
-                    var condition = condition
-                    condition["lastUpdateTime"] = nil
-                    condition["lastTransitionTime"] = nil
-                    return condition
-                })
-        }
-        return copy
-    }
-
-    /// Creates or deletes the pods of a ReplicaSet so that it has `spec.replicas` running ones.
-    private func reconcilePods(of set: JSON) {
-        let namespace = set[path: "metadata", "namespace"]?.stringValue ?? ""
-        let uid = set[path: "metadata", "uid"]?.stringValue ?? ""
-        let setName = set[path: "metadata", "name"]?.stringValue ?? ""
-        let wanted = set[path: "spec", "replicas"]?.intValue ?? 0
-        let pods = objects(of: Self.pods, namespace: namespace).map(\.1).filter { pod in
-            (pod[path: "metadata", "ownerReferences"]?.arrayValue ?? []).contains {
-                $0["uid"]?.stringValue == uid
-            }
-        }
-        if pods.count > wanted {
-            for pod in pods.suffix(pods.count - wanted) { commit(.deleted, Self.pods, pod, previous: pod) }
-        }
-        guard pods.count < wanted else { return }
-        let template = set[path: "spec", "template"] ?? [:]
-        for _ in pods.count..<wanted {
-            let spec = template["spec"] ?? [:]
-            let name = ObjectMetaRules.generateName("\(setName)-")
-            let now = Clock.timestamp()
-            let containers = (spec["containers"]?.arrayValue ?? []).map { container -> JSON in
-                [
-                    "name": container["name"] ?? "", "image": container["image"] ?? "",
-                    "imageID": .string("docker.io/library/\(container["image"]?.stringValue ?? "")"),
-                    "containerID": .string(
-                        "containerd://" + ObjectMetaRules.newUID().replacingOccurrences(of: "-", with: "")),
-                    "ready": true, "started": true, "restartCount": 0,
-                    "state": ["running": ["startedAt": .string(now)]],
-                ]
-            }
-            var labels = template[path: "metadata", "labels"] ?? [:]
-            if labels.objectValue == nil { labels = [:] }
-            var pod: JSON = [
-                "kind": "Pod", "apiVersion": "v1",
-                "metadata": [
-                    "name": .string(name), "generateName": .string("\(setName)-"),
-                    "namespace": .string(namespace),
-                    "uid": .string(ObjectMetaRules.newUID()), "creationTimestamp": .string(now),
-                    "labels": labels,
-                    "annotations": template[path: "metadata", "annotations"] ?? .null,
-                    "ownerReferences": [Self.controllerReference(to: set)],
-                ] as JSON,
-                "spec": spec,
-                "status": [
-                    "phase": "Running", "qosClass": "BestEffort", "startTime": .string(now),
-                    "hostIP": "10.0.0.10", "podIP": .string("10.244.0.\(Int.random(in: 2...254))"),
-                    "conditions": .array(
-                        [
-                            "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
-                            "PodScheduled",
-                        ].map {
-                            [
-                                "type": .string($0), "status": "True", "lastProbeTime": .null,
-                                "lastTransitionTime": .string(now),
-                            ]
-                        }),
-                    "containerStatuses": .array(containers),
-                ],
-            ]
-            pod = pod.droppingNulls()
-            PodRules().applyDefaults(&pod)
-            commit(.added, Self.pods, pod, previous: nil)
-        }
+        return min(fenceposts(deployment, desired).unavailable, desired)
     }
 }

@@ -47,8 +47,10 @@ actor ClusterStore {
     var nextWatcherID = 0
     /// Template changes per Deployment (namespace/name), for tests and benchmarks.
     var rolloutCounts: [ObjectName: Int] = [:]
-    /// Deployments whose rollout completion is scheduled.
-    var pendingRollouts: Set<ObjectName> = []
+    /// How workloads run (start delay, time scale, images), set before the controllers start.
+    var simulation = WorkloadSimulation(startDelay: .milliseconds(200), timeScale: 1, images: ImageCatalog())
+    /// The simulated kubelet's and controllers' memory between syncs.
+    var workloads = WorkloadState()
     /// Callbacks the controllers register to hear about committed changes.
     var observers: [@Sendable (StoredChange) -> Void] = []
 
