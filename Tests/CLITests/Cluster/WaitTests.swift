@@ -175,31 +175,96 @@ import TestSupport
         }
     }
 
-    @Test func aRolloutPastItsProgressDeadlineFailsTheWait() async throws {
-        // Rollouts never finish by themselves here; the test reports the deadline as the
-        // Deployment controller would.
-        try await withStarted(try await Workstation.start(KubeEmulator.Options(rolloutDelay: .seconds(3600))))
-        {
-            workstation in
+    /// Back-offs and the 600 s progress deadline on a clock 100 times faster: a rollout that
+    /// cannot progress fails after 6 real seconds.
+    static let scaledClock = KubeEmulator.Options(rolloutDelay: .milliseconds(20), timeScale: 100)
+
+    /// Makes the server read `key` of the Secret into its environment, as the chart's apiKeys do.
+    func requireKey(_ key: String, _ workstation: Workstation) async throws {
+        let patch: JSON = [
+            "spec": [
+                "template": [
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "server",
+                                "env": [
+                                    [
+                                        "name": "OPENAI_API_KEY",
+                                        "valueFrom": [
+                                            "secretKeyRef": [
+                                                "name": "beluga-ai-secrets", "key": .string(key),
+                                            ]
+                                        ],
+                                    ]
+                                ],
+                            ]
+                        ]
+                    ]
+                ]
+            ]
+        ]
+        let patched = try await workstation.kubectl([
+            "patch", "deployment", "beluga-ai", "-p", patch.jsonText,
+        ])
+        try #require(patched.status == 0, "\(patched.stderr)")
+    }
+
+    @Test func aMissingKeyEndsTheWaitAtTheProgressDeadlineNamingIt() async throws {
+        try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await requireKey("openai-api-key", workstation)
+            // Another key set and the Deployment restarted: its new pods still lack openai-api-key.
+            let failed = try await workstation.run(
+                ["set", "anthropic-api-key", "--direct", "--wait", "--timeout", "120s"], stdin: "sk-other")
+            expectFailure(
+                failed, status: 6,
+                mentioning: [
+                    "the rollout of deployment \"beluga-ai\" failed: deployment \"beluga-ai\" exceeded its progress deadline",
+                    "CreateContainerConfigError: couldn't find key openai-api-key in Secret default/beluga-ai-secrets",
+                ])
+            #expect(!failed.allOutput.contains("sk-other"))
+            let deployment = try await workstation.client().get(
+                Deployment.self, name: "beluga-ai", namespace: "default")
+            #expect(deployment.status.conditions.contains { $0["reason"] == "ProgressDeadlineExceeded" })
+            // The old pods kept serving through the failed rollout.
+            #expect(deployment.status.availableReplicas == 2)
+
+            // The missing key set: the next rollout completes and the wait succeeds.
+            let fixed = try await workstation.run(
+                ["set", "openai-api-key", "--direct", "--wait", "--timeout", "120s"], stdin: "sk-fixed")
+            expectSuccess(fixed)
+            #expect(fixed.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
+        }
+    }
+
+    @Test func aCrashingImageEndsRestartWaitAtTheProgressDeadline() async throws {
+        try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await eventually("the server's first pods run") {
+                try await workstation.client().get(Deployment.self, name: "beluga-ai", namespace: "default")
+                    .isRolledOut
+            }
             _ = try await workstation.kubectl([
                 "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=k=v",
             ])
-            let restart = try workstation.start(["restart", "--wait", "--timeout", "120s"], environment: [:])
-            try await eventually("the restart is patched") { try await workstation.contentHash() != nil }
-            let client = try workstation.client()
-            var deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")
-            deployment.json[path: "status", "observedGeneration"] =
-                deployment.json[path: "metadata", "generation"]
-            deployment.json[path: "status", "conditions"] = [
-                [
-                    "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
-                    "message": "ReplicaSet \"beluga-ai-x\" has timed out progressing.",
-                ]
-            ]
-            try await workstation.fixture.emulator.putStatus(deployment.json)
-            #expect(await restart.waitForExit(timeout: 30))
-            #expect(restart.exitStatus == 6, "\(restart.stderr)")
-            #expect(restart.stderr.contains("exceeded its progress deadline"))
+            // The server's image now crashes at start, as a bad build pushed under the same tag does.
+            workstation.fixture.emulator.images.set(
+                "beluga-ai:1.0.0", .crashes(exitCode: 1, log: ["panic: no provider configured"]))
+            let failed = try await workstation.run(["restart", "--wait", "--timeout", "120s"])
+            expectFailure(
+                failed, status: 6,
+                mentioning: [
+                    "exceeded its progress deadline",
+                    "container server: CrashLoopBackOff: the container exits with code 1",
+                ])
+            #expect(failed.stdout.contains("deployment \"beluga-ai\": restarting"))
+
+            // A fixed image: the crashing pods start at their next restart, and a later change's
+            // wait succeeds.
+            workstation.fixture.emulator.images.set("beluga-ai:1.0.0", .runs)
+            let fixed = try await workstation.run(
+                ["set", "openai-api-key", "--direct", "--wait", "--timeout", "120s"], stdin: "sk-after-fix")
+            expectSuccess(fixed)
+            #expect(fixed.stdout.hasSuffix("deployment \"beluga-ai\" successfully rolled out\n"))
         }
     }
 

@@ -15,7 +15,8 @@ public struct RolloutFollower: Sendable {
 
     /// Waits until the rollout is complete and returns kubectl's closing line. `progress` gets
     /// every message while it waits, once per change. Throws `rolloutFailed` on
-    /// ProgressDeadlineExceeded, `timedOut` after `timeout`.
+    /// ProgressDeadlineExceeded, naming why the pods are not ready when they may be listed, and
+    /// `timedOut` after `timeout`.
     public func follow(
         generation: Int? = nil, timeout: Duration, progress: @escaping @Sendable (String) -> Void
     ) async throws(ChangeError) -> String {
@@ -35,11 +36,24 @@ public struct RolloutFollower: Sendable {
                 case .complete(let message):
                     return message
                 case .failed(let message):
-                    throw ChangeError.rolloutFailed(deployment: name, message: message)
+                    let cause = await Self.stallCause(of: object, client: client)
+                    throw ChangeError.rolloutFailed(
+                        deployment: name, message: cause.map { "\(message): \($0)" } ?? message)
                 }
             }
             throw ChangeError.disappeared(object: "deployment \(namespace)/\(name)")
         }
+    }
+
+    /// Why the Deployment's pods are not ready (`RolloutStall`), when the pods may be listed.
+    static func stallCause(of deployment: Deployment, client: KubeClient) async -> String? {
+        let selector = deployment.selectorLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            .joined(separator: ",")
+        guard !selector.isEmpty,
+            let pods = try? await client.list(
+                Pod.self, namespace: deployment.namespace, options: ListOptions(labelSelector: selector))
+        else { return nil }
+        return RolloutStall.cause(of: pods.items)
     }
 
     /// Waits until the Deployment's content hash differs from `hash` (the agent restarted it
