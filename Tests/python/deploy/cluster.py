@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 import struct
 import subprocess
 from collections import Counter
@@ -32,13 +33,15 @@ AGENT_COMPONENT = "app.kubernetes.io/component=secrets-agent"
 class Emulator:
     """`kube-emulator --tls` in a private folder; kubectl runs against it as the admin."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *extra: str):
+        """`extra`: more flags, e.g. `--time-scale 60` for kubelet back-offs and progress deadlines
+        60 times faster than real time."""
         self.folder = folder
         self.kubeconfig = folder / "admin.kubeconfig"
         self.env = base_env(folder)
         self.process, self.url = start_emulator(
-            bin_path("kube-emulator"), ["--tls", "--kubeconfig-out", str(self.kubeconfig), "--rollout-delay", "50ms"],
-            self.env)
+            bin_path("kube-emulator"),
+            ["--tls", "--kubeconfig-out", str(self.kubeconfig), "--rollout-delay", "50ms", *extra], self.env)
         assert self.url.startswith("https://"), self.url
         eventually(self.kubeconfig.exists, "the emulator writes its kubeconfig")
 
@@ -215,6 +218,19 @@ def calls(rows: list[dict[str, Any]], namespace: str) -> Counter:
     return used
 
 
+def pods_of(emulator: Emulator, namespace: str, selector: str) -> list[dict[str, Any]]:
+    """`kubectl get pods -l SELECTOR -o json`: the pods, with the status the kubelet reports."""
+    listed = emulator.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json").stdout
+    return json.loads(listed)["items"]
+
+
+def waiting_reasons(pods: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(container, reason, message) of every container waiting to start."""
+    return {(status["name"], waiting.get("reason", ""), waiting.get("message", ""))
+            for pod in pods for status in pod["status"].get("containerStatuses", [])
+            if (waiting := status.get("state", {}).get("waiting"))}
+
+
 def set_key(emulator: Emulator, namespace: str, key: str, value: str, folder: Path, *extra: str,
             release: str = "beluga-ai") -> subprocess.CompletedProcess:
     """`beluga-secrets set KEY -n NS --wait`, the value on standard input, as the admin."""
@@ -223,3 +239,23 @@ def set_key(emulator: Emulator, namespace: str, key: str, value: str, folder: Pa
         [bin_path("beluga-secrets"), "set", key, "-n", namespace, "--release", release, "--wait",
          "--timeout", "60s", "--sealed-by", "chart-tests", *extra],
         input=value.encode(), capture_output=True, env=env, timeout=90, check=False)
+
+
+def set_direct(emulator: Emulator, namespace: str, key: str, value: str,
+               folder: Path) -> subprocess.CompletedProcess:
+    """`beluga-secrets set KEY -n NS --direct`, the value on standard input, as the admin: how the
+    chart's README sets the required keys before a first install that waits."""
+    env = dict(base_env(folder), KUBECONFIG=str(emulator.kubeconfig))
+    return subprocess.run([bin_path("beluga-secrets"), "set", key, "-n", namespace, "--direct"],
+                          input=value.encode(), capture_output=True, env=env, timeout=90, check=False)
+
+
+def prepare_first_install(emulator: Emulator, namespace: str, folder: Path) -> bytes:
+    """The chart's README, "First install": the namespace, and the required key set directly, so
+    that `helm install --wait` finds the server ready. Returns the value set."""
+    emulator.kubectl("create", "namespace", namespace)
+    value = f"sk-first-install-{secrets.token_hex(12)}"
+    result = set_direct(emulator, namespace, "openai-api-key", value, folder)
+    assert result.returncode == 0, result.stderr.decode()
+    assert value not in (result.stdout + result.stderr).decode()
+    return value.encode()

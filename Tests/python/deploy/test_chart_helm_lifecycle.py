@@ -1,7 +1,8 @@
 """Day two with Helm's own library against `kube-emulator`: `helm rollback`, uninstall and
 reinstall, an upgrade from a release of the deployment guide's own chart, and `helm test`.
 
-As in test_chart_helm_release.py, Helm 4's Go SDK (helm_python.Config) installs and upgrades, the
+As in test_chart_helm_release.py, Helm 4's Go SDK (helm_python.Config) installs and upgrades (a
+first install after the README's `--direct` step, so that its wait finds the server ready), the
 agent runs as the chart's ServiceAccount with the arguments of its container in the release
 manifest, and `beluga-secrets set` stores keys through it. The emulator runs no containers: for
 `helm test`, this module plays the kubelet, running the test Pod's command on this machine with
@@ -22,7 +23,7 @@ import pytest
 
 from cluster import (
     AGENT_COMPONENT, AGENT_CONTAINER, AgentProcess, Emulator, base_env, content_hash, deployment_hash,
-    eventually, free_port, pod_names, refused, requests_by, secret_data, set_key,
+    eventually, free_port, pod_names, prepare_first_install, refused, requests_by, secret_data, set_key,
 )
 from helmchart import CHART_DIR, containers, with_agent_image
 from test_chart_helm_release import release_manifest, release_secrets
@@ -91,6 +92,7 @@ def hash_is_current(emulator: Emulator) -> bool:
 
 def test_rollback_and_uninstall_then_reinstall_keep_every_key(emulator, helm, tmp_path):
     values = chart_values()
+    prepare_first_install(emulator, NAMESPACE, tmp_path)
     first = helm.install(str(CHART_DIR), RELEASE, values, create_namespace=True, wait="watcher", timeout=60)
     agent = start_agent(emulator, first, tmp_path / "first")
     keys = {key: f"sk-life-{key}-{secrets.token_hex(12)}" for key in ("openai-api-key", "anthropic-api-key")}
@@ -222,6 +224,7 @@ class Kubelet:
 
 
 def test_helm_test_checks_that_the_agent_runs(emulator, helm, tmp_path):
+    prepare_first_install(emulator, NAMESPACE, tmp_path)
     installed = helm.install(str(CHART_DIR), RELEASE, chart_values(), create_namespace=True, wait="watcher",
                              timeout=60)
     kubelet = Kubelet(emulator, tmp_path)

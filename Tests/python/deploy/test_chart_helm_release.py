@@ -3,7 +3,9 @@ the agent writing keys in between: an upgrade keeps every key.
 
 `helm_python.Config(...).install/upgrade` is Helm 4's Go SDK: it reads discovery and the OpenAPI
 documents, applies every object with server-side apply, stores the release
-in a `helm.sh/release.v1` Secret and waits for the workloads with its status watcher. The agent runs
+in a `helm.sh/release.v1` Secret and waits for the workloads with its status watcher. The
+emulator's kubelet keeps the server's pods waiting while their required key is missing, so the
+install follows the chart's README, "First install": the key set with `--direct` first. The agent runs
 as the chart's ServiceAccount with the arguments Helm's release manifest gives its container, and
 `beluga-secrets set` stores keys through it. Then `upgrade --reuse-values --set replicaCount=3`:
 what the agent and the CLI wrote must be exactly as before (they own those fields; Helm's apply
@@ -22,7 +24,7 @@ import yaml
 
 from cluster import (
     AGENT_COMPONENT, AGENT_CONTAINER, AgentProcess, Emulator, content_hash, deployment_hash, eventually,
-    free_port, pod_names, refused, requests_by, secret_data, set_key,
+    free_port, pod_names, prepare_first_install, refused, requests_by, secret_data, set_key,
 )
 from helmchart import CHART_DIR, Rendered, containers, with_agent_image
 
@@ -93,6 +95,7 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
     try:
         health_port = free_port()  # the agent runs on this machine; see test_chart_on_cluster.py
         chart_values = with_agent_image({"agent": {"healthPort": health_port}})
+        first = prepare_first_install(emulator, NAMESPACE, tmp_path)
         installed = helm.install(str(CHART_DIR), RELEASE, chart_values, create_namespace=True, wait="watcher",
                                  timeout=60)
         assert (installed["revision"], installed["status"]) == (1, "deployed")
@@ -169,7 +172,7 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
             agent.stop()
         assert refused(requests_by(emulator, AGENT_USER)) == []
         log = agent.audit_log.read_text() + agent.log.read_text()
-        assert all(value not in log for value in values.values())
+        assert all(value not in log for value in values.values()) and first.decode() not in log
 
         # `helm uninstall` removes the release and its objects, never the keys: the Secrets were
         # never Helm's, and the sealed store is kept (helm.sh/resource-policy: keep).
