@@ -212,6 +212,10 @@ import TestSupport
 
     @Test func aMissingKeyEndsTheWaitAtTheProgressDeadlineNamingIt() async throws {
         try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await eventually("the server's first pods run") {
+                try await workstation.client().get(Deployment.self, name: "beluga-ai", namespace: "default")
+                    .isRolledOut
+            }
             try await requireKey("openai-api-key", workstation)
             // Another key set and the Deployment restarted: its new pods still lack openai-api-key.
             let failed = try await workstation.run(

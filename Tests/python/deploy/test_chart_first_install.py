@@ -94,12 +94,13 @@ def test_without_the_keys_helm_install_wait_fails_until_a_key_is_set(tmp_path):
             helm.install(str(CHART_DIR), RELEASE, values, create_namespace=True, wait="watcher", timeout=15)
         assert "beluga-ai" in str(failed.value)
         # The pods say what is missing, as on a real cluster; the agent's pods run.
+        missing = {("beluga-ai", "CreateContainerConfigError", 'secret "beluga-ai-secrets" not found')}
+        eventually(lambda: waiting_reasons(pods_of(emulator, NAMESPACE, SERVER_PODS)) == missing,
+                   "the server's pods wait for the Secret")
         pods = pods_of(emulator, NAMESPACE, SERVER_PODS)
         assert pods and all(p["status"]["phase"] == "Pending" for p in pods)
-        assert waiting_reasons(pods) == {
-            ("beluga-ai", "CreateContainerConfigError", 'secret "beluga-ai-secrets" not found')}
-        agents = pods_of(emulator, NAMESPACE, AGENT_COMPONENT)
-        assert agents and all(p["status"]["phase"] == "Running" for p in agents)
+        eventually(lambda: (agents := pods_of(emulator, NAMESPACE, AGENT_COMPONENT))
+                   and all(p["status"]["phase"] == "Running" for p in agents), "the agent's pods run")
         eventually(lambda: any(c["reason"] == "ProgressDeadlineExceeded" for c in
                                emulator.get("deployment", RELEASE, NAMESPACE)["status"]["conditions"]),
                    "the rollout passes its progress deadline")
