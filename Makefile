@@ -6,8 +6,9 @@ SWIFT ?= swift
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := libcurl4-openssl-dev libsodium-dev libyaml-dev pkg-config
-# Only the tests need these (gdb watches how a process exits).
-TEST_APT_PACKAGES := gdb
+# Only the tests need these (gdb watches how a process exits; debootstrap assembles the image's
+# runtime stage, which the tests run without a container engine).
+TEST_APT_PACKAGES := gdb debootstrap
 # The emulator checks write bodies against the Kubernetes API's schemas, which the test venv
 # provides (PyPI kubernetes-validate, Tests/python/requirements.txt); without the venv it serves
 # without them (docs/kube-emulator.md).
@@ -83,9 +84,7 @@ bench: bench-deps python-deps
 	$(VENV)/bin/python bench/run.py --bin "$$($(BENCH_BUILD) --show-bin-path)"
 
 bench-deps: system-deps
-	@dpkg -s hyperfine >/dev/null 2>&1 || { \
-	  echo "installing Debian packages: hyperfine"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hyperfine; }
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="hyperfine debootstrap"
 
 ## man: regenerate the manual pages in man/ from the command definitions.
 # argument-parser's generate-manual plugin (`swift package generate-manual`) runs its generator

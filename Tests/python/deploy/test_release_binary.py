@@ -12,39 +12,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from functools import cache
 from pathlib import Path
 
-import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
-from dockerfile import parse, swift_build_command
-from helmchart import REPO_ROOT
+from dockerfile import parse
+from release import release_binary  # noqa: F401 (the shared fixture)
 
-SCRATCH = REPO_ROOT / ".build-release"
 GLIBC = "libc6"
-# A first release build on 2 cores takes minutes; bounded so that a hang cannot eat CI.
-BUILD_TIMEOUT_SECONDS = 40 * 60
-
-
-@pytest.fixture(scope="module")
-def release_binary() -> Path:
-    build, _ = parse()
-    command = swift_build_command(build) + ["--scratch-path", str(SCRATCH)]
-    started = time.monotonic()
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS
-    )
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
-    print(f"\nrelease build ({' '.join(command)}): {time.monotonic() - started:.0f} s")
-    bin_path = subprocess.run(
-        command + ["--show-bin-path"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    binary = Path(bin_path) / "beluga-secrets"
-    assert binary.is_file()
-    return binary
 
 
 def dynamic_entries(binary: Path, tag: str) -> list[str]:
