@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -34,6 +35,11 @@ import yaml
 from cluster import Agent, Emulator, Waiter, base_env, eventually, private_file, rss_breakdown
 
 REPO = Path(__file__).resolve().parent.parent
+# The image's runtime stage, assembled from the Dockerfile as `make test` does (appended, so that
+# `cluster` stays this folder's).
+sys.path.append(str(REPO / "Tests" / "python" / "deploy"))
+from dockerfile import RuntimeStage  # noqa: E402
+from runtime_root import added_files, assembled_root, base_packages, installed_packages, stripped_copy  # noqa: E402
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 # Rounds and sizes: full run, quick run.
@@ -657,6 +663,55 @@ def figure_startup(run: Run) -> None:
         f"`kubectl version --client` {mib(kubectl_rss)}\n")
 
 
+class ByteCount:
+    """A write-only sink that counts what it is given."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def layer_size(root: Path, paths: list[str]) -> int:
+    """Bytes of a gzip-compressed tar of `paths` (inside `root`): an image layer as a registry
+    stores it and a pull downloads it (gzip's default level, as Docker's)."""
+    sink = ByteCount()
+    with tarfile.open(fileobj=sink, mode="w:gz", compresslevel=6) as layer:
+        for path in paths:
+            layer.add(root / path.lstrip("/"), arcname=path.lstrip("/"), recursive=False)
+    return sink.size
+
+
+def figure_image(run: Run) -> None:
+    log("figure 5: the image's runtime stage beyond its base")
+    stage = RuntimeStage.read()
+    root = assembled_root(stage)
+    binary = stripped_copy(run.cli, run.work) if stage.stripped else run.cli
+    files = [str(p) for p in added_files(root)]
+    unpacked = sum((root / p.lstrip("/")).lstat().st_size for p in files)
+    compressed = layer_size(root, files)
+    binary_compressed = layer_size(binary.parent, ["/" + binary.name])
+    binary_size = binary.stat().st_size
+    added = sorted(set(installed_packages(root)) - base_packages(root))
+    run.numbers["image_beyond_base"] = compressed + binary_compressed
+    run.add(Row("5. Image beyond its base (runtime packages + stripped binary; compressed, as pulled)",
+                mib((compressed + binary_compressed) / 1024)))
+    run.detail(5,
+        f"- image beyond `{stage.base}`: the runtime stage assembled from the Dockerfile as `make test` "
+        f"assembles it (`debootstrap --variant=minbase --include={','.join(stage.packages)}`, its RUN commands, "
+        f"{'the -slim exclusions; ' if stage.slim else ''}`{root.relative_to(REPO) if root.is_relative_to(REPO) else root}`). The stage "
+        f"adds {len(added)} packages to the base ({', '.join(added)}): {len(files):,} files, "
+        f"{mib(unpacked / 1024)} unpacked, {mib(compressed / 1024)} as a gzip layer; the stripped binary "
+        f"{mib(binary_size / 1024)}, {mib(binary_compressed / 1024)} as a gzip layer. A pull downloads "
+        f"{mib((compressed + binary_compressed) / 1024)} beyond the base image, "
+        f"{mib((unpacked + binary_size) / 1024)} on disk.\n")
+
+
 def figure_footprint(run: Run) -> None:
     total_keys = NAMESPACES * KEYS_PER_NAMESPACE
     log(f"figure 5: agent footprint with {total_keys} keys in {NAMESPACES} namespaces (--all-namespaces)")
@@ -845,6 +900,7 @@ def main() -> int:
     agent = None
     try:
         figure_startup(run)
+        figure_image(run)
         figure_round_trip(run, emulator)
         agent = figure_sealed_path(run, emulator)
         figure_api_cost(run, emulator, agent)
