@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.append(str(REPO / "Tests" / "python" / "deploy"))
 from dockerfile import RuntimeStage  # noqa: E402
 from runtime_root import added_files, assembled_root, base_packages, installed_packages, stripped_copy  # noqa: E402
+
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 # Rounds and sizes: full run, quick run.

@@ -44,7 +44,6 @@ import time
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from dockerfile import REPO_ROOT, RuntimeStage
 
@@ -363,13 +362,6 @@ class Image:
             timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(folder, args, service_account, entrypoint=entrypoint),
                               capture_output=True, env=self.environment(env), timeout=timeout, check=False)
-
-    def start(self, folder: Path, args: list[str], env: dict[str, str], service_account: Path, stdout: Any,
-              stderr: Any, tmp_size: str = "16m") -> subprocess.Popen:
-        """Starts a long-running container (the agent). The process keeps its id through unshare,
-        sh and chroot (each execs the next), so it is the agent's."""
-        return subprocess.Popen(self.command(folder, args, service_account, tmp_size), stdout=stdout,
-                                stderr=stderr, env=self.environment(env))
 
 
 def stripped_copy(binary: Path, folder: Path) -> Path:

@@ -24,11 +24,9 @@ cannot be assembled (an unreachable mirror is a failure, never a skip).
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import urllib.error
 import urllib.request
@@ -37,6 +35,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from belugaprocess import AgentProcess
 from cluster import (
     AGENT_COMPONENT, Emulator, agent_container, deployment_hash, eventually, free_port, pod_names, refused,
     requests_by, secret_data, set_key,
@@ -153,32 +152,24 @@ def mounts_seen_by(pid: int) -> dict[str, tuple[str, set[str]]]:
     return seen
 
 
-class ImageAgent:
-    """The agent in its container: the process, its standard output (the audit records, as
-    `kubectl logs` shows them) and its operational log."""
+class ImageAgent(AgentProcess):
+    """The agent in its container: its standard output (the audit records, as `kubectl logs`
+    shows them) and its operational log in files; the last /readyz answer kept, so that a
+    failure says why the agent is not ready."""
 
-    def __init__(self, process: subprocess.Popen, audit_log: Path, log: Path, port: int):
-        self.process, self.audit_log, self.log, self.port = process, audit_log, log, port
-        self.readiness = "no answer"
+    readiness = "no answer"
 
     def ready(self) -> str | None:
-        """The body of /readyz when it answers 200, else None (the answer kept for a failure)."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as answer:
+            with urllib.request.urlopen(self.health_url + "/readyz", timeout=2) as answer:
                 self.readiness = f"{answer.status} {answer.read().decode().strip()}"
                 return self.readiness.removeprefix("200 ") if answer.status == 200 else None
         except urllib.error.HTTPError as answer:
             self.readiness = f"{answer.code} {answer.read().decode(errors='replace').strip()}"
             return None
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        except (urllib.error.URLError, ConnectionError, OSError) as error:
             self.readiness = f"no answer ({error})"
             return None
-
-    def exited(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"the agent exited with {self.process.returncode} in the runtime stage: "
-                                 f"{self.log.read_text().strip()}")
-        return False
 
     def wait(self, condition, what: str, timeout: float = 60) -> None:
         try:
@@ -188,21 +179,6 @@ class ImageAgent:
                 raise  # exited() said why
             tail = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
             raise AssertionError(f"{failure}; /readyz: {self.readiness}; the agent's log ends:\n{tail}") from None
-
-    def records(self) -> list[dict]:
-        return [json.loads(line) for line in self.audit_log.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> int:
-        """SIGTERM, as Kubernetes ends a pod."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError("the agent did not exit within 30 s of SIGTERM") from None
-        return self.process.returncode
 
 
 @pytest.fixture
@@ -241,10 +217,10 @@ def test_the_agent_runs_in_cluster_in_the_image_as_the_chart_runs_it(image, stag
     cluster = {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": api_port}
     env = {**cluster, "POD_NAME": pod_name, "HOSTNAME": pod_name}
     audit_log, log = tmp_path / "agent.stdout", tmp_path / "agent.stderr"
-    with open(audit_log, "wb") as stdout, open(log, "wb") as stderr:
-        process = image.start(tmp_path, container["args"], env, accounts, stdout, stderr,
-                              tmpfs_size(tmp_volume["emptyDir"]["sizeLimit"]))
-    agent = ImageAgent(process, audit_log, log, port)
+    # The process keeps its id through unshare, sh and chroot (each execs the next): it is the agent.
+    argv = image.command(tmp_path, container["args"], accounts, tmpfs_size(tmp_volume["emptyDir"]["sizeLimit"]))
+    agent = ImageAgent.launch(argv, image.environment(env), audit_log, log, port)
+    process = agent.process
     value = f"sk-image-{secrets.token_hex(16)}"
     try:
         # Ready first as a standby, then as the leader once its first sync is done.
