@@ -7,8 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := libcurl4-openssl-dev libsodium-dev libyaml-dev pkg-config
 # Only the tests need these (gdb watches how a process exits; debootstrap assembles the image's
-# runtime stage, which the tests run without a container engine).
-TEST_APT_PACKAGES := gdb debootstrap
+# runtime stage, which the tests run without a container engine, and binutils' strip strips the
+# binary as the build stage does).
+TEST_APT_PACKAGES := gdb debootstrap binutils
 # The emulator checks write bodies against the Kubernetes API's schemas, which the test venv
 # provides (PyPI kubernetes-validate, Tests/python/requirements.txt); without the venv it serves
 # without them (docs/kube-emulator.md).
@@ -84,7 +85,7 @@ bench: bench-deps python-deps
 	$(VENV)/bin/python bench/run.py --bin "$$($(BENCH_BUILD) --show-bin-path)"
 
 bench-deps: system-deps
-	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="hyperfine debootstrap"
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="hyperfine debootstrap binutils"
 
 ## man: regenerate the manual pages in man/ from the command definitions.
 # argument-parser's generate-manual plugin (`swift package generate-manual`) runs its generator
