@@ -71,10 +71,10 @@ import TestSupport
             stdin: "sk-x", environment: ["XDG_CONFIG_HOME": folder.file("config")], timeout: 60)
         expectFailure(result, status: 5, mentioning: ["cannot connect to http://127.0.0.1:9"])
         // Refused connections are retried a few times with a backoff of about 3 s in all; the
-        // bound only tells that from waiting out request timeouts (30 s each), and is loose
-        // because the tests share two cores with many processes.
+        // message above already tells that from waiting out request timeouts, so the bound is
+        // only a backstop, far from any time a loaded machine takes (three timeouts are 90 s).
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed < 40, "took \(elapsed) s")
+        #expect(elapsed < 85, "took \(elapsed) s")
     }
 
     @Test func aServerThatNeverAnswersEndsWithExitFiveWithinTheRequestTimeout() async throws {
@@ -89,7 +89,8 @@ import TestSupport
             // One request, given up after the second asked for (the default would wait 30 s, then
             // retry); the wall-clock bound is loose because tests share two cores.
             expectFailure(result, status: 5, mentioning: ["did not answer in time"])
-            #expect(elapsed < 25, "took \(elapsed) s")
+            // Below the 30 s the default would wait: the flag was obeyed.
+            #expect(elapsed < 29, "took \(elapsed) s")
             #expect(
                 workstation.fixture.emulator.requestCounts().count(verb: "get", resource: "configmaps") == 1)
             workstation.fixture.emulator.faults.update { $0.hang = nil }
