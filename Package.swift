@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "SecretSync",
             dependencies: [
-                "Sealing", "KubeAPI", "JSONValue",
+                "Sealing", "KubeAPI", "JSONValue", "TimeFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ], swiftSettings: swiftSettings),

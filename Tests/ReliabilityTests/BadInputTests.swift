@@ -262,7 +262,7 @@ extension ReliabilityTests {
                     let keysObject = try #require(
                         try await cluster.object(
                             "configmaps", "beluga-secrets-public-key", namespace: namespace))
-                    let recipient = try PublishedKeys(configMap: keysObject).current
+                    let recipient = try PublishedKeys(configMap: keysObject, namespace: namespace).current
                     var data: [String: JSON] = [:]
                     for index in 0..<perNamespace {
                         let key = String(format: "api-key-%05d", index)

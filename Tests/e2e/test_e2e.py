@@ -211,11 +211,16 @@ def test_direct_mode_writes_the_secret_and_patches_the_hash_itself(story: Story)
 
 def test_a_new_sealing_key_reseals_what_is_stored_and_restarts_nothing(story: Story) -> None:
     before = story.deployment()
-    old = story.get("configmap", "beluga-secrets-public-key")["data"]["current"]
+    before_keys = story.get("configmap", "beluga-secrets-public-key")["data"]
+    old = before_keys["current"]
     story.cli("keys", "rotate", "--timeout", "60s")
     published = story.get("configmap", "beluga-secrets-public-key")["data"]
     new = published["current"]
     assert new != old and {old, new} <= {entry["kid"] for entry in json.loads(published["keys.json"])}
+    # The signed statement of the current key moved on with a higher counter.
+    statement = json.loads(published["current.json"])
+    assert statement["kid"] == new
+    assert statement["counter"] == json.loads(before_keys["current.json"])["counter"] + 1
 
     def kid(envelope: str) -> str:
         return envelope.split(".")[1]

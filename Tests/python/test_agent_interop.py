@@ -109,6 +109,15 @@ def test_what_the_agent_publishes_and_prints_verifies_independently(cluster):
     for entry in json.loads(published["keys.json"]):
         text = f"beluga-secrets/sealing-key/v1\n{entry['kid']}\n{entry['publicKey']}\n{entry['createdAt']}"
         identity.verify(text.encode(), base64.b64decode(entry["signature"]))
+    # Which key is current, signed by the identity as docs/formats.md spells it.
+    statement = json.loads(published["current.json"])
+    assert sorted(statement) == ["counter", "kid", "namespace", "publicKey", "signature", "signedAt"]
+    assert statement["kid"] == published["current"] and statement["publicKey"] == published["sealing.pub"]
+    assert statement["namespace"] == "default" and statement["counter"] == 1
+    text = "\n".join(["beluga-secrets/current-sealing-key/v1", statement["namespace"], str(statement["counter"]),
+                      statement["kid"], statement["publicKey"], statement["signedAt"]])
+    identity.verify(text.encode(), base64.b64decode(statement["signature"]))
+    assert published["current.json"] == json.dumps(statement, sort_keys=True, separators=(",", ":"))
 
     # An envelope made by PyNaCl, stored with kubectl as a GitOps pipeline would.
     value = f"sk-py-{secrets.token_hex(12)}".encode()

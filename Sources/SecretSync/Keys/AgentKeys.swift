@@ -13,10 +13,14 @@ public struct AgentKeys: Sendable {
     public private(set) var keyring: SealingKeyring
     /// Every sealing key ever made here, oldest first, retired ones included.
     public private(set) var entries: [PublishedSealingKey]
+    /// The identity's signed word on which key is current, with its counter.
+    public private(set) var currentStatement: CurrentKeyStatement
 
     /// Data keys of the sealing-key Secret.
     public static let identityDataKey = "identity.key"
     public static let keysDataKey = "keys.json"
+    /// The signed current-key statement, in the Secret and in the ConfigMap alike.
+    public static let currentStatementDataKey = "current.json"
     static let privateKeySuffix = ".key"
 
     /// Data keys of the public-key ConfigMap.
@@ -24,23 +28,33 @@ public struct AgentKeys: Sendable {
     public static let sealingPublicKeyDataKey = "sealing.pub"
     public static let identityPublicKeyDataKey = "identity.pub"
 
-    /// Fresh keys: a new identity and a first sealing key.
-    public static func create(at createdAt: String) -> AgentKeys {
+    /// Fresh keys for `namespace`: a new identity and a first sealing key, current with counter 1.
+    public static func create(at createdAt: String, namespace: String) -> AgentKeys {
         let identity = SigningKeyPair.generate()
         let pair = SealingKeyPair.generate()
         let entry = PublishedSealingKey(
             signing: pair.publicKey, createdAt: createdAt, state: .current, identity: identity)
-        return AgentKeys(identity: identity, keyring: SealingKeyring(current: pair), entries: [entry])
+        let statement = CurrentKeyStatement.sign(
+            namespace: namespace, key: pair.publicKey, counter: 1, at: createdAt, identity: identity)
+        return AgentKeys(
+            identity: identity, keyring: SealingKeyring(current: pair), entries: [entry],
+            currentStatement: statement)
     }
 
-    private init(identity: SigningKeyPair, keyring: SealingKeyring, entries: [PublishedSealingKey]) {
+    private init(
+        identity: SigningKeyPair, keyring: SealingKeyring, entries: [PublishedSealingKey],
+        currentStatement: CurrentKeyStatement
+    ) {
         self.identity = identity
         self.keyring = keyring
         self.entries = entries
+        self.currentStatement = currentStatement
     }
 
-    /// Reads the keys from the sealing-key Secret's data.
-    public init(secretData data: [String: [UInt8]], secretName: String) throws(AgentKeysError) {
+    /// Reads the keys of `namespace` from the sealing-key Secret's data.
+    public init(
+        secretData data: [String: [UInt8]], secretName: String, namespace: String
+    ) throws(AgentKeysError) {
         guard let identityBytes = data[Self.identityDataKey] else {
             throw .damaged(secret: secretName, problem: "it has no \(Self.identityDataKey)")
         }
@@ -94,11 +108,26 @@ public struct AgentKeys: Sendable {
         for index in entries.indices where entries[index].state != .retired {
             entries[index].state = entries[index].kid == currentKid ? .current : .previous
         }
+        // The stored statement stands while it names this key; otherwise (a Secret written by an
+        // older agent, or edited) a new one is signed with a higher counter than any stored.
+        let stored = data[Self.currentStatementDataKey].flatMap {
+            try? CurrentKeyStatement(parsing: String(decoding: $0, as: UTF8.self))
+        }
+        let statement: CurrentKeyStatement
+        if let stored, stored.isSigned(by: identity.publicKey), stored.namespace == namespace,
+            stored.kid == currentKid, stored.publicKey == current.publicKey.base64
+        {
+            statement = stored
+        } else {
+            statement = CurrentKeyStatement.sign(
+                namespace: namespace, key: current.publicKey, counter: stored?.nextCounter ?? 1, at: now,
+                identity: identity)
+        }
         self.init(
             identity: identity,
             keyring: SealingKeyring(
                 current: current, others: pairs.values.filter { $0.keyID != current.keyID }),
-            entries: entries)
+            entries: entries, currentStatement: statement)
     }
 
     /// The current sealing key's entry.
@@ -120,6 +149,9 @@ public struct AgentKeys: Sendable {
             signing: pair.publicKey, createdAt: createdAt, state: .current, identity: identity)
         entries.append(entry)
         keyring.add(pair, makeCurrent: true)
+        currentStatement = CurrentKeyStatement.sign(
+            namespace: currentStatement.namespace, key: pair.publicKey, counter: currentStatement.nextCounter,
+            at: createdAt, identity: identity)
         return entry
     }
 
@@ -150,6 +182,7 @@ public struct AgentKeys: Sendable {
             }
         }
         data[Self.keysDataKey] = Array(PublishedSealingKey.listText(entries).utf8)
+        data[Self.currentStatementDataKey] = Array(currentStatement.text.utf8)
         return data
     }
 
@@ -160,6 +193,7 @@ public struct AgentKeys: Sendable {
             Self.sealingPublicKeyDataKey: keyring.current.publicKey.base64,
             Self.identityPublicKeyDataKey: identity.publicKey.base64,
             Self.keysDataKey: PublishedSealingKey.listText(entries),
+            Self.currentStatementDataKey: currentStatement.text,
         ]
     }
 }

@@ -6,8 +6,9 @@ import Sealing
 /// agent's identity key, and the sealing keys it signed, one of them current.
 ///
 /// The CLI pins `identity` per cluster and namespace on first use (its `signerID` is a short,
-/// stable name for it) and then accepts any sealing key that identity signed, so a sealing-key
-/// rotation needs nothing from operators while a replaced identity is refused.
+/// stable name for it) and then accepts any sealing key that identity signed and marked current
+/// (`currentStatement`), so a sealing-key rotation needs nothing from operators while a replaced
+/// identity, or a superseded key marked current again, is refused.
 public struct PublishedKeys: Sendable {
     /// The agent's Ed25519 identity public key (`identity.pub`).
     public let identity: SigningPublicKey
@@ -15,11 +16,13 @@ public struct PublishedKeys: Sendable {
     public let current: SealingPublicKey
     /// Every sealing key the agent made, oldest first, each verified against `identity`.
     public let keys: [PublishedSealingKey]
+    /// The identity's signed statement that `current` is current, with its counter.
+    public let currentStatement: CurrentKeyStatement
     /// A rotation asked for with `keys rotate` and not yet carried out, if any.
     public let pendingRotation: String?
 
-    /// Reads and checks the ConfigMap's `data`.
-    public init(configMap: JSON) throws(PublishedKeysError) {
+    /// Reads and checks the ConfigMap's `data`, read from `namespace`.
+    public init(configMap: JSON, namespace: String) throws(PublishedKeysError) {
         let name = configMap[path: "metadata", "name"]?.stringValue ?? "beluga-secrets-public-key"
         let data = configMap["data"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         func field(_ key: String) throws(PublishedKeysError) -> String {
@@ -47,9 +50,33 @@ public struct PublishedKeys: Sendable {
         for key in keys where !key.isSigned(by: identity) {
             throw .badSignature(configMap: name, kid: key.kid)
         }
+        // Which key is current counts only under the identity's signature: every key it ever
+        // made is signed, so without this a superseded key could be marked current again.
+        guard let statementText = data[AgentKeys.currentStatementDataKey] else {
+            throw .currentUnsigned(configMap: name)
+        }
+        let statement: CurrentKeyStatement
+        do {
+            statement = try CurrentKeyStatement(parsing: statementText)
+        } catch {
+            throw .badCurrentStatement(configMap: name, problem: error.description)
+        }
+        guard statement.isSigned(by: identity) else {
+            throw .badCurrentStatement(
+                configMap: name, problem: "it is not signed by the agent's identity key")
+        }
+        guard statement.namespace == namespace else {
+            throw .badCurrentStatement(
+                configMap: name, problem: "it was signed for namespace \"\(statement.namespace)\"")
+        }
+        guard statement.kid == currentKid, statement.publicKey == current.base64 else {
+            throw .badCurrentStatement(
+                configMap: name, problem: "it names sealing key \(statement.kid), not \(currentKid)")
+        }
         self.identity = identity
         self.current = current
         self.keys = keys
+        currentStatement = statement
         pendingRotation =
             configMap[path: "metadata", "annotations", SealingKeyRotation.requestAnnotation]?.stringValue
     }
@@ -64,6 +91,8 @@ public enum PublishedKeysError: Error, Sendable, Equatable, CustomStringConverti
     case malformed(configMap: String, field: String)
     case inconsistent(configMap: String)
     case badSignature(configMap: String, kid: String)
+    case currentUnsigned(configMap: String)
+    case badCurrentStatement(configMap: String, problem: String)
 
     public var description: String {
         switch self {
@@ -80,6 +109,15 @@ public enum PublishedKeysError: Error, Sendable, Equatable, CustomStringConverti
             return
                 "sealing key \(kid) in ConfigMap \"\(configMap)\" is not signed by the agent's identity key; "
                 + "do not seal to it, and check who changed the ConfigMap"
+        case .currentUnsigned(let configMap):
+            return
+                "ConfigMap \"\(configMap)\" does not say under the agent's signature which sealing key is current "
+                + "(no \(AgentKeys.currentStatementDataKey)); the agent is older than this beluga-secrets, or the "
+                + "ConfigMap was edited: upgrade the agent, or wait for it to rewrite the ConfigMap"
+        case .badCurrentStatement(let configMap, let problem):
+            return
+                "the current-key statement (\(AgentKeys.currentStatementDataKey)) in ConfigMap \"\(configMap)\" "
+                + "cannot be trusted: \(problem); do not seal to it, and check who changed the ConfigMap"
         }
     }
 }

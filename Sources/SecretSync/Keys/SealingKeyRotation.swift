@@ -20,6 +20,8 @@ public enum SealingKeyRotation {
     public struct Outcome: Sendable {
         public var previous: String
         public var current: PublishedSealingKey
+        /// The keys as published after the rotation.
+        public var published: PublishedKeys
     }
 
     /// Asks the agent of `namespace` for a new sealing key and waits (at most `timeout`) until
@@ -30,7 +32,7 @@ public enum SealingKeyRotation {
         let before: PublishedKeys
         do {
             let object = try await client.get(ConfigMap.self, name: configMap, namespace: namespace)
-            before = try PublishedKeys(configMap: object.json)
+            before = try PublishedKeys(configMap: object.json, namespace: namespace)
         } catch let error as KubeError {
             throw .api(error)
         } catch let error as PublishedKeysError {
@@ -54,14 +56,19 @@ public enum SealingKeyRotation {
                     {
                         guard let object,
                             object.metadata.annotations[requestAnnotation] == nil,
-                            let keys = try? PublishedKeys(configMap: object.json),
+                            let keys = try? PublishedKeys(configMap: object.json, namespace: namespace),
                             keys.current.keyID.hex != previous
                         else { continue }
                         guard keys.identity == before.identity else {
                             return .failure(.identityChanged(namespace: namespace))
                         }
+                        // A new current key with a counter not above the old one is an old
+                        // statement put back, not the rotation asked for.
+                        guard keys.currentStatement.counter > before.currentStatement.counter else {
+                            continue
+                        }
                         if let entry = keys.currentEntry {
-                            return .success(Outcome(previous: previous, current: entry))
+                            return .success(Outcome(previous: previous, current: entry, published: keys))
                         }
                     }
                 } catch let error as KubeError {

@@ -14,7 +14,14 @@ struct Keys: AsyncParsableCommand {
 struct KeysShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show the agent's identity and sealing keys (ConfigMap beluga-secrets-public-key).")
+        abstract: "Show the agent's identity and sealing keys (ConfigMap beluga-secrets-public-key).",
+        discussion: """
+            Every key is checked against the identity's signature, and the identity against the one \
+            pinned for this cluster and namespace (known-agents.json in the configuration folder): \
+            a changed identity, or a current key older than one seen before, exits 6 unless \
+            --accept-new-identity pins what the cluster now publishes. Nothing is pinned on first \
+            use: the first set does that.
+            """)
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -23,22 +30,40 @@ struct KeysShow: AsyncParsableCommand {
         help: ArgumentHelp("Name of the public-key ConfigMap.", valueName: "name"))
     var publicKeyConfigMap = ObjectNames().publicKeyConfigMap
 
+    @Flag(
+        name: .customLong("accept-new-identity"),
+        help: ArgumentHelp(
+            "Pin the agent identity and current sealing key the cluster now publishes, though another "
+                + "identity was pinned or a newer current key was seen (after a deliberate reinstall of the "
+                + "agent, or a restore of its keys from a backup)."))
+    var acceptNewIdentity = false
+
     func run() async throws {
         let client = try cluster.client()
-        let object = try await client.get(
-            ConfigMap.self, name: publicKeyConfigMap, namespace: client.namespace)
-        let keys = try PublishedKeys(configMap: object.json)
-        print("identity \(keys.identity.signerID) (\(keys.identity.base64))")
-        print("current  \(keys.current.keyID)")
+        let published = try await PublishedKeysTrust.read(
+            client: client, namespace: client.namespace, configMap: publicKeyConfigMap)
+        let verdict = try PublishedKeysTrust.require(
+            published, server: client.configuration.transport.server, namespace: client.namespace,
+            configMap: publicKeyConfigMap, firstUse: acceptNewIdentity ? .pin : .leave,
+            accept: acceptNewIdentity)
+        let pinText: String
+        switch verdict {
+        case .firstUse where !acceptNewIdentity: pinText = "not pinned yet: the first set pins it"
+        default: pinText = "pinned"
+        }
+        print("identity \(published.identity.signerID) (\(published.identity.base64)), \(pinText)")
+        print(
+            "current  \(published.current.keyID) (counter \(published.currentStatement.counter), signed \(published.currentStatement.signedAt))"
+        )
         var rows = "KID               STATE     CREATED\n"
-        for entry in keys.keys.reversed() {
+        for entry in published.keys.reversed() {
             rows +=
                 entry.kid.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + entry.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + entry.createdAt
                 + "\n"
         }
         print(rows, terminator: "")
-        if let pending = keys.pendingRotation {
+        if let pending = published.pendingRotation {
             print("rotation asked for at \(pending), not yet carried out")
         }
     }
@@ -74,13 +99,20 @@ struct KeysRotate: AsyncParsableCommand {
 
     func run() async throws {
         let client = try cluster.client()
+        let server = client.configuration.transport.server
+        let hint = "accept it with `beluga-secrets keys show --accept-new-identity` first"
+        // The keys asked to rotate must be the pinned agent's: the request goes to whoever
+        // publishes them.
+        let before = try await PublishedKeysTrust.read(
+            client: client, namespace: client.namespace, configMap: publicKeyConfigMap)
+        try PublishedKeysTrust.require(
+            before, server: server, namespace: client.namespace, configMap: publicKeyConfigMap,
+            firstUse: .leave, acceptHint: hint)
+        let outcome: SealingKeyRotation.Outcome
         do {
-            let outcome = try await SealingKeyRotation.request(
+            outcome = try await SealingKeyRotation.request(
                 client: client, namespace: client.namespace, configMap: publicKeyConfigMap,
                 timeout: timeout.duration)
-            print(
-                "sealing key rotated: \(outcome.current.kid) is current (was \(outcome.previous)); "
-                    + "the agent re-seals the stored envelopes to it")
         } catch {
             switch error {
             case .api(let failure): throw failure
@@ -89,5 +121,12 @@ struct KeysRotate: AsyncParsableCommand {
             case .identityChanged: throw CommandError(error.description, .rejected)
             }
         }
+        try PublishedKeysTrust.require(
+            outcome.published, server: server, namespace: client.namespace, configMap: publicKeyConfigMap,
+            firstUse: .leave, acceptHint: hint)
+        print(
+            "sealing key rotated: \(outcome.current.kid) is current (was \(outcome.previous), counter "
+                + "\(outcome.published.currentStatement.counter)); the agent re-seals the stored envelopes to it"
+        )
     }
 }

@@ -74,21 +74,34 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             let object = try await workspace.client.get(
                 ConfigMap.self, name: workspace.names.publicKeyConfigMap, namespace: workspace.namespace)
-            let published = try PublishedKeys(configMap: object.json)
+            let published = try PublishedKeys(configMap: object.json, namespace: workspace.namespace)
             let createdAt = published.currentEntry?.createdAt ?? ""
             let age = Timestamp.parse(createdAt).map { now.timeIntervalSince($0) }
-            let pin = try AgentIdentityPins.standard().check(
-                published.identity, server: workspace.server, namespace: workspace.namespace)
+            let pins = try AgentIdentityPins.standard()
+            let pin = try pins.check(published, server: workspace.server, namespace: workspace.namespace)
             let pinText: String
+            let pinState: String
             switch pin {
-            case .known: pinText = "pinned"
-            case .firstUse: pinText = "not pinned yet"
+            case .known:
+                pinText = "pinned"
+                pinState = "known"
+                try pins.noteCurrent(published, server: workspace.server, namespace: workspace.namespace)
+            case .firstUse:
+                pinText = "not pinned yet"
+                pinState = "firstUse"
             case .changed:
                 pinText = "CHANGED since pinned: set refuses it until you pass --accept-new-identity"
+                pinState = "changed"
+            case .currentReplayed(let pinned):
+                pinText =
+                    "pinned, but the current key's counter \(published.currentStatement.counter) is below "
+                    + "\(pinned.currentCounter ?? 0) seen before: an old statement was put back; set refuses it"
+                pinState = "currentReplayed"
             }
             data["sealingKey"] = [
                 "kid": .string(published.current.keyID.hex), "createdAt": .string(createdAt),
-                "identity": .string(published.identity.signerID.hex), "identityPin": .string("\(pin)"),
+                "identity": .string(published.identity.signerID.hex), "identityPin": .string(pinState),
+                "counter": .int(published.currentStatement.counter),
             ]
             lines.append("Sealing key:  \(published.current.keyID), \(Age.text(age)) old")
             lines.append("Identity:     \(published.identity.signerID) (\(pinText))")

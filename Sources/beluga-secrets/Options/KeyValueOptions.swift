@@ -19,8 +19,9 @@ struct KeyValueOptions: ParsableArguments {
     @Flag(
         name: .customLong("accept-new-identity"),
         help: ArgumentHelp(
-            "Trust the agent identity the cluster now publishes, though another one was pinned for this "
-                + "namespace (after a deliberate reinstall of the agent)."))
+            "Trust the agent identity and current sealing key the cluster now publishes, though another "
+                + "identity was pinned for this namespace or a newer current key was seen (after a deliberate "
+                + "reinstall of the agent, or a restore of its keys from a backup)."))
     var acceptNewIdentity = false
 
     @Option(

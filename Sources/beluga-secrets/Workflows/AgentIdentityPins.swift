@@ -12,9 +12,11 @@ import Sealing
 /// `known-agents.json` of the configuration folder (like ssh's known_hosts).
 ///
 /// The first `set` in a namespace pins the identity key the agent publishes; later ones accept
-/// any sealing key that identity signed, and refuse a different identity until the user accepts
-/// it with `--accept-new-identity`. The file holds public keys only; it is written 0600 in a
-/// 0700 folder, replaced atomically.
+/// any sealing key that identity signed and marked current, and refuse a different identity
+/// until the user accepts it with `--accept-new-identity`. With the identity, each entry keeps
+/// the highest current-key counter seen, so a current-key statement replayed from before a
+/// rotation is refused. The file holds public keys only; it is written 0600 in a 0700 folder,
+/// replaced atomically.
 struct AgentIdentityPins {
     let path: String
 
@@ -25,6 +27,9 @@ struct AgentIdentityPins {
         /// Standard base64 of the Ed25519 identity public key.
         var identity: String
         var pinnedAt: String
+        /// The highest current-key counter seen under this identity, and the key it named.
+        var currentCounter: Int?
+        var currentKid: String?
     }
 
     static func standard() throws -> AgentIdentityPins {
@@ -42,17 +47,61 @@ struct AgentIdentityPins {
     }
 
     func check(_ identity: SigningPublicKey, server: String, namespace: String) throws -> Verdict {
-        guard let pin = try read().first(where: { $0.server == server && $0.namespace == namespace }) else {
-            return .firstUse
-        }
+        guard let pin = try pinned(server: server, namespace: namespace) else { return .firstUse }
         return pin.identity == identity.base64 ? .known : .changed(pinned: pin)
     }
 
-    /// Pins `identity` for the server and namespace, replacing what was pinned.
-    func pin(_ identity: SigningPublicKey, server: String, namespace: String) throws {
+    /// What checking the published keys found: the identity's verdict, and for a known identity
+    /// whether the key marked current is older than one seen before.
+    enum KeysVerdict: Equatable {
+        case known
+        case firstUse
+        case changed(pinned: Pin)
+        /// The identity is the pinned one, but its statement of the current key has a lower
+        /// counter than one seen (or the same counter for another key): an old one put back.
+        case currentReplayed(pinned: Pin)
+    }
+
+    func check(_ published: PublishedKeys, server: String, namespace: String) throws -> KeysVerdict {
+        guard let pin = try pinned(server: server, namespace: namespace) else { return .firstUse }
+        guard pin.identity == published.identity.base64 else { return .changed(pinned: pin) }
+        let statement = published.currentStatement
+        if let seen = pin.currentCounter,
+            statement.counter < seen
+                || (statement.counter == seen && pin.currentKid.map { $0 != statement.kid } ?? false)
+        {
+            return .currentReplayed(pinned: pin)
+        }
+        return .known
+    }
+
+    func pinned(server: String, namespace: String) throws -> Pin? {
+        try read().first(where: { $0.server == server && $0.namespace == namespace })
+    }
+
+    /// Pins the published identity for the server and namespace with its current key's counter,
+    /// replacing what was pinned.
+    func pin(_ published: PublishedKeys, server: String, namespace: String) throws {
         var pins = try read().filter { !($0.server == server && $0.namespace == namespace) }
         pins.append(
-            Pin(server: server, namespace: namespace, identity: identity.base64, pinnedAt: Timestamp.now()))
+            Pin(
+                server: server, namespace: namespace, identity: published.identity.base64,
+                pinnedAt: Timestamp.now(), currentCounter: published.currentStatement.counter,
+                currentKid: published.currentStatement.kid))
+        try write(pins)
+    }
+
+    /// Raises the counter kept for the pinned identity to the published one, if higher.
+    func noteCurrent(_ published: PublishedKeys, server: String, namespace: String) throws {
+        var pins = try read()
+        guard
+            let index = pins.firstIndex(where: {
+                $0.server == server && $0.namespace == namespace && $0.identity == published.identity.base64
+            }),
+            (pins[index].currentCounter ?? 0) < published.currentStatement.counter
+        else { return }
+        pins[index].currentCounter = published.currentStatement.counter
+        pins[index].currentKid = published.currentStatement.kid
         try write(pins)
     }
 
@@ -86,7 +135,11 @@ struct AgentIdentityPins {
             else { return nil }
             return Pin(
                 server: server, namespace: namespace, identity: identity,
-                pinnedAt: entry["pinnedAt"]?.stringValue ?? "")
+                pinnedAt: entry["pinnedAt"]?.stringValue ?? "",
+                currentCounter: entry["currentCounter"]?.intValue.flatMap {
+                    $0 >= 1 && $0 <= CurrentKeyStatement.maximumCounter ? $0 : nil
+                },
+                currentKid: entry["currentKid"]?.stringValue)
         }
     }
 
@@ -96,10 +149,13 @@ struct AgentIdentityPins {
         let document: JSON = [
             "agents": .array(
                 pins.map { pin in
-                    [
+                    var entry: JSON = [
                         "server": .string(pin.server), "namespace": .string(pin.namespace),
                         "identity": .string(pin.identity), "pinnedAt": .string(pin.pinnedAt),
                     ]
+                    if let counter = pin.currentCounter { entry["currentCounter"] = .int(counter) }
+                    if let kid = pin.currentKid { entry["currentKid"] = .string(kid) }
+                    return entry
                 })
         ]
         let temporary = path + ".tmp-\(getpid())"

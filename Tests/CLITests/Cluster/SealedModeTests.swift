@@ -229,14 +229,14 @@ import TestSupport
 
             // The agent rotated its sealing key, signed by the same identity: accepted silently.
             let rotated = SealingKeyPair.generate()
-            try await workstation.publishKeys(current: rotated, previous: [workstation.sealing])
+            try await workstation.publishKeys(current: rotated, previous: [workstation.sealing], counter: 2)
             let afterRotation = try await workstation.run(["set", "openai-api-key"], stdin: "sk-two")
             expectSuccess(afterRotation)
             #expect(afterRotation.stdout.contains("sealed to kid \(rotated.keyID)"))
 
             // A key list not signed by the pinned identity is refused.
             let forger = SigningKeyPair.generate()
-            try await workstation.publishKeys(current: SealingKeyPair.generate(), signer: forger)
+            try await workstation.publishKeys(current: SealingKeyPair.generate(), signer: forger, counter: 3)
             let forged = try await workstation.run(["set", "openai-api-key"], stdin: "sk-three")
             expectFailure(forged, status: 6, mentioning: ["not signed by the agent's identity"])
 

@@ -45,10 +45,12 @@ final class Workstation: TestScoped {
     // MARK: - The agent's public keys
 
     /// Publishes `ConfigMap beluga-secrets-public-key` as docs/formats.md describes it: the
-    /// identity key, the current sealing key, and the key list signed by the identity.
+    /// identity key, the current sealing key, the key list signed by the identity, and the
+    /// identity's statement that the current key is current, with `counter` (none with
+    /// `signCurrent: false`, as agents before such statements published).
     func publishKeys(
         identity: SigningKeyPair? = nil, current: SealingKeyPair? = nil, previous: [SealingKeyPair] = [],
-        signer: SigningKeyPair? = nil
+        signer: SigningKeyPair? = nil, counter: Int = 1, signCurrent: Bool = true
     ) async throws {
         let identity = identity ?? self.identity
         let current = current ?? sealing
@@ -64,14 +66,29 @@ final class Workstation: TestScoped {
             ]
         }
         let keys = previous.map { entry($0, state: "previous") } + [entry(current, state: "current")]
+        var data: JSON = [
+            "current": .string(current.keyID.hex), "sealing.pub": .string(current.publicKey.base64),
+            "identity.pub": .string(identity.publicKey.base64),
+            "keys.json": .string(JSON.array(keys).jsonText),
+        ]
+        if signCurrent {
+            // Written here from the documented format, not with the product's own code.
+            let signedAt = "2026-01-02T03:04:05Z"
+            let text = [
+                "beluga-secrets/current-sealing-key/v1", namespace, String(counter), current.keyID.hex,
+                current.publicKey.base64, signedAt,
+            ].joined(separator: "\n")
+            let statement: JSON = [
+                "counter": .int(counter), "kid": .string(current.keyID.hex), "namespace": .string(namespace),
+                "publicKey": .string(current.publicKey.base64), "signedAt": .string(signedAt),
+                "signature": .string(Data(signer.sign(Array(text.utf8))).base64EncodedString()),
+            ]
+            data["current.json"] = .string(statement.jsonText)
+        }
         try await fixture.emulator.put([
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": ["name": "beluga-secrets-public-key", "namespace": "default"],
-            "data": [
-                "current": .string(current.keyID.hex), "sealing.pub": .string(current.publicKey.base64),
-                "identity.pub": .string(identity.publicKey.base64),
-                "keys.json": .string(JSON.array(keys).jsonText),
-            ],
+            "data": data,
         ])
     }
 

@@ -190,12 +190,12 @@ final class AgentHarness: TestScoped {
             guard let object = try await self.object("configmaps", self.names.publicKeyConfigMap) else {
                 return false
             }
-            return (try? PublishedKeys(configMap: object)) != nil
+            return (try? PublishedKeys(configMap: object, namespace: self.namespace)) != nil
         }
         guard let object = try await object("configmaps", names.publicKeyConfigMap) else {
             throw HarnessError("no public key")
         }
-        return try PublishedKeys(configMap: object).current
+        return try PublishedKeys(configMap: object, namespace: namespace).current
     }
 
     /// Waits until the Deployment carries the content hash of the Secret and ConfigMap as they are.

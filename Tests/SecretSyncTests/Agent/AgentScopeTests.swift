@@ -186,7 +186,7 @@ import TestSupport
             for space in ["team-a", "team-b"] {
                 let published = try await waitForObject(
                     emulator, "configmaps", space, "beluga-secrets-public-key")
-                let keys = try PublishedKeys(configMap: published)
+                let keys = try PublishedKeys(configMap: published, namespace: space)
                 let binding = try SecretBinding(namespace: space, secret: "beluga-ai-secrets", key: "k")
                 let envelope = try Envelope.seal(
                     SecureBytes(Array("value-\(space)".utf8)), for: binding, to: keys.current, sealedBy: "ops"

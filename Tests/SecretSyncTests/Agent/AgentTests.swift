@@ -418,7 +418,7 @@ import TestSupport
                     return false
                 }
                 let published = try await harness.object("configmaps", "beluga-secrets-public-key")
-                let keys = try published.map { try PublishedKeys(configMap: $0) }
+                let keys = try published.map { try PublishedKeys(configMap: $0, namespace: "default") }
                 return envelope.keyID.hex == outcome.current.kid
                     && keys?.keys.first { $0.kid == first.keyID.hex }?.state == .retired
             }

@@ -28,7 +28,8 @@ actor SealingKeeper {
         if let stored {
             let loaded: AgentKeys
             do {
-                loaded = try AgentKeys(secretData: stored.data, secretName: names.sealingKeySecret)
+                loaded = try AgentKeys(
+                    secretData: stored.data, secretName: names.sealingKeySecret, namespace: namespace)
             } catch {
                 throw .keys(error)
             }
@@ -40,7 +41,7 @@ actor SealingKeeper {
             try await publishKeys(removingRequest: false)
             return (loaded, false)
         }
-        let fresh = AgentKeys.create(at: Timestamp.now())
+        let fresh = AgentKeys.create(at: Timestamp.now(), namespace: namespace)
         var secret = Secret(name: names.sealingKeySecret, namespace: namespace)
         secret.type = "Opaque"
         secret.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
@@ -139,7 +140,8 @@ actor SealingKeeper {
             AuditRecord(
                 event: .sealingKeyRotated, namespace: namespace, secret: names.sealingKeySecret,
                 reason:
-                    "new current sealing key \(entry.kid) (was \(previous)); stored envelopes are re-sealed to it"
+                    "new current sealing key \(entry.kid) (was \(previous); current-key counter "
+                    + "\(keys.currentStatement.counter)); stored envelopes are re-sealed to it"
             )
         ])
         try await reseal()
