@@ -63,7 +63,10 @@ public struct AuditLog: Sendable {
     /// The records, one per distinct line (a line printed twice, as an agent that takes over
     /// does for the last records it cannot know were printed, counts once), ordered by
     /// namespace and number.
-    public var records: [AuditRecord] {
+    public var records: [AuditRecord] { uniqueEntries.map(\.record) }
+
+    /// The entries behind `records`: one per distinct line, ordered by namespace and number.
+    public var uniqueEntries: [AuditLogEntry] {
         var seen: Set<String> = []
         var unique: [AuditLogEntry] = []
         for entry in entries where seen.insert(entry.text).inserted { unique.append(entry) }
@@ -72,6 +75,6 @@ public struct AuditLog: Sendable {
                 return lhs.record.namespace < rhs.record.namespace
             }
             return lhs.record.seq < rhs.record.seq
-        }.map(\.record)
+        }
     }
 }

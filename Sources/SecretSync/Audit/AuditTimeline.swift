@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import Sealing
 
 /// The rotation timeline that `beluga-secrets audit` prints: records grouped per key, oldest
 /// first, with the whole-namespace events (rollouts, sealing keys) in a group of their own.
@@ -30,10 +31,27 @@ public struct AuditTimeline: Sendable {
     }
 
     public let records: [AuditRecord]
+    /// Whether each record's own signature (the agent's `sig`) was checked, in `records` order.
+    public let recordSignatures: [RecordSignature]
 
-    /// The records of `log` that `filter` admits, each once, in chain order.
-    public init(_ log: AuditLog, filter: Filter = Filter()) {
-        records = log.records.filter(filter.admits)
+    /// The records of `log` that `filter` admits, each once, in chain order, each record's
+    /// signature checked against `identityKey` of its namespace (the agent's identity, or nil
+    /// when unknown: then no change shows as signed).
+    public init(
+        _ log: AuditLog, filter: Filter = Filter(), identityKey: (String) -> SigningPublicKey? = { _ in nil }
+    ) {
+        let entries = log.uniqueEntries.filter { filter.admits($0.record) }
+        records = entries.map(\.record)
+        recordSignatures = entries.map { entry in
+            guard let key = identityKey(entry.record.namespace) else { return .unchecked }
+            return AuditVerifier.signatureIsValid(entry, publicKey: key) ? .valid : .invalid
+        }
+    }
+
+    /// The SIGNED column of a record.
+    static func marker(_ record: AuditRecord, _ signature: RecordSignature) -> String {
+        if signature == .invalid { return ChangeSignature.forged.marker }
+        return ChangeSignature(record, recordSignature: signature)?.marker ?? "-"
     }
 
     /// A table per key, as an operator reads it.
@@ -44,12 +62,12 @@ public struct AuditTimeline: Sendable {
             var secret: String
             var key: String
         }
-        var groups: [Group: [AuditRecord]] = [:]
-        for record in records {
+        var groups: [Group: [(record: AuditRecord, signature: RecordSignature)]] = [:]
+        for (record, signature) in zip(records, recordSignatures) {
             let isKeyEvent = !record.key.isEmpty
             let group = Group(
                 namespace: record.namespace, secret: isKeyEvent ? record.secret : "", key: record.key)
-            groups[group, default: []].append(record)
+            groups[group, default: []].append((record, signature))
         }
         let order = groups.keys.sorted { lhs, rhs in
             if lhs.namespace != rhs.namespace { return lhs.namespace < rhs.namespace }
@@ -66,22 +84,34 @@ public struct AuditTimeline: Sendable {
                 output += "key \(group.key) (secret \(group.namespace)/\(group.secret))\n"
             }
             var rows = [["TIME", "SEQ", "EVENT", "VERSION", "FINGERPRINT", "BY", "SIGNED", "DETAIL"]]
-            for record in groups[group] ?? [] {
+            for (record, signature) in groups[group] ?? [] {
                 rows.append([
                     record.ts, String(record.seq), record.event.rawValue,
                     record.key.isEmpty && record.version == 0 ? "-" : "v\(record.version)",
                     record.fingerprint.isEmpty ? "-" : record.fingerprint,
-                    Self.author(record), ChangeSignature(record)?.marker ?? "-", Self.detail(record),
+                    Self.author(record), Self.marker(record, signature), Self.detail(record),
                 ])
             }
             output += Self.align(rows, indent: "  ")
         }
-        let flagged = changes.filter { $0.signature.isFlagged }
-        if !flagged.isEmpty {
-            let count = flagged.count
+        let unproven = changes.filter { [.unsigned, .unverified, .replayed].contains($0.signature) }.count
+        if unproven > 0 {
             output +=
-                "\n\(count) change\(count == 1 ? " was" : "s were") applied without an allowed signer's proof "
+                "\n\(unproven) change\(unproven == 1 ? " was" : "s were") applied without an allowed signer's proof "
                 + "(SIGNED: UNSIGNED, UNVERIFIED or REPLAYED).\n"
+        }
+        let forged = recordSignatures.filter { $0 == .invalid }.count
+        if forged > 0 {
+            output +=
+                "\n\(forged) record\(forged == 1 ? " does" : "s do") not carry the agent's signature (SIGNED: FORGED): "
+                + "the agent did not write \(forged == 1 ? "it" : "them"); run audit --verify.\n"
+        }
+        let unchecked = changes.filter { $0.signature == .unchecked }.count
+        if unchecked > 0 {
+            output +=
+                "\n\(unchecked) change\(unchecked == 1 ? " names" : "s name") an allowed signer, but the agent's signature "
+                + "of \(unchecked == 1 ? "its record" : "their records") was not checked (SIGNED: UNCHECKED): pass "
+                + "--identity-key, or read --from-cluster.\n"
         }
         return output
     }
@@ -94,7 +124,9 @@ public struct AuditTimeline: Sendable {
 
     /// Every change of a key's value among the records, with its signature state.
     public var changes: [Change] {
-        records.compactMap { record in ChangeSignature(record).map { Change(record: record, signature: $0) } }
+        zip(records, recordSignatures).compactMap { record, signature in
+            ChangeSignature(record, recordSignature: signature).map { Change(record: record, signature: $0) }
+        }
     }
 
     /// `{"records":[…]}`, each record exactly as the agent logged it, plus the verification
@@ -102,6 +134,8 @@ public struct AuditTimeline: Sendable {
     public func json(verification: AuditVerification? = nil) -> JSON {
         var document: JSON = [
             "records": .array(records.map { $0.json() }),
+            // Whether the agent's signature of each record verified, in the same order.
+            "recordSignatures": .array(recordSignatures.map { .string($0.rawValue) }),
             // Who changed what, and which changes no allowed signer proved: derived from the
             // records above, which stay exactly as logged.
             "changes": .array(
@@ -125,6 +159,8 @@ public struct AuditTimeline: Sendable {
                 "complete": .bool(verification.isComplete),
                 "checked": .object(verification.checked.mapValues { .int($0) }),
                 "signaturesChecked": .array(verification.signaturesChecked.sorted().map { .string($0) }),
+                "headsChecked": .array(verification.headsChecked.sorted().map { .string($0) }),
+                "whole": .bool(verification.isWhole),
                 "findings": .array(
                     verification.findings.map { finding in
                         [

@@ -1,4 +1,3 @@
-import Foundation
 import JSONValue
 import Sealing
 
@@ -10,6 +9,10 @@ public struct AuditFinding: Sendable, Equatable, CustomStringConvertible {
         /// Records are missing where the logs of another agent replica may simply be gone
         /// (a deleted pod); reported, not hidden, but not proof of tampering.
         case gap
+        /// The chain read is a window of the trail: it does not start at record 1, or stops
+        /// before the audit head. Cutting records off at either end leaves no hole to see, so
+        /// only an explicit acceptance of a partial window lets it pass.
+        case partial
     }
 
     public var severity: Severity
@@ -19,7 +22,13 @@ public struct AuditFinding: Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     public var description: String {
-        "\(severity == .tampering ? "TAMPERED" : "GAP"): namespace \(namespace): \(message)"
+        let label: String
+        switch severity {
+        case .tampering: label = "TAMPERED"
+        case .gap: label = "GAP"
+        case .partial: label = "PARTIAL"
+        }
+        return "\(label): namespace \(namespace): \(message)"
     }
 }
 
@@ -30,15 +39,22 @@ public struct AuditVerification: Sendable, Equatable {
     public var checked: [String: Int]
     /// Namespaces whose signatures were checked against an identity key.
     public var signaturesChecked: Set<String>
+    /// Namespaces whose chain's end was compared with an audit head.
+    public var headsChecked: Set<String>
+    /// Per namespace, the first and last record numbers read.
+    public var ranges: [String: ClosedRange<Int>]
 
     /// No edited, removed or forged line was found.
     public var isIntact: Bool { !findings.contains { $0.severity == .tampering } }
-    /// Neither tampering nor gaps.
+    /// The chains read start at record 1 and reach the audit heads known.
+    public var isWhole: Bool { !findings.contains { $0.severity == .partial } }
+    /// Neither tampering, nor gaps, nor a partial window.
     public var isComplete: Bool { findings.isEmpty }
 }
 
 /// Checks audit chains (docs/formats.md, "Audit record"): every `sig` against the namespace's
-/// identity key, every `prev` against the line before, and that numbers have no gap.
+/// identity key, every `prev` against the line before, that numbers have no gap, that the chain
+/// starts at record 1, and that it reaches the audit head when one is known.
 ///
 /// A gap is classed as tampering when the records on both sides were written by the same
 /// agent: an agent prints its records in order, and one that takes over prints the last records
@@ -67,6 +83,7 @@ public enum AuditVerifier {
         var findings: [AuditFinding] = []
         var checked: [String: Int] = [:]
         var signaturesChecked: Set<String> = []
+        var ranges: [String: ClosedRange<Int>] = [:]
 
         for damage in log.damaged {
             findings.append(
@@ -121,7 +138,18 @@ public enum AuditVerifier {
                 chain.append(entry)
             }
             checked[namespace] = chain.count
+            if let first = chain.first, let last = chain.last, first.record.seq <= last.record.seq {
+                ranges[namespace] = first.record.seq...last.record.seq
+            }
 
+            if let first = chain.first, first.record.seq > 1 {
+                let missing = first.record.seq == 2 ? "record 1 is" : "records 1–\(first.record.seq - 1) are"
+                findings.append(
+                    AuditFinding(
+                        severity: .partial, namespace: namespace, seq: 1,
+                        message: "\(missing) not in the logs read: the chain read starts at record "
+                            + "\(first.record.seq), so its beginning cannot be checked"))
+            }
             if let first = chain.first, first.record.seq == 1, !first.record.prev.isEmpty {
                 findings.append(
                     AuditFinding(
@@ -167,7 +195,7 @@ public enum AuditVerifier {
                             AuditFinding(
                                 severity: .tampering, namespace: namespace, seq: head.seq,
                                 message:
-                                    "record \(head.seq) differs from the one the agent recorded as its audit head"
+                                    "record \(head.seq) differs from the one the audit head names"
                             ))
                     }
                 } else if head.seq > last.record.seq {
@@ -176,27 +204,31 @@ public enum AuditVerifier {
                         ? "record \(head.seq) is" : "records \(last.record.seq + 1)–\(head.seq) are"
                     findings.append(
                         AuditFinding(
-                            severity: .gap, namespace: namespace, seq: last.record.seq + 1,
+                            severity: .partial, namespace: namespace, seq: last.record.seq + 1,
                             message:
-                                "\(missing) not in the logs read, yet the agent's audit head says the chain "
+                                "\(missing) not in the logs read, yet the audit head says the chain "
                                 + "reached \(head.seq)"))
                 }
             }
         }
-        for (namespace, head) in heads where byNamespace[namespace] == nil && head.seq > 0 {
+        for (namespace, head) in heads.sorted(by: { $0.key < $1.key })
+        where byNamespace[namespace] == nil && head.seq > 0 {
             findings.append(
                 AuditFinding(
-                    severity: .gap, namespace: namespace, seq: nil,
+                    severity: .partial, namespace: namespace, seq: nil,
                     message:
-                        "no record in the logs read, yet the agent's audit head says the chain reached \(head.seq)"
+                        "no record in the logs read, yet the audit head says the chain reached \(head.seq)"
                 ))
         }
-        return AuditVerification(findings: findings, checked: checked, signaturesChecked: signaturesChecked)
+        let headsChecked = Set(heads.keys)
+        return AuditVerification(
+            findings: findings, checked: checked, signaturesChecked: signaturesChecked,
+            headsChecked: headsChecked, ranges: ranges)
     }
 
     /// Checks `sig` over the line as read, with `sig` taken out and members in canonical order.
     static func signatureIsValid(_ entry: AuditLogEntry, publicKey: SigningPublicKey) -> Bool {
-        guard let sigText = entry.json["sig"]?.stringValue, let signature = Data(base64Encoded: sigText)
+        guard let sigText = entry.json["sig"]?.stringValue, let signature = StandardBase64.decode(sigText)
         else {
             return false
         }

@@ -11,12 +11,16 @@ struct Audit: AsyncParsableCommand {
         abstract: "Show the rotation timeline from the agent's audit records; --verify checks the chain.",
         discussion: """
             Reads the records from --file (or standard input), or with --from-cluster from the \
-            logs of the agent pods (label app.kubernetes.io/component=secrets-agent). With \
-            --verify, every record's signature is checked against the agent's identity key \
-            (identity.pub of ConfigMap beluga-secrets-public-key, or --identity-key), every \
-            link against the line before, and numbers for gaps. An edited, removed or forged \
-            record exits 6; a gap where the logs of another agent replica are missing is reported \
-            and exits 0.
+            logs of the agent pods (label app.kubernetes.io/component=secrets-agent). A change \
+            shows as signed (SIGNED yes) only when the agent's signature of its record verified \
+            with the agent's identity key (--identity-key, or with --from-cluster the key the \
+            agent publishes, checked against the identity pinned in known-agents.json); without \
+            one it shows UNCHECKED. With --verify, every record's signature is checked, every \
+            link against the line before, numbers for gaps, that the chain starts at record 1, \
+            and that it reaches the audit head (read from the cluster with --from-cluster, or \
+            given with --head). An edited, removed or forged record exits 6; so does a chain cut \
+            off at its start or end, unless --allow-partial accepts a window of the logs; a gap \
+            where the logs of another agent replica are missing is reported and exits 0.
             """)
 
     @OptionGroup var cluster: ClusterOptions
@@ -43,14 +47,31 @@ struct Audit: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only records of this key.", valueName: "key"))
     var key: String?
 
-    @Flag(help: "Check signatures, links and numbering; exit 6 if a record was removed or altered.")
+    @Flag(
+        help: ArgumentHelp(
+            "Check signatures, links and numbering; exit 6 if a record was removed or altered, or the chain "
+                + "is cut off at its start or end."))
     var verify = false
 
     @Option(
         name: .customLong("identity-key"),
         help: ArgumentHelp(
-            "The agent's identity.pub (base64), instead of reading it from the cluster.", valueName: "file"))
+            "The agent's identity.pub (base64), to check the records' signatures with, instead of the key "
+                + "the cluster publishes.", valueName: "file"))
     var identityKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --verify: where the chain must end, as the agent's audit head says (repeatable; NAMESPACE/ "
+                + "when the records are of several namespaces).", valueName: "[namespace/]seq:hash"))
+    var head: [HeadArgument] = []
+
+    @Flag(
+        name: .customLong("allow-partial"),
+        help: ArgumentHelp(
+            "With --verify: accept a chain that does not start at record 1 or stops before the audit head "
+                + "(a window of the logs): report it and exit 0."))
+    var allowPartial = false
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("table or json.", valueName: "format"))
     var output: OutputFormat = .table
@@ -60,9 +81,34 @@ struct Audit: AsyncParsableCommand {
         case json
     }
 
+    /// `--head [NAMESPACE/]SEQ:HASH`.
+    struct HeadArgument: ExpressibleByArgument {
+        var namespace: String?
+        var head: AuditVerifier.Head
+
+        init?(argument: String) {
+            var rest = Substring(argument)
+            if let slash = rest.firstIndex(of: "/") {
+                namespace = String(rest[..<slash])
+                rest = rest[rest.index(after: slash)...]
+                if namespace?.isEmpty ?? true { return nil }
+            }
+            let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let seq = Int(parts[0]), seq >= 1, parts[1].utf8.count == 64,
+                parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else { return nil }
+            head = AuditVerifier.Head(seq: seq, hash: String(parts[1]))
+        }
+
+        static var defaultCompletionKind: CompletionKind { .default }
+    }
+
     func validate() throws {
         if file != nil && fromCluster {
             throw ValidationError("--file and --from-cluster cannot be combined: pass one")
+        }
+        if (!head.isEmpty || allowPartial) && !verify {
+            throw ValidationError("--head and --allow-partial go with --verify")
         }
         if let since, sinceDate(since) == nil {
             throw ValidationError("--since \(since) is neither a duration (30m, 1h, 7d) nor an RFC 3339 time")
@@ -104,29 +150,39 @@ struct Audit: AsyncParsableCommand {
                 source: "stdin")
         }
 
+        let namespaces = Set(log.entries.map(\.record.namespace)).sorted()
+        // The identity key of each namespace's agent: the file given, else (reading the cluster
+        // anyway, or to verify) the key the agent publishes, checked against the pinned one.
+        var keys: [String: SigningPublicKey] = [:]
+        if let identityKey {
+            let key = try Self.readIdentityKey(identityKey)
+            for namespace in namespaces { keys[namespace] = key }
+        } else if (fromCluster || verify) && !namespaces.isEmpty {
+            let kube = try cluster()
+            let published = try await ClusterAuditLogs.identityKeys(
+                client: kube, namespaces: namespaces, publicKeyConfigMap: names.publicKeyConfigMap)
+            let pins = try AgentIdentityPins.standard()
+            let server = kube.configuration.transport.server
+            for (namespace, key) in published {
+                if case .changed(let pinned) = try pins.check(key, server: server, namespace: namespace) {
+                    let pinnedID =
+                        (try? SigningPublicKey(base64: pinned.identity)).map { $0.signerID.hex }
+                        ?? "(unreadable)"
+                    throw CommandError(
+                        "the agent identity of namespace \(namespace) on \(server) changed: pinned \(pinnedID) "
+                            + "(\(pinned.pinnedAt)), now \(key.signerID) in ConfigMap \(names.publicKeyConfigMap); "
+                            + "records signed by another key prove nothing. Check the records against the key you "
+                            + "trust with --identity-key, or, if the agent was reinstalled on purpose, accept it with "
+                            + "`beluga-secrets keys show --accept-new-identity`", .rejected)
+                }
+                keys[namespace] = key
+            }
+        }
+
         let filter = AuditTimeline.Filter(since: since.flatMap(sinceDate), key: key)
-        let timeline = AuditTimeline(log, filter: filter)
+        let timeline = AuditTimeline(log, filter: filter, identityKey: { keys[$0] })
         var verification: AuditVerification?
         if verify {
-            let namespaces = Set(log.entries.map(\.record.namespace)).sorted()
-            var keys: [String: SigningPublicKey] = [:]
-            if let identityKey {
-                guard let data = FileManager.default.contents(atPath: identityKey) else {
-                    throw CommandError("cannot read --identity-key \(identityKey): check the path", .usage)
-                }
-                let text = String(decoding: data, as: UTF8.self).trimmingCharacters(
-                    in: .whitespacesAndNewlines)
-                guard let key = try? SigningPublicKey(base64: text) else {
-                    throw CommandError(
-                        "--identity-key \(identityKey) is not an identity.pub (base64 of a 32-byte Ed25519 key)",
-                        .usage)
-                }
-                for namespace in namespaces { keys[namespace] = key }
-            } else if !namespaces.isEmpty {
-                keys = try await ClusterAuditLogs.identityKeys(
-                    client: try cluster(), namespaces: namespaces,
-                    publicKeyConfigMap: names.publicKeyConfigMap)
-            }
             let unknown = namespaces.filter { keys[$0] == nil }
             if !unknown.isEmpty {
                 throw CommandError(
@@ -138,6 +194,16 @@ struct Audit: AsyncParsableCommand {
             if fromCluster {
                 heads = try await ClusterAuditLogs.heads(
                     client: try cluster(), namespaces: namespaces, sealedStore: names.sealedStore)
+            }
+            for argument in head {
+                guard let namespace = argument.namespace ?? (namespaces.count == 1 ? namespaces.first : nil)
+                else {
+                    throw CommandError(
+                        "--head \(argument.head.seq):… names no namespace, and the records are of "
+                            + "\(namespaces.isEmpty ? "none" : namespaces.joined(separator: ", ")): "
+                            + "write it as NAMESPACE/SEQ:HASH", .usage)
+                }
+                heads[namespace] = argument.head
             }
             verification = AuditVerifier.verify(log, identityKey: { keys[$0] }, heads: heads)
         }
@@ -159,20 +225,47 @@ struct Audit: AsyncParsableCommand {
                 "the audit trail was altered: \(count) record\(count == 1 ? "" : "s") edited, removed or forged (see above)",
                 .rejected)
         }
+        if let verification, !verification.isWhole, !allowPartial {
+            throw CommandError(
+                "the chain read is not the whole trail: records are missing at its start or its end (see above); "
+                    + "add the missing logs, or pass --allow-partial to accept a window of them", .rejected)
+        }
+    }
+
+    static func readIdentityKey(_ path: String) throws -> SigningPublicKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandError("cannot read --identity-key \(path): check the path", .usage)
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let key = try? SigningPublicKey(base64: text) else {
+            throw CommandError(
+                "--identity-key \(path) is not an identity.pub (base64 of a 32-byte Ed25519 key)", .usage)
+        }
+        return key
     }
 
     private func summary(_ verification: AuditVerification) -> String {
         let total = verification.checked.values.reduce(0, +)
         let spaces = verification.checked.keys.sorted().joined(separator: ", ")
+        let records = "\(total) record\(total == 1 ? "" : "s") (namespace \(spaces))"
+        guard verification.isIntact else { return "NOT VERIFIED: \(records)" }
+        let unchecked = verification.checked.keys.filter { !verification.headsChecked.contains($0) }.sorted()
+        let end =
+            unchecked.isEmpty
+            ? "up to the audit head"
+            : "; the end of namespace \(unchecked.joined(separator: ", ")) was not compared with an audit head "
+                + "(pass --head SEQ:HASH, or read --from-cluster)"
         if verification.isComplete {
-            return
-                "verified: \(total) record\(total == 1 ? "" : "s") (namespace \(spaces)): signatures valid, chain unbroken"
+            return "verified: \(records): signatures valid, chain unbroken from record 1 \(end)"
         }
-        if verification.isIntact {
+        let windows = verification.ranges.keys.sorted().compactMap { namespace in
+            verification.ranges[namespace].map { "\(namespace) \($0.lowerBound)–\($0.upperBound)" }
+        }.joined(separator: ", ")
+        if !verification.isWhole {
             return
-                "verified with gaps: \(total) records (namespace \(spaces)): signatures valid, but records are missing"
+                "PARTIAL: \(records): signatures valid, but the chain read is a window (\(windows)) of the trail"
         }
-        return "NOT VERIFIED: \(total) records (namespace \(spaces))"
+        return "verified with gaps: \(records): signatures valid, but records are missing"
     }
 
     private func sinceDate(_ text: String) -> Date? {

@@ -113,13 +113,35 @@ import Testing
         let verification = AuditVerifier.verify(
             log, identityKey: { _ in identity.publicKey },
             heads: ["prod": AuditVerifier.Head(seq: 4, hash: written[3].hash)])
-        #expect(verification.findings.map(\.severity) == [.gap])
+        #expect(verification.findings.map(\.severity) == [.partial])
+        #expect(verification.isIntact && !verification.isWhole)
+        #expect(verification.headsChecked == ["prod"])
         var edited = AuditLog()
         edited.read(written.map(\.text).joined(separator: "\n"), source: "pod/a")
         let wrongHead = AuditVerifier.verify(
             edited, identityKey: { _ in identity.publicKey },
             heads: ["prod": AuditVerifier.Head(seq: 4, hash: written[2].hash)])
         #expect(!wrongHead.isIntact)
+    }
+
+    @Test func aChainCutAtItsStartIsAPartialWindow() {
+        var chain = AuditChain(namespace: "prod")
+        let texts = lines(5, after: &chain).map(\.text)
+        let verification = verify(Array(texts.dropFirst(2)))
+        #expect(verification.isIntact)
+        #expect(!verification.isWhole && !verification.isComplete)
+        #expect(verification.findings.map(\.severity) == [.partial])
+        #expect(verification.findings.first?.message.contains("records 1–2 are not in the logs read") == true)
+        #expect(verification.ranges["prod"] == 3...5)
+        // Without a head, the end is not claimed as checked.
+        #expect(verification.headsChecked.isEmpty)
+    }
+
+    @Test func aHeadWithNoRecordReadIsAPartialWindow() {
+        let verification = AuditVerifier.verify(
+            AuditLog(), identityKey: { _ in identity.publicKey },
+            heads: ["prod": AuditVerifier.Head(seq: 3, hash: String(repeating: "a", count: 64))])
+        #expect(verification.findings.map(\.severity) == [.partial])
     }
 
     @Test func damagedRecordLinesAreTampering() {

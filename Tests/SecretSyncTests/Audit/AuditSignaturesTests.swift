@@ -42,7 +42,7 @@ import Testing
                 6, reason: "set back: the value was changed in the Secret outside beluga-secrets; unsigned"),
             change(7, reason: "envelope is not signed, and a signature is required", event: .secretRejected),
         ]
-        let timeline = AuditTimeline(log(records))
+        let timeline = AuditTimeline(log(records), identityKey: { _ in identity.publicKey })
         #expect(
             timeline.changes.map(\.signature) == [
                 .verified, .unsigned, .unverified, .replayed, .verified, .unsigned,
@@ -74,7 +74,26 @@ import Testing
     }
 
     @Test func aTrailWithOnlySignedChangesHasNoWarning() {
-        let table = AuditTimeline(log([change(1, signer: "alice", event: .secretCreated)])).table()
+        let table = AuditTimeline(
+            log([change(1, signer: "alice", event: .secretCreated)]), identityKey: { _ in identity.publicKey }
+        ).table()
         #expect(!table.contains("without an allowed signer's proof"))
+        #expect(!table.contains("UNCHECKED") && !table.contains("FORGED"))
+    }
+
+    @Test func aChangeShowsAsSignedOnlyWhenTheAgentsSignatureOfItsRecordVerified() throws {
+        let records = [change(1, signer: "alice", event: .secretCreated), change(2, reason: "unsigned")]
+        let unchecked = AuditTimeline(log(records))
+        #expect(unchecked.changes.map(\.signature) == [.unchecked, .unsigned])
+        #expect(!unchecked.table().contains(" yes"))
+        #expect(unchecked.table().contains("1 change names an allowed signer"))
+
+        let otherKey = SigningKeyPair.generate().publicKey
+        let forged = AuditTimeline(log(records), identityKey: { _ in otherKey })
+        #expect(forged.changes.map(\.signature) == [.forged, .forged])
+        #expect(forged.recordSignatures == [.invalid, .invalid])
+        #expect(forged.table().contains("2 records do not carry the agent's signature"))
+        let json = forged.json()
+        #expect(json["recordSignatures"] == ["invalid", "invalid"])
     }
 }
