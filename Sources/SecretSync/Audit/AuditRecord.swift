@@ -21,10 +21,13 @@ public struct AuditEvent: RawRepresentable, Sendable, Hashable, CustomStringConv
     public static let sealingKeyCreated = AuditEvent(rawValue: "sealing-key.created")
     /// A new sealing key became current, or stored envelopes were re-sealed to it.
     public static let sealingKeyRotated = AuditEvent(rawValue: "sealing-key.rotated")
+    /// The lines of the audit head did not verify as the agent's own records, so a taking-over
+    /// agent did not print them again.
+    public static let auditHeadRejected = AuditEvent(rawValue: "audit.head-rejected")
 
     public static let known: [AuditEvent] = [
         .secretCreated, .secretRotated, .secretDeleted, .secretRejected, .configChanged,
-        .rolloutTriggered, .sealingKeyCreated, .sealingKeyRotated,
+        .rolloutTriggered, .sealingKeyCreated, .sealingKeyRotated, .auditHeadRejected,
     ]
 
     public var description: String { rawValue }

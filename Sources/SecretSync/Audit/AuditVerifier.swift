@@ -242,3 +242,52 @@ public enum AuditVerifier {
         return publicKey.verify(signature: Array(signature), of: unsigned.serialized())
     }
 }
+
+extension AuditVerifier {
+    /// The most lines one write of the audit head holds (records are stored in batches of 64).
+    static let maximumHeadLines = 64
+    /// No record the agent writes comes near this; a longer line is not one of its records.
+    static let maximumHeadLineLength = 65_536
+
+    /// Why the lines of `head` cannot be printed again as the agent's own records of
+    /// `namespace`, or nil when they can: each is a record of `namespace` as the agent prints
+    /// it, signed with `identity`, each links (`prev`, `seq`) to the one before, and the last is
+    /// the head's record (its `seq` and line hash). The head sits where others than the agent
+    /// may write, so its lines are printed only when the agent can prove it wrote them.
+    public static func headLinesProblem(
+        _ head: AuditHead, namespace: String, identity: SigningPublicKey
+    ) -> String? {
+        guard !head.lines.isEmpty else { return nil }
+        guard head.lines.count <= maximumHeadLines else {
+            return "it holds \(head.lines.count) lines, more than the \(maximumHeadLines) one write stores"
+        }
+        var previous: AuditLogEntry?
+        for (index, line) in head.lines.enumerated() {
+            let number = index + 1
+            guard line.utf8.count <= maximumHeadLineLength else { return "line \(number) is too long" }
+            var read = AuditLog()
+            read.read(line, source: "audit-head")
+            guard read.damaged.isEmpty, read.entries.count == 1, let entry = read.entries.first,
+                entry.text == line
+            else { return "line \(number) is not an audit record" }
+            guard entry.record.namespace == namespace else {
+                return "line \(number) is a record of another namespace"
+            }
+            guard signatureIsValid(entry, publicKey: identity) else {
+                return "line \(number) is not signed by the agent's identity key"
+            }
+            if let previous {
+                let (next, overflow) = previous.record.seq.addingReportingOverflow(1)
+                guard !overflow, entry.record.seq == next,
+                    entry.record.prev == Digest.sha256Hex(previous.text)
+                else { return "line \(number) does not follow line \(number - 1) in the chain" }
+            }
+            previous = entry
+        }
+        guard let last = previous, last.record.seq == head.seq, Digest.sha256Hex(last.text) == head.hash
+        else {
+            return "its last line is not record \(head.seq) with the head's hash"
+        }
+        return nil
+    }
+}

@@ -17,12 +17,20 @@ actor AuditWriter {
 
     /// Takes the chain up where the last leader left it (the head in `store`), printing the
     /// head's lines first: the previous leader may have stopped between storing and printing
-    /// them. Records are signed with `identity` from here on.
-    func resume(from store: SealedStore, identity: SigningKeyPair) async {
+    /// them. The lines are printed only when they verify as this agent's records ending at the
+    /// head (`AuditVerifier.headLinesProblem`); otherwise none is, and the problem is returned
+    /// for the caller to report. Records are signed with `identity` from here on.
+    func resume(from store: SealedStore, identity: SigningKeyPair) async -> String? {
         let head = store.auditHead
-        if let head, !head.lines.isEmpty { await context.sink.emit(head.lines) }
+        var problem: String?
+        if let head, !head.lines.isEmpty {
+            problem = AuditVerifier.headLinesProblem(
+                head, namespace: context.namespace, identity: identity.publicKey)
+            if problem == nil { await context.sink.emit(head.lines) }
+        }
         chain = AuditChain(namespace: context.namespace, seq: head?.seq ?? 0, hash: head?.hash ?? "")
         self.identity = identity
+        return problem
     }
 
     /// Numbers, links and signs `records`, stores the new audit head (with `status`, when

@@ -171,10 +171,26 @@ actor NamespaceSync {
         let storeObject = try await ensureStore()
         let (keys, created) = try await keeper.ensureKeys()
         let store = context.readStore(storeObject.json)
-        await audit.resume(from: store, identity: keys.identity)
+        let headProblem = await audit.resume(from: store, identity: keys.identity)
         configBaseline = try await context.reads.settings().map { ContentHash.content(ofConfigMap: $0.json) }
         activated = true
         startRestarts()
+        if let headProblem, let head = store.auditHead {
+            // Lines this agent cannot prove it wrote are never printed as its records; the
+            // chain goes on from the head, and `audit --verify` shows the break if there is one.
+            let message =
+                "the audit head's lines were not printed again: \(headProblem); the chain goes on from record "
+                + "\(head.seq)"
+            logger.warning("audit head rejected", metadata: ["problem": "\(headProblem)"])
+            await context.events.record(
+                about: context.involved(storeObject.json, kind: "ConfigMap", name: names.sealedStore),
+                warning: true, reason: "AuditHeadRejected", message: message)
+            try await audit.record([
+                AuditRecord(
+                    event: .auditHeadRejected, namespace: namespace, secret: names.sealedStore,
+                    reason: message)
+            ])
+        }
         if created {
             try await audit.record([
                 AuditRecord(
