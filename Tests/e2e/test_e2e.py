@@ -350,10 +350,19 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
         [(4, ""), (5, SIGNER), (6, SIGNER), (7, SIGNER), (8, SIGNER)]
     assert sealed[-2]["reason"].startswith("rollback from version 6 to the envelope of version 5, signed by "
                                            f"{SIGNER}"), sealed[-2]["reason"]
-    states = [(c["key"], c["version"], c["signature"]) for c in
-              json.loads(story.cli("audit", "--file", str(log), "-o", "json"))["changes"]]
-    assert states[-5:] == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"),
-                           (OPENAI, 7, "verified"), (OPENAI, 8, "verified")], states
+    def states(*options: str) -> list:
+        return [(c["key"], c["version"], c["signature"]) for c in
+                json.loads(story.cli("audit", "--file", str(log), "-o", "json", *options))["changes"]][-5:]
+
+    # Without the agent's identity key no record's own signature is checked: no change shows as
+    # proven. With it, the signed ones do.
+    assert states() == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "unchecked"), (OPENAI, 6, "unchecked"),
+                        (OPENAI, 7, "unchecked"), (OPENAI, 8, "unchecked")]
+    identity_file = story.folder / "identity.pub"
+    identity_file.write_text(story.get("configmap", "beluga-secrets-public-key")["data"]["identity.pub"] + "\n")
+    assert states("--identity-key", str(identity_file)) == [
+        (OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"), (OPENAI, 7, "verified"),
+        (OPENAI, 8, "verified")]
 
 
 def test_events_tell_what_happened_to_the_secret(story: Story) -> None:

@@ -205,9 +205,12 @@ def test_envelopes_signed_with_pynacl_are_verified_by_the_agent(cluster):
 
     agent.send_signal(signal.SIGTERM)
     assert agent.wait(timeout=20) == 0
-    # The audit command shows who rotated what.
-    result = subprocess.run([binary(), "audit", "--file", str(audit_log), "-o", "json"], capture_output=True,
-                            timeout=60)
+    # The audit command shows who rotated what, once it checked the records with the agent's key.
+    identity_file = audit_log.parent / "identity.pub"
+    identity_file.write_text(json.loads(kubectl("get", "configmap", "beluga-secrets-public-key", "-o", "json"))
+                             ["data"]["identity.pub"])
+    result = subprocess.run([binary(), "audit", "--file", str(audit_log), "-o", "json", "--identity-key",
+                             str(identity_file)], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
     changes = json.loads(result.stdout)["changes"]
     assert [(c["version"], c["signer"], c["signature"]) for c in changes] == [

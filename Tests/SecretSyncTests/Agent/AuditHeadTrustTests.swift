@@ -91,7 +91,9 @@ import TestSupport
 
             // Genuine lines are printed again by the next leader, as they were stored.
             let second = harness.startAgent(identity: "agent-b")
-            try await eventually("the new agent is ready") { await second.agent.health().ready }
+            try await eventually("the new leader prints the head's lines again") {
+                await second.sink.lines.count >= genuine.lines.count
+            }
             #expect(Array(await second.sink.lines.prefix(genuine.lines.count)) == genuine.lines)
             await second.stop()
             let resumed = try #require(try await harness.store().auditHead)
