@@ -56,6 +56,8 @@ class Deployment:
     observed_generation: int
     revision: int
     content_hash: str | None
+    # The label (63 hex digits) the agent records when it first sees no hash: no rollout.
+    recorded_hash: str | None
 
     @classmethod
     def parse(cls, obj: dict[str, Any]) -> Deployment:
@@ -63,7 +65,8 @@ class Deployment:
         template = obj["spec"]["template"]["metadata"].get("annotations") or {}
         return cls(metadata.get("generation", 0), obj.get("status", {}).get("observedGeneration", 0),
                    int((metadata.get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")),
-                   template.get("beluga-ai.io/content-hash"))
+                   template.get("beluga-ai.io/content-hash"),
+                   (metadata.get("labels") or {}).get("beluga-ai.io/content-hash"))
 
 
 @dataclass

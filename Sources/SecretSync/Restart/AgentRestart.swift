@@ -12,6 +12,9 @@ actor AgentRestart {
     /// Rollouts made whose records could not be written yet (the Deployment already carries the
     /// new hash, so no later decision would record them again).
     private var unrecordedRollouts: [AuditRecord] = []
+    /// The hashes `recordBaseline` recorded, by Deployment: what a read that does not show the
+    /// record yet is taken to carry.
+    private var baselines: [String: String] = [:]
 
     init(
         context: NamespaceContext, audit: AuditWriter, debounce: Duration, maxDelay: Duration,
@@ -38,6 +41,41 @@ actor AgentRestart {
         return await scheduler.drain()
     }
 
+    /// Records, on each opted-in Deployment that carries no content hash, the hash of the content
+    /// as it is before the agent's first reconcile (what its running pods were started with),
+    /// without a rollout: a first start restarts nothing, and a later change rolls the pods once.
+    func recordBaseline() async throws(SyncError) {
+        let context = self.context
+        let deployments = try await context.reads.deployments(named: context.settings.deployments)
+        let unrecorded = deployments.filter { RestartDecision.recordedHash(of: $0) == nil }
+        guard !unrecorded.isEmpty else { return }
+        let contents = RestartStep.contents(
+            secret: try await context.reads.secret(), settings: try await context.reads.settings(),
+            names: context.names)
+        for deployment in unrecorded {
+            let decision = RestartDecision.decide(
+                namespace: context.namespace, deployment: deployment.name,
+                reloadAnnotation: deployment.metadata.annotations[ReloadAnnotation.name], currentHash: nil,
+                contents: contents, recordFirst: true)
+            context.logger.debug("\(decision)")
+            guard decision.action == .record else { continue }
+            do {
+                _ = try await RestartStep.patch(
+                    decision, client: context.client, namespace: context.namespace)
+            } catch  where error.category == .notFound {
+                continue
+            } catch {
+                throw .api(error)
+            }
+            baselines[deployment.name] = decision.hash
+            context.logger.info(
+                "recorded the content hash of a deployment's running pods, without a restart",
+                metadata: [
+                    "deployment": "\(deployment.name)", "hash": "\(RestartDecision.short(decision.hash))",
+                ])
+        }
+    }
+
     /// Patches the content hash of every Deployment that reloads on what changed and whose hash
     /// differs (with `everything`, of every opted-in Deployment: a new leader's check).
     func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
@@ -55,7 +93,8 @@ actor AgentRestart {
             let decision = RestartDecision.decide(
                 namespace: namespace, deployment: deployment.name,
                 reloadAnnotation: deployment.metadata.annotations[ReloadAnnotation.name],
-                currentHash: deployment.templateAnnotations[ContentHash.annotation], contents: contents,
+                currentHash: RestartDecision.recordedHash(of: deployment) ?? baselines[deployment.name],
+                contents: contents,
                 changed: changed)
             context.logger.debug("\(decision)")
             guard decision.action == .restart else { continue }

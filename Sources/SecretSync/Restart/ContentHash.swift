@@ -10,6 +10,18 @@ import Sealing
 public enum ContentHash {
     /// The pod-template annotation that holds the hash.
     public static let annotation = "beluga-ai.io/content-hash"
+    /// The Deployment label that records the hash of what its pods run when the agent first sees
+    /// it without one (no rollout); the pod template's annotation, once there, takes precedence.
+    public static let label = "beluga-ai.io/content-hash"
+
+    /// The hash as a label value: its first 63 hex digits (label values are at most 63
+    /// characters), 252 bits.
+    public static func labelValue(_ hash: String) -> String { String(hash.prefix(63)) }
+
+    /// Whether a recorded hash (an annotation's, or a label's 63 digits) is that of `hash`.
+    public static func matches(recorded: String, hash: String) -> Bool {
+        recorded == hash || (recorded.count == 63 && labelValue(hash) == recorded)
+    }
 
     /// The hash of `objects`, each given as its keys and value bytes, or `nil` when the object
     /// does not exist.

@@ -69,7 +69,7 @@ public struct DeploymentRestarter: Sendable {
         let decision = RestartDecision.decide(
             namespace: namespace, deployment: deployment.name,
             reloadAnnotation: annotation ?? "secret/\(names.secret),configmap/\(names.configMap)",
-            currentHash: deployment.templateAnnotations[ContentHash.annotation], contents: contents)
+            currentHash: RestartDecision.recordedHash(of: deployment), contents: contents)
         var outcome = Outcome(decision: decision, annotated: annotation != nil, generation: nil)
         guard decision.action == .restart, !dryRun else { return outcome }
         let patched = try await api { () async throws(KubeError) in

@@ -1,4 +1,5 @@
 import JSONValue
+import KubeAPI
 
 /// Whether one Deployment must restart, and why, as a plain record.
 ///
@@ -9,6 +10,9 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
     public enum Action: String, Sendable {
         /// Patch the pod-template annotation with `hash`: the pods roll.
         case restart
+        /// Record `hash` in a label of the Deployment, not in its pod template: nothing rolls and
+        /// the generation stays (the agent's first look at a Deployment that carries no hash).
+        case record
         /// Leave the Deployment alone.
         case none
     }
@@ -29,6 +33,14 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
         "deployment \(namespace)/\(deployment): \(action == .restart ? "restart" : "no restart"), \(reason)"
     }
 
+    /// The content hash recorded on `deployment`: its pod template's, else the one recorded in
+    /// its label without a rollout (`record`); `nil` when neither is there.
+    public static func recordedHash(of deployment: Deployment) -> String? {
+        if let hash = deployment.templateAnnotations[ContentHash.annotation], !hash.isEmpty { return hash }
+        if let hash = deployment.metadata.labels[ContentHash.label], !hash.isEmpty { return hash }
+        return nil
+    }
+
     /// Decides for one Deployment.
     ///
     /// - Parameters:
@@ -37,9 +49,13 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
     ///   - contents: every object the agent knows, with its keys and value bytes (`nil`: absent).
     ///   - changed: the objects that changed since the last decision, for the reason only; the
     ///     hash alone decides, so that a restarted agent restarts nothing that is current.
+    ///   - recordFirst: with no hash recorded, take `contents` as what the running pods already
+    ///     have and record its hash (`record`) instead of restarting: the agent's look before its
+    ///     first reconcile, so that installing it restarts nothing.
     public static func decide(
         namespace: String, deployment: String, reloadAnnotation: String?, currentHash: String?,
-        contents: [ObjectReference: [String: [UInt8]]?], changed: Set<ObjectReference> = []
+        contents: [ObjectReference: [String: [UInt8]]?], changed: Set<ObjectReference> = [],
+        recordFirst: Bool = false
     ) -> RestartDecision {
         var decision = RestartDecision(
             namespace: namespace, deployment: deployment, action: .none, reason: "", hash: "",
@@ -65,11 +81,17 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
         let changedHere = references.filter { changed.contains($0) }.map(\.description)
         let because = changedHere.isEmpty ? "" : " after a change of " + changedHere.joined(separator: ", ")
         switch currentHash {
-        case decision.hash?:
+        case let current? where ContentHash.matches(recorded: current, hash: decision.hash):
             decision.reason = "content hash \(short(decision.hash)) is current"
         case nil, ""?:
-            decision.action = .restart
-            decision.reason = "no content hash recorded yet; setting \(short(decision.hash))\(because)"
+            if recordFirst {
+                decision.action = .record
+                decision.reason =
+                    "no content hash recorded yet; recording \(short(decision.hash)) as what the running pods have"
+            } else {
+                decision.action = .restart
+                decision.reason = "no content hash recorded yet; setting \(short(decision.hash))\(because)"
+            }
         case let current?:
             decision.action = .restart
             // No change seen by this process (a new leader, the periodic check, `restart`): say
@@ -86,8 +108,15 @@ public struct RestartDecision: Sendable, Equatable, CustomStringConvertible {
         ["spec": ["template": ["metadata": ["annotations": [ContentHash.annotation: .string(hash)]]]]]
     }
 
+    /// The JSON merge patch that records `hash` in the Deployment's label: a label, because a
+    /// change of a Deployment's labels leaves its generation, ReplicaSets and pods as they are,
+    /// whereas one of its annotations bumps the generation (they are copied to the ReplicaSet).
+    public static func recordPatch(hash: String) -> JSON {
+        ["metadata": ["labels": [ContentHash.label: .string(ContentHash.labelValue(hash))]]]
+    }
+
     /// The patch for this decision.
-    public var patch: JSON { Self.patch(hash: hash) }
+    public var patch: JSON { action == .record ? Self.recordPatch(hash: hash) : Self.patch(hash: hash) }
 
     static func short(_ hash: String) -> String { String(hash.prefix(12)) }
 }

@@ -261,10 +261,14 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
             guard let deployment = try await self.object("deployments", "beluga-ai", namespace: namespace),
                 let generation = deployment[path: "metadata", "generation"]?.intValue
             else { return false }
-            let current = deployment[
-                path: "spec", "template", "metadata", "annotations", ContentHash.annotation]?
-                .stringValue
-            return current == hash && deployment[path: "status", "observedGeneration"]?.intValue == generation
+            // The pod template's hash, else the label the agent recorded without a rollout.
+            guard
+                let current = deployment[
+                    path: "spec", "template", "metadata", "annotations", ContentHash.annotation]?.stringValue
+                    ?? deployment[path: "metadata", "labels", ContentHash.label]?.stringValue
+            else { return false }
+            return ContentHash.matches(recorded: current, hash: hash)
+                && deployment[path: "status", "observedGeneration"]?.intValue == generation
         }
     }
 

@@ -163,7 +163,15 @@ final class AgentHarness: TestScoped {
         await fixture.emulator.rollouts(namespace: namespace, deployment: "beluga-ai")
     }
 
+    /// The content hash the Deployment carries: its pod template's, else the one the agent
+    /// recorded in its label without a rollout (63 hex digits).
     func contentHash() async throws -> String? {
+        guard let object = try await object("deployments", "beluga-ai") else { return nil }
+        return RestartDecision.recordedHash(of: Deployment(json: object))
+    }
+
+    /// The hash in the Deployment's pod template alone (a rollout writes it).
+    func templateHash() async throws -> String? {
         try await object("deployments", "beluga-ai")?[path: "spec", "template", "metadata", "annotations"]?[
             ContentHash.annotation]?.stringValue
     }
@@ -207,16 +215,18 @@ final class AgentHarness: TestScoped {
                 .secret(self.names.secret): secret.map(ContentHash.content(ofSecret:)),
                 .configMap(self.names.configMap): config.map(ContentHash.content(ofConfigMap:)),
             ])
-            return try await self.contentHash() == hash
+            guard let recorded = try await self.contentHash() else { return false }
+            return ContentHash.matches(recorded: recorded, hash: hash)
         }
         try await waitForDeploymentController()
     }
 
-    /// Waits until the agent's first restart check has set the content hash and the emulator has
-    /// counted that rollout (it counts asynchronously, as a controller would).
-    func waitForFirstRollout() async throws {
-        try await eventually("the first restart check set the content hash") {
-            try await self.contentHash() != nil
+    /// Waits until the agent has recorded a content hash and its first restart check (the end of
+    /// taking over, which logs the hash as current) has run, and the emulator's Deployment
+    /// controller has caught up (it works asynchronously, as a controller would).
+    func waitForFirstCheck() async throws {
+        try await eventually("the agent recorded a content hash and checked it") {
+            try await self.contentHash() != nil && self.log.text.contains("is current")
         }
         try await waitForDeploymentController()
     }

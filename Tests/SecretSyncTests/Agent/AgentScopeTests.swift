@@ -14,7 +14,7 @@ import TestSupport
         try await withStarted(try await AgentHarness.start()) { harness in
             let running = harness.startAgent()
             _ = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             let before = try await harness.object("deployments", "beluga-ai")?[
                 path: "metadata", "generation"]?
                 .intValue
@@ -151,7 +151,7 @@ import TestSupport
             let running = harness.startAgent(client: agentClient, deployments: ["beluga-ai"])
 
             let key = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             try await harness.store(key: "k", envelope: harness.seal("v", key: "k", to: key))
             try await eventually("applied") { try await harness.secretValue("k") == "v" }
             try await harness.waitForCurrentHash()

@@ -16,7 +16,7 @@ import TestSupport
             let value = markers.make("openai")
             let running = harness.startAgent()
             let key = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             let before = await harness.rollouts()
 
             try await harness.store(
@@ -75,13 +75,55 @@ import TestSupport
         }
     }
 
+    /// Installing the agent restarts nothing: with no hash on the Deployment it records the hash of
+    /// what the running pods have on the Deployment's metadata, leaving the pod template (and so
+    /// the generation) as it was; the first real change then rolls the pods exactly once.
+    @Test func aFirstStartRecordsTheHashWithoutARollout() async throws {
+        try await withStarted(try await AgentHarness.start()) { harness in
+            try await harness.waitForDeploymentController()
+            let original = try #require(try await harness.object("deployments", "beluga-ai"))
+            let running = harness.startAgent()
+            let key = try await harness.publicKey()
+            try await harness.waitForCurrentHash()
+            let recorded = try #require(try await harness.object("deployments", "beluga-ai"))
+            #expect(recorded[path: "metadata", "generation"] == original[path: "metadata", "generation"])
+            #expect(recorded[path: "spec", "template"] == original[path: "spec", "template"])
+            let label = try #require(recorded[path: "metadata", "labels", ContentHash.label]?.stringValue)
+            #expect(label.count == 63)
+            #expect(try await harness.templateHash() == nil)
+            #expect(await harness.rollouts() == 0)
+            // The agent keeps running and answering: still no rollout.
+            try await harness.waitForLeaseRenewals(2)
+            #expect(await harness.rollouts() == 0)
+            #expect(try await harness.events(reason: "RolloutTriggered").isEmpty)
+
+            try await harness.store(
+                key: "openai-api-key", envelope: harness.seal("sk-first", key: "openai-api-key", to: key))
+            try await eventually("the Deployment restarted") { await harness.rollouts() == 1 }
+            try await harness.waitForCurrentHash()
+            #expect(try await harness.templateHash() != nil)
+            try await harness.waitForLeaseRenewals(2)
+            #expect(await harness.rollouts() == 1)
+            await running.stop()
+
+            // A new leader finds the hash current: nothing restarts.
+            let current = { harness.log.text.components(separatedBy: "is current").count }
+            let before = current()
+            let again = harness.startAgent(identity: "agent-b")
+            try await eventually("the new leader checked the Deployment") { current() > before }
+            try await harness.waitForLeaseRenewals(2)
+            #expect(await harness.rollouts() == 1)
+            await again.stop()
+        }
+    }
+
     @Test func threeKeysWithinTheDebounceWindowMakeOneRollout() async throws {
         try await withStarted(try await AgentHarness.start()) { harness in
             // A quiet period far longer than three writes take on a loaded machine, so the
             // three changes fall into one batch whatever the scheduling.
             let running = harness.startAgent(debounce: .seconds(8), maxDelay: .seconds(120))
             let key = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             let before = await harness.rollouts()
 
             for name in ["openai-api-key", "anthropic-api-key", "cohere-api-key"] {
@@ -299,7 +341,7 @@ import TestSupport
         try await withStarted(try await AgentHarness.start()) { harness in
             let running = harness.startAgent(debounce: .zero)
             let key = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             let emulator = harness.fixture.emulator
             func settled() async throws {
                 // Quiet: no request to the objects of a rotation for a second.
@@ -361,7 +403,7 @@ import TestSupport
         try await withStarted(try await AgentHarness.start()) { harness in
             let running = harness.startAgent()
             let key = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             harness.fixture.emulator.faults.plan = FaultPlan(
                 errors: [
                     // The first writes of the Secret fail for certain, then three in ten requests.

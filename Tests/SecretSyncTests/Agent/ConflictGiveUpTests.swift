@@ -53,7 +53,7 @@ import TestSupport
         try await withStarted(try await AgentHarness.start()) { harness in
             let running = harness.startAgent()
             _ = try await harness.publicKey()
-            try await harness.waitForFirstRollout()
+            try await harness.waitForFirstCheck()
             let name = harness.names.publicKeyConfigMap
             let published = try #require(try await harness.object("configmaps", name))
             let before = persisted("ConfigMap")

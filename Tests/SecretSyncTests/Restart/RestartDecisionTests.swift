@@ -1,4 +1,5 @@
 import JSONValue
+import KubeAPI
 import Testing
 
 @testable import SecretSync
@@ -49,6 +50,56 @@ import Testing
             currentHash: hash, contents: contents, changed: [.secret("beluga-ai-secrets")])
         #expect(decision.action == .none)
         #expect(decision.reason.contains("is current"))
+    }
+
+    /// The agent's first look: no hash yet, so the content is taken as what the pods run and
+    /// recorded in a label (no rollout); a later look compares with that label.
+    @Test func recordsAMissingHashInALabelAndComparesWithIt() throws {
+        let first = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai",
+            reloadAnnotation: "beluga-ai-secrets,beluga-ai-config",
+            currentHash: nil, contents: contents, recordFirst: true)
+        #expect(first.action == .record)
+        #expect(first.reason.contains("no content hash recorded yet"))
+        let label = ContentHash.labelValue(first.hash)
+        #expect(label.count == 63 && first.hash.hasPrefix(label))
+        #expect(first.patch == ["metadata": ["labels": ["beluga-ai.io/content-hash": .string(label)]]])
+
+        let deployment = Deployment(json: [
+            "metadata": ["name": "beluga-ai", "labels": ["beluga-ai.io/content-hash": .string(label)]],
+            "spec": ["template": ["metadata": [:]]],
+        ])
+        let recorded = try #require(RestartDecision.recordedHash(of: deployment))
+        let later = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai",
+            reloadAnnotation: "beluga-ai-secrets,beluga-ai-config",
+            currentHash: recorded, contents: contents)
+        #expect(later.action == .none)
+
+        var changed = contents
+        changed[.secret("beluga-ai-secrets")] = ["openai-api-key": Array("v2".utf8)]
+        let afterChange = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai",
+            reloadAnnotation: "beluga-ai-secrets,beluga-ai-config",
+            currentHash: recorded, contents: changed, recordFirst: true)
+        #expect(afterChange.action == .restart)
+
+        // Without `recordFirst` (a write from the workstation), a missing hash still restarts.
+        let direct = RestartDecision.decide(
+            namespace: "prod", deployment: "beluga-ai", reloadAnnotation: "beluga-ai-secrets",
+            currentHash: nil, contents: contents)
+        #expect(direct.action == .restart)
+    }
+
+    /// The pod template's hash wins over the label: it is what the pods were last rolled to.
+    @Test func theTemplatesHashTakesPrecedenceOverTheLabel() {
+        let deployment = Deployment(json: [
+            "metadata": ["name": "d", "labels": ["beluga-ai.io/content-hash": "old"]],
+            "spec": ["template": ["metadata": ["annotations": ["beluga-ai.io/content-hash": "new"]]]],
+        ])
+        #expect(RestartDecision.recordedHash(of: deployment) == "new")
+        #expect(RestartDecision.recordedHash(of: Deployment(json: ["metadata": ["name": "d"]])) == nil)
+        #expect(!ContentHash.matches(recorded: "abc", hash: "abcdef"))
     }
 
     @Test func hashesOnlyTheObjectsTheDeploymentNames() {

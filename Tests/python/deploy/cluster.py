@@ -190,9 +190,12 @@ def content_hash(emulator: Emulator, namespace: str, secret: str, config_map: st
 
 
 def deployment_hash(emulator: Emulator, namespace: str, name: str) -> str | None:
+    """The content hash the Deployment carries: its pod template's, else the label (63 hex digits)
+    the agent records without a rollout when it first sees the Deployment."""
     deployment = emulator.get("deployment", name, namespace) or {}
     annotations = deployment.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations") or {}
-    return annotations.get("beluga-ai.io/content-hash")
+    labels = deployment.get("metadata", {}).get("labels") or {}
+    return annotations.get("beluga-ai.io/content-hash") or labels.get("beluga-ai.io/content-hash")
 
 
 def requests_by(emulator: Emulator, user: str) -> list[dict[str, Any]]:

@@ -104,11 +104,20 @@ def start_agent_as_service_account(emulator: Emulator, rendered, deployment: str
 def test_kubectl_apply_then_the_agent_works_within_the_charts_role(emulator, tmp_path):
     rendered = render_for_local_agent()
     apply_chart(emulator, rendered)
+    installed = emulator.get("deployment", RELEASE, NAMESPACE)
+    rollouts_installed = emulator.rollouts(NAMESPACE, RELEASE)
     agent = start_agent_as_service_account(emulator, rendered, "beluga-ai-agent", AGENT_COMPONENT, tmp_path)
     value = f"sk-chart-{secrets.token_hex(16)}"
     try:
         eventually(lambda: deployment_hash(emulator, NAMESPACE, RELEASE), "the agent records the content hash")
+        # The agent's first start restarts nothing: the hash is a label, the pod template and the
+        # generation are as Helm made them.
+        started = emulator.get("deployment", RELEASE, NAMESPACE)
+        assert started["metadata"]["generation"] == installed["metadata"]["generation"], (started, installed)
+        assert started["spec"]["template"] == installed["spec"]["template"], (started, installed)
+        assert len(started["metadata"]["labels"]["beluga-ai.io/content-hash"]) == 63, started["metadata"]
         rollouts_before = emulator.rollouts(NAMESPACE, RELEASE)
+        assert rollouts_before == rollouts_installed, (rollouts_installed, rollouts_before, started)
 
         # An operator sets a key: sealed by the CLI, applied by the agent, one rollout.
         stored = set_key(emulator, NAMESPACE, "openai-api-key", value, tmp_path)

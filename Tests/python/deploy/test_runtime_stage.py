@@ -246,7 +246,7 @@ def test_the_agent_runs_in_cluster_in_the_image_as_the_chart_runs_it(image, stag
         assert writable == ["/tmp"], f"writable outside /tmp: {writable}"
 
         # A key set from the workstation: sealed by the CLI here, applied by the agent in the image.
-        # (Its first sync records the content hash, one rollout; counted from there.)
+        # (Its first start records the content hash in a label, no rollout; counted from there.)
         agent.wait(lambda: deployment_hash(emulator, NAMESPACE, RELEASE), "the agent records the content hash")
         rollouts_before = emulator.rollouts(NAMESPACE, RELEASE)
         stored = set_key(emulator, NAMESPACE, KEY, value, tmp_path)

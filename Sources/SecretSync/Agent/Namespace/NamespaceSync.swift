@@ -163,9 +163,10 @@ actor NamespaceSync {
     // MARK: - Taking over
 
     /// Prepares the namespace when this replica starts leading: the sealed store, the keys (made
-    /// on first start), the audit chain where the last leader left it, the settings baseline;
-    /// then a full reconcile and a restart check of every Deployment, so that nothing changed
-    /// while no agent led is missed.
+    /// on first start), the audit chain where the last leader left it, the settings baseline, the
+    /// content hash of Deployments that carry none (recorded, not rolled); then a full reconcile
+    /// and a restart check of every Deployment, so that nothing changed while no agent led is
+    /// missed.
     private func activateUnlocked() async throws(SyncError) {
         guard !activated else { return }
         let storeObject = try await ensureStore()
@@ -207,6 +208,8 @@ actor NamespaceSync {
                 "sealing_key": "\(keys.keyring.currentKeyID.hex)",
                 "audit_seq": "\(store.auditHead?.seq ?? 0)",
             ])
+        // Before the reconcile writes anything: the content the running pods were started with.
+        try await restarts.recordBaseline()
         try await reconcileUnlocked()
         try await restarts.restart([], everything: true)
         try await keeper.reseal()
