@@ -2,6 +2,9 @@ import JSONValue
 
 /// Produces the credentials of each request from the configured method, and renews them
 /// after the server refused them (401): token files are read again, exec plugins rerun.
+///
+/// Over plain HTTP there are none, as with kubectl (client-go reads a user's credentials only
+/// for an `https` server): no token, password or client certificate, and no exec plugin runs.
 final class Authenticator: Sendable {
     private enum Source: Sendable {
         case fixed(String?)
@@ -12,8 +15,20 @@ final class Authenticator: Sendable {
     private let source: Source
     private let clientCertificate: [UInt8]?
     private let clientKey: [UInt8]?
+    /// Credentials were configured but are not sent: the server is plain HTTP.
+    let withheldOverPlainHTTP: Bool
 
     init(configuration: ClientConfiguration) {
+        if configuration.transport.isPlainHTTP {
+            var configured = configuration.clientCertificate != nil || configuration.clientKey != nil
+            if case .none = configuration.authentication {} else { configured = true }
+            withheldOverPlainHTTP = configured
+            clientCertificate = nil
+            clientKey = nil
+            source = .fixed(nil)
+            return
+        }
+        withheldOverPlainHTTP = false
         clientCertificate = configuration.clientCertificate
         clientKey = configuration.clientKey?.value
         switch configuration.authentication {

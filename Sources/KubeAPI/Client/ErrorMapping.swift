@@ -2,6 +2,19 @@
 enum ErrorMapping {
     static func fromResponse(
         _ response: HTTPResponse, request: RequestDescription, identity: ClientConfiguration.Identity,
+        server: String, credentialsWithheld: Bool = false
+    ) -> KubeError {
+        var error = mapResponse(response, request: request, identity: identity, server: server)
+        if credentialsWithheld, error.category == .unauthorized || error.category == .forbidden {
+            error.message +=
+                "; no credentials were sent, since \(server) is plain HTTP (as kubectl, beluga-secrets sends "
+                + "tokens, passwords and client certificates only over HTTPS): use the cluster's https:// address"
+        }
+        return error
+    }
+
+    private static func mapResponse(
+        _ response: HTTPResponse, request: RequestDescription, identity: ClientConfiguration.Identity,
         server: String
     ) -> KubeError {
         let status = Status(body: response.body)

@@ -160,7 +160,8 @@ public final class KubeClient: Sendable {
     func error(for response: HTTPResponse, _ description: RequestDescription) -> KubeError {
         ErrorMapping.fromResponse(
             response, request: description, identity: configuration.identity,
-            server: configuration.transport.server)
+            server: configuration.transport.server,
+            credentialsWithheld: authenticator.withheldOverPlainHTTP)
     }
 
     private func log(

@@ -21,6 +21,10 @@ public struct TransportConfiguration: Sendable {
     /// `User-Agent` header.
     public var userAgent: String
 
+    /// Whether requests travel unencrypted (an `http://` server): credentials are then never
+    /// sent, as client-go sends none (`IsConfigTransportTLS`), whatever the kubeconfig holds.
+    public var isPlainHTTP: Bool { ParsedURL.scheme(of: server) == "http" }
+
     public init(
         server: String, certificateAuthority: [UInt8]? = nil, insecureSkipTLSVerify: Bool = false,
         tlsServerName: String? = nil, proxyURL: String? = nil, connectTimeout: Duration = .seconds(10),

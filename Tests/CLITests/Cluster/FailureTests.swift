@@ -24,7 +24,7 @@ import TestSupport
         let policy = try AccessPolicy(yaml: Self.policy)
         try await withStarted(
             try await Workstation.start(
-                KubeEmulator.Options(policy: policy, rolloutDelay: .milliseconds(20)))
+                KubeEmulator.Options(policy: policy, tls: true, rolloutDelay: .milliseconds(20)))
         ) { workstation in
             expectSuccess(try await workstation.run(["set", "openai-api-key"], stdin: "sk-admin"))
             let ops = try workstation.fixture.kubeconfig(user: "ops", token: "ops-token")
@@ -152,7 +152,10 @@ import TestSupport
     }
 
     @Test func aValueFromTheEnvironmentNeverReachesACredentialPlugin() async throws {
-        try await withStarted(try await Workstation.start()) { workstation in
+        // TLS: a credential plugin runs for an https server only.
+        try await withStarted(
+            try await Workstation.start(KubeEmulator.Options(tls: true, rolloutDelay: .milliseconds(20)))
+        ) { workstation in
             var markers = LeakMarkers()
             let value = markers.make("env")
             // A credential plugin that records the environment it was started with.
@@ -165,10 +168,12 @@ import TestSupport
             """.write(toFile: plugin, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: plugin)
             let kubeconfig = workstation.home.file("kubeconfig-exec")
+            let authority = try #require(workstation.fixture.emulator.certificateAuthority).certificatePEM
+                .data(using: .utf8)?.base64EncodedString() ?? ""
             try """
             apiVersion: v1
             kind: Config
-            clusters: [{name: e, cluster: {server: "\(workstation.fixture.emulator.url)"}}]
+            clusters: [{name: e, cluster: {server: "\(workstation.fixture.emulator.url)", certificate-authority-data: "\(authority)"}}]
             users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "\(plugin)", interactiveMode: Never}}}]
             contexts: [{name: c, context: {cluster: e, user: u, namespace: default}}]
             current-context: c

@@ -217,7 +217,7 @@ import TestSupport
                 """)
         try await withStarted(
             try await Workstation.start(
-                KubeEmulator.Options(policy: policy, rolloutDelay: .milliseconds(20)))
+                KubeEmulator.Options(policy: policy, tls: true, rolloutDelay: .milliseconds(20)))
         ) { workstation in
             expectSuccess(try await signer(workstation, ["add", "alice", alice.publicKey.base64]))
             let ops = try workstation.fixture.kubeconfig(user: "ops", token: "ops-token")

@@ -12,7 +12,8 @@ import TestSupport
     static let everything = [AccessRule(verbs: ["*"], apiGroups: ["*"], resources: ["*"])]
 
     @Test func wrongTokenIsUnauthorizedAndNamesUserAndCluster() async throws {
-        try await withEmulator { fixture in
+        // TLS: credentials are sent to an https server only.
+        try await withEmulator(.init(tls: true, rolloutDelay: .milliseconds(50))) { fixture in
             var markers = LeakMarkers()
             let token = markers.make("token")
             let path = try fixture.kubeconfig(user: "bob", token: token)
@@ -32,7 +33,8 @@ import TestSupport
     }
 
     @Test func forbiddenNamesVerbResourceAndNamespace() async throws {
-        try await withEmulator { fixture in
+        // TLS: credentials are sent to an https server only.
+        try await withEmulator(.init(tls: true, rolloutDelay: .milliseconds(50))) { fixture in
             fixture.emulator.setPolicy(
                 AccessPolicy(users: [
                     .init(
@@ -65,7 +67,8 @@ import TestSupport
     }
 
     @Test func execPluginRunsAgainAfterA401() async throws {
-        try await withEmulator { fixture in
+        // TLS: credentials are sent to an https server only.
+        try await withEmulator(.init(tls: true, rolloutDelay: .milliseconds(50))) { fixture in
             fixture.emulator.setPolicy(
                 AccessPolicy(users: [
                     .init(info: UserInfo(name: "eks-user"), token: "fresh-token", rules: Self.everything)

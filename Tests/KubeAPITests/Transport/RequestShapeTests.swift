@@ -42,7 +42,7 @@ final class LogCapture: Sendable {
 /// What goes on the wire and into the logs: headers, field manager, keep-alive, proxy, and
 /// never a credential or secret in a log line.
 @Suite struct RequestShapeTests {
-    @Test func userAgentFieldManagerAndCredentialsOnTheWire() async throws {
+    @Test func userAgentFieldManagerAndHeadersOnTheWire() async throws {
         let listener = try SilentListener()
         listener.acceptConnections()
         defer { listener.stop() }
@@ -58,34 +58,28 @@ final class LogCapture: Sendable {
             request.hasPrefix(
                 "POST /api/v1/namespaces/default/configmaps?fieldManager=beluga-secrets HTTP/1.1\r\n"))
         #expect(request.contains("\r\nUser-Agent: beluga-secrets/\(KubeAPIVersion.version) (linux/"))
-        #expect(request.contains("\r\nAuthorization: Bearer wire-token\r\n"))
+        #expect(!request.contains("wire-token"), "no credential over plain HTTP (PlainHTTPCredentialsTests)")
         #expect(request.contains("\r\nContent-Type: application/json\r\n"))
         #expect(request.contains("\r\nAccept: application/json\r\n"))
         #expect(request.contains("\"name\":\"shape\""))
     }
 
     @Test func basicAuthenticationHeader() async throws {
-        let listener = try SilentListener()
-        listener.acceptConnections()
-        defer { listener.stop() }
         let fixtures = try Fixtures()
         let path = try fixtures.write(
             "kubeconfig",
             kubeconfigText(
-                server: "http://127.0.0.1:\(listener.port)",
-                userBody: "    username: admin\n    password: s3cret\n"))
-        let client = try makeClient(kubeconfig: path) {
-            $0.transport.requestTimeout = .milliseconds(800)
-            $0.retryPolicy = .none
-        }
-        _ = try? await client.get(Secret.self, name: "x")
-        let request = try #require(listener.requests.first)
+                server: "https://127.0.0.1:6443", userBody: "    username: admin\n    password: s3cret\n"))
+        let configuration = try ClientConfiguration.load(
+            .init(kubeconfig: path, environment: isolatedEnvironment(home: "/nonexistent-home"), allowInCluster: false))
+        let credentials = try await Authenticator(configuration: configuration).credentials()
         let expected = Data("admin:s3cret".utf8).base64EncodedString()
-        #expect(request.contains("\r\nAuthorization: Basic \(expected)\r\n"))
+        #expect(credentials.authorization == "Basic \(expected)")
     }
 
     @Test func debugLogsNameRequestsButNeverCredentialsOrValues() async throws {
-        try await withEmulator { fixture in
+        // TLS, so that the token is sent (and could leak into a log line).
+        try await withEmulator(.init(tls: true, rolloutDelay: .milliseconds(50))) { fixture in
             var markers = LeakMarkers()
             let token = markers.make("token")
             let value = markers.make("value")
@@ -151,5 +145,6 @@ final class LogCapture: Sendable {
         #expect(
             request.hasPrefix("GET http://kubernetes.invalid:6443/api/v1/namespaces/default/secrets HTTP/1.1")
         )
+        #expect(!request.lowercased().contains("authorization:"), "the proxy sees no credential: \(request)")
     }
 }

@@ -213,7 +213,8 @@ final class EventLog: Sendable {
     }
 
     @Test func forbiddenWatchEndsWithTheError() async throws {
-        try await withEmulator { fixture in
+        // TLS: the agent's token is sent to an https server only.
+        try await withEmulator(.init(tls: true, rolloutDelay: .milliseconds(50))) { fixture in
             fixture.emulator.setPolicy(
                 AccessPolicy(users: [
                     .init(

@@ -97,7 +97,7 @@ import TestSupport
     @Test func theDocumentedRoleIsEnough() async throws {
         try await withStarted(
             try await AgentHarness.start(
-                options: KubeEmulator.Options(rolloutDelay: .milliseconds(20), anonymousHTTP: .unauthorized))
+                options: KubeEmulator.Options(tls: true, rolloutDelay: .milliseconds(20)))
         ) { harness in
             let emulator = harness.fixture.emulator
             let names = ["beluga-ai-secrets-sealed", "beluga-secrets-public-key"]
