@@ -42,6 +42,9 @@ struct ChildProcess {
     /// it may keep it open): the output read by then is what there is.
     static let drainLimit: Duration = .seconds(5)
 
+    /// How long a program that is busy being written (ETXTBSY) is tried again.
+    static let busyLimit: Duration = .seconds(10)
+
     /// Runs the program; the `errno` of the failure when it could not be started.
     func run(timeout: Duration, outputLimit: Int, errorLimit: Int) -> Result<Outcome, SpawnFailure> {
         var outputPipe: [Int32] = [-1, -1]
@@ -84,7 +87,19 @@ struct ChildProcess {
         let envp = environment.map { strdup($0) } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: the program is still open for writing somewhere, typically in a child that
+        // another thread forked just as the file was written and that has not reached its exec
+        // (which closes it) yet. That ends by itself, so try again for a while, as Go's os/exec
+        // does, rather than fail a plugin that was just installed.
+        let clock = ContinuousClock()
+        let giveUp = clock.now + Self.busyLimit
+        var wait = Duration.milliseconds(1)
+        while spawned == ETXTBSY, clock.now < giveUp {
+            usleep(UInt32(wait.inMicroseconds))
+            wait = min(wait * 2, .milliseconds(100))
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         // The child holds the write ends now; this process must not, or their end never comes.
         close(outputPipe[1])
         outputPipe[1] = -1

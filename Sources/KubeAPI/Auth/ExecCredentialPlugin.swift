@@ -124,7 +124,10 @@ enum ExecPluginRun {
             executable: executable, arguments: configuration.args, environment: environment,
             interactive: interactive)
         let outcome: ChildProcess.Outcome
-        switch child.run(timeout: limit, outputLimit: 1 << 20, errorLimit: 64 << 10) {
+        // Standard error is drained but not kept: what a plugin prints is never repeated (it may
+        // hold a token or a one-time code), so its diagnostics are for the user to see by
+        // running it.
+        switch child.run(timeout: limit, outputLimit: 1 << 20, errorLimit: 0) {
         case .success(let ended): outcome = ended
         case .failure(let failure):
             return .failure(KubeError(.configuration, "\(name) could not be started: \(failure.description)"))
@@ -133,9 +136,11 @@ enum ExecPluginRun {
         case .exited(0):
             return parse(outcome.output, configuration: configuration, name: name)
         case .exited(let status):
-            let excerpt =
-                lastLine(String(decoding: outcome.errorOutput, as: UTF8.self)).map { ": \($0)" } ?? ""
-            return .failure(KubeError(.configuration, "\(name) failed with exit status \(status)\(excerpt)"))
+            return .failure(
+                KubeError(
+                    .configuration,
+                    "\(name) failed with exit status \(status): run it yourself to see its message (its output is not shown here)"
+                ))
         case .signalled(let signal):
             return .failure(KubeError(.configuration, "\(name) was killed by signal \(signal)"))
         case .timedOut:
@@ -169,7 +174,7 @@ enum ExecPluginRun {
             return .failure(
                 KubeError(
                     .configuration,
-                    "\(name) returned apiVersion \"\(document["apiVersion"]?.stringValue ?? "")\" but the kubeconfig asks for \(configuration.apiVersion)"
+                    "\(name) returned an ExecCredential of another apiVersion than the kubeconfig asks for (\(configuration.apiVersion)): make the two agree"
                 ))
         }
         guard let status = document["status"], status.objectValue != nil else {
@@ -199,7 +204,7 @@ enum ExecPluginRun {
                 return .failure(
                     KubeError(
                         .configuration,
-                        "\(name) returned an expirationTimestamp that is not an RFC 3339 time: \(text)"))
+                        "\(name) returned an expirationTimestamp that is not an RFC 3339 time"))
             }
             credential.expiration = time
         }
@@ -215,15 +220,5 @@ enum ExecPluginRun {
             if FileStatus(candidate)?.isRegularFile == true, access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
-    }
-
-    static func lastLine(_ text: String) -> String? {
-        guard
-            let line = text.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) })
-        else {
-            return nil
-        }
-        let trimmed = line.trimmingWhitespace()
-        return trimmed.count > 300 ? String(trimmed.prefix(300)) + "…" : trimmed
     }
 }
