@@ -121,6 +121,25 @@ import TimeFormat
         #expect(throws: SealingError.notAnEnvelope) { try Envelope.parse("sk-plaintext-api-key") }
     }
 
+    /// One envelope, one spelling: `bs01.` or `bs001.` is not another way to write `bs1.`.
+    @Test func versionsWithLeadingZerosAreRefused() throws {
+        let text = try seal().text
+        let body = text.dropFirst(4)
+        #expect(try Envelope.parse(String(text)).format == .v1)
+        for prefix in ["bs01.", "bs001.", "bs02.", "bs00.", "bs0000000001."] {
+            #expect(throws: SealingError.self, "prefix \(prefix)") { try Envelope.parse(prefix + body) }
+            do {
+                _ = try Envelope.parse(prefix + body)
+            } catch {
+                guard case .malformedEnvelope(let reason) = error else {
+                    Issue.record("\(prefix): \(error)")
+                    continue
+                }
+                #expect(reason.contains("bs1."))
+            }
+        }
+    }
+
     @Test func malformedPartsAreRefused() throws {
         let text = try seal().text
         let parts = text.split(separator: ".").map(String.init)
@@ -193,6 +212,29 @@ import TimeFormat
             }
             #expect(error?.description.contains("prod") == false, "the mismatch names the field, not values")
         }
+    }
+
+    /// Names are bytes: a payload naming the key `\u{212A}ey` (KELVIN SIGN) is not for the key
+    /// `Key`, though Swift's `==` finds the two strings equal (canonical equivalence); nor is a
+    /// decomposed `é` the precomposed one.
+    @Test func bindingsCompareAsBytesNotAsCanonicallyEquivalentText() throws {
+        let target = try SecretBinding(namespace: "prod", secret: "beluga-ai-secrets", key: "Key")
+        #expect("\u{212A}ey" == "Key", "the premise: Swift calls them equal")
+        let kelvin = envelope(payload: payloadJSON(key: "\u{212A}ey"))
+        #expect(throws: SealingError.bindingMismatch(.key)) { try kelvin.open(with: pair, expecting: target) }
+        let escaped = envelope(payload: payloadJSON(key: "\\u212Aey"))
+        #expect(throws: SealingError.bindingMismatch(.key)) { try escaped.open(with: pair, expecting: target) }
+        let decomposed = envelope(payload: payloadJSON(secret: "caf\u{65}\u{301}"))
+        let precomposed = try SecretBinding(namespace: "prod", secret: "caf\u{E9}", key: "openai-api-key")
+        #expect(throws: SealingError.bindingMismatch(.secret)) {
+            try decomposed.open(with: pair, expecting: precomposed)
+        }
+        #expect(try envelope(payload: payloadJSON(key: "Key")).open(with: pair, expecting: target).binding == target)
+        let kelvinBinding = try SecretBinding(namespace: "prod", secret: "beluga-ai-secrets", key: "Key")
+        #expect(kelvinBinding == target)
+        #expect(
+            Set([target, SecretBinding(unchecked: "prod", secret: "beluga-ai-secrets", key: "\u{212A}ey")]).count == 2,
+            "equal and hashed as bytes")
     }
 
     // MARK: - Values and key names

@@ -27,9 +27,11 @@ public enum Base64 {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// The bytes `text` encodes; `nil` unless it is canonical in form: only the alphabet, a
-    /// length that is a multiple of four, and at most two `=` at the end.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    /// The bytes `text` encodes; `nil` unless it is canonical: only the alphabet, a length that
+    /// is a multiple of four, at most two `=` at the end, and the bits after the last byte zero
+    /// (the API server only ever writes that form, so one value has one spelling). With
+    /// `canonical: false` those bits may be anything, as Go's `StdEncoding` reads kubeconfig data.
+    public static func decode(_ text: some StringProtocol, canonical: Bool = true) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
@@ -48,6 +50,8 @@ public enum Base64 {
                 quantum = quantum << 6 | UInt32(value)
             }
             quantum <<= 6 * UInt32(padding)
+            // One `=`: 2 unused bits; two: 4 (they are the low bits of the last character).
+            if canonical, padding > 0, quantum & (padding == 1 ? 0xFF : 0xFFFF) != 0 { return nil }
             output.append(UInt8(truncatingIfNeeded: quantum >> 16))
             if padding < 2 { output.append(UInt8(truncatingIfNeeded: quantum >> 8)) }
             if padding < 1 { output.append(UInt8(truncatingIfNeeded: quantum)) }

@@ -144,13 +144,17 @@ public struct Envelope: Hashable, Sendable, CustomStringConvertible {
         self.text = text
     }
 
-    /// The format named by the prefix `bs<digits>.`.
+    /// The format named by the prefix `bs<digits>.`: exactly `bs1.` or `bs2.`. A version with a
+    /// leading zero (`bs01.`) is refused as malformed, so that one envelope has one spelling.
     static func detectFormat(_ text: String) throws(SealingError) -> EnvelopeFormat {
         let bytes = text.utf8
         guard bytes.starts(with: "bs".utf8) else { throw .notAnEnvelope }
         let digits = bytes.dropFirst(2).prefix { (0x30...0x39).contains($0) }
         guard !digits.isEmpty, bytes.dropFirst(2 + digits.count).first == UInt8(ascii: ".") else {
             throw .notAnEnvelope
+        }
+        if digits.count > 1, digits.first == UInt8(ascii: "0") {
+            throw .malformedEnvelope("its prefix is not exactly \"bs1.\" or \"bs2.\" (no leading zeros)")
         }
         let version = String(decoding: digits.prefix(9), as: UTF8.self)
         guard let number = Int(version), let format = EnvelopeFormat(rawValue: number) else {

@@ -31,12 +31,30 @@ public struct SecretBinding: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(namespace)/\(secret)[\(key)]" }
 
-    /// The field where `other` differs from this binding, nil when they are equal.
+    /// The field where `other` differs from this binding, nil when they are equal. Compared as
+    /// UTF-8 bytes: Swift's `==` on strings treats canonically equivalent spellings as equal
+    /// (KELVIN SIGN U+212A and `K`), and Kubernetes names are bytes.
     func firstDifference(from other: SecretBinding) -> Field? {
-        if namespace != other.namespace { return .namespace }
-        if secret != other.secret { return .secret }
-        if key != other.key { return .key }
+        if !Self.sameBytes(namespace, other.namespace) { return .namespace }
+        if !Self.sameBytes(secret, other.secret) { return .secret }
+        if !Self.sameBytes(key, other.key) { return .key }
         return nil
+    }
+
+    static func sameBytes(_ left: String, _ right: String) -> Bool {
+        left.utf8.elementsEqual(right.utf8)
+    }
+
+    /// Equal when every part is the same UTF-8 bytes (not merely canonically equivalent).
+    public static func == (left: SecretBinding, right: SecretBinding) -> Bool {
+        left.firstDifference(from: right) == nil
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for part in [namespace, secret, key] {
+            hasher.combine(part.utf8.count)
+            for byte in part.utf8 { hasher.combine(byte) }
+        }
     }
 
     /// Kubernetes' rule for Secret and ConfigMap data keys: `[-._a-zA-Z0-9]+`, at most 253

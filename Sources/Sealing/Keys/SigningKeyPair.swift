@@ -48,6 +48,20 @@ public struct SigningPublicKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "signing public key \(signerID)" }
+
+    /// A detached signature from its standard base64 (as audit records, published keys and
+    /// signed statements carry it): exactly 64 bytes, canonical text only (padding as required,
+    /// zero trailing bits, no stray characters), so that a signed text has one spelling. `nil`
+    /// otherwise.
+    public static func signature(base64 text: String) -> [UInt8]? {
+        guard let bytes = Base64.decode(Substring(text), .standard), bytes.count == signatureLength else {
+            return nil
+        }
+        return bytes
+    }
+
+    /// Standard base64 of a detached signature.
+    public static func base64(signature: [UInt8]) -> String { Base64.encode(signature, .standard) }
 }
 
 /// An Ed25519 key pair: signs envelopes (an operator's signer key) or records (an agent's

@@ -228,7 +228,8 @@ public enum AuditVerifier {
 
     /// Checks `sig` over the line as read, with `sig` taken out and members in canonical order.
     static func signatureIsValid(_ entry: AuditLogEntry, publicKey: SigningPublicKey) -> Bool {
-        guard let sigText = entry.json["sig"]?.stringValue, let signature = StandardBase64.decode(sigText)
+        guard let sigText = entry.json["sig"]?.stringValue,
+            let signature = SigningPublicKey.signature(base64: sigText)
         else {
             return false
         }
@@ -239,7 +240,7 @@ public enum AuditVerifier {
         var canonical = unsigned
         canonical["sig"] = .string(sigText)
         guard canonical.jsonText == entry.text else { return false }
-        return publicKey.verify(signature: Array(signature), of: unsigned.serialized())
+        return publicKey.verify(signature: signature, of: unsigned.serialized())
     }
 }
 

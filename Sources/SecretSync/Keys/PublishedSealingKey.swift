@@ -50,10 +50,10 @@ public struct PublishedSealingKey: Sendable, Equatable {
     /// Whether `identity` signed this entry, and the public key matches its kid.
     public func isSigned(by identity: SigningPublicKey) -> Bool {
         guard let key = try? SealingPublicKey(base64: publicKey), key.keyID.hex == kid,
-            let signatureBytes = Data(base64Encoded: signature)
+            let signatureBytes = SigningPublicKey.signature(base64: signature)
         else { return false }
         let text = Self.signedText(kid: kid, publicKey: publicKey, createdAt: createdAt)
-        return identity.verify(signature: Array(signatureBytes), of: Array(text.utf8))
+        return identity.verify(signature: signatureBytes, of: Array(text.utf8))
     }
 
     var json: JSON {

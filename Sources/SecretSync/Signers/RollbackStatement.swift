@@ -90,7 +90,7 @@ public struct RollbackStatement: Sendable, Equatable {
             let version = json["version"]?.intValue, let hash = json["envelopeHash"]?.stringValue,
             let signerText = json["signer"]?.stringValue, let signer = SignerID(signerText),
             let signedAt = json["signedAt"]?.stringValue, let signatureText = json["signature"]?.stringValue,
-            let signature = Data(base64Encoded: signatureText).map(Array.init)
+            let signature = SigningPublicKey.signature(base64: signatureText)
         else { return nil }
         self.init(
             from: from, to: to, version: version, envelopeHash: hash, signer: signer, signedAt: signedAt,

@@ -32,6 +32,19 @@ import Testing
             #expect(Base64.decode(text) == nil, "\(text.debugDescription)")
         }
     }
+
+    /// `Zh==` and `Zm9=` decode, in a lenient decoder, to the bytes of `Zg==` and `Zm8=`: the bits
+    /// after the last byte are not zero. One value has one spelling, so they are refused, except
+    /// where Go's lenient reading is the reference (kubeconfig data).
+    @Test func refusesNonZeroTrailingBits() {
+        for (text, bytes) in [("Zh==", "f"), ("Zp==", "f"), ("Zm9=", "fo"), ("Zm+=", "fo"), ("QR==", "A")] {
+            #expect(Base64.decode(text) == nil, "\(text)")
+            #expect(Base64.decode(text, canonical: false) == Array(bytes.utf8), "\(text)")
+        }
+        var secret = Secret(name: "s")
+        secret.json["data"] = ["canonical": "Zg==", "other": "Zh=="]
+        #expect(secret.data == ["canonical": Array("f".utf8)])
+    }
 }
 
 @Suite struct PathTests {
