@@ -97,3 +97,110 @@ import TestSupport
         #expect(error?.description.contains("No such file") == true)
     }
 }
+
+/// A key pair's two files are written both or neither, and a key file is a regular file: a FIFO
+/// (or a folder) given as a key is refused at once, never waited on.
+@Suite struct KeyPairFilesTests {
+    private func entries(_ folder: TemporaryDirectory) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    }
+
+    @Test func bothFilesAreWrittenWithNothingLeftBeside() throws {
+        let folder = try TemporaryDirectory()
+        let pair = SealingKeyPair.generate()
+        try pair.writeFiles(privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"))
+        #expect(try entries(folder) == ["sealing.key", "sealing.pub"])
+        #expect(try SealingKeyPair.read(privateKeyFile: folder.file("sealing.key")).keyID == pair.keyID)
+        #expect(try SealingPublicKey.read(from: folder.file("sealing.pub")) == pair.publicKey)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("sealing.key"))
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test func anExistingPublicKeyStopsThePairBeforeThePrivateKeyIsWritten() throws {
+        let folder = try TemporaryDirectory()
+        try SealingKeyPair.generate().publicKey.write(to: folder.file("sealing.pub"))
+        let pair = SealingKeyPair.generate()
+        #expect(throws: SealingError.keyFileExists(path: folder.file("sealing.pub"), kind: .sealingPublicKey)) {
+            try pair.writeFiles(privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"))
+        }
+        #expect(try entries(folder) == ["sealing.pub"], "no private key without its public key, no temporary file")
+    }
+
+    @Test func aReplacementThatCannotCompleteKeepsTheOldPair() throws {
+        let folder = try TemporaryDirectory()
+        let old = SealingKeyPair.generate()
+        try old.writeFiles(privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"))
+        // Something that is not a key file in the public key's place.
+        try FileManager.default.removeItem(atPath: folder.file("sealing.pub"))
+        try FileManager.default.createDirectory(
+            atPath: folder.file("sealing.pub/inside"), withIntermediateDirectories: true)
+        let new = SealingKeyPair.generate()
+        #expect(throws: SealingError.self) {
+            try new.writeFiles(
+                privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"), replacing: true)
+        }
+        #expect(try SealingKeyPair.read(privateKeyFile: folder.file("sealing.key")).keyID == old.keyID)
+        #expect(try entries(folder) == ["sealing.key", "sealing.pub"])
+
+        try FileManager.default.removeItem(atPath: folder.file("sealing.pub"))
+        try new.writeFiles(
+            privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"), replacing: true)
+        #expect(try SealingKeyPair.read(privateKeyFile: folder.file("sealing.key")).keyID == new.keyID)
+        #expect(try SealingPublicKey.read(from: folder.file("sealing.pub")) == new.publicKey)
+        #expect(try entries(folder) == ["sealing.key", "sealing.pub"])
+    }
+
+    @Test func signerKeyPairsToo() throws {
+        let folder = try TemporaryDirectory()
+        let pair = SigningKeyPair.generate()
+        try pair.writeFiles(privateKey: folder.file("signer.key"), publicKey: folder.file("signer.pub"))
+        #expect(try SigningKeyPair.read(privateKeyFile: folder.file("signer.key")).signerID == pair.signerID)
+        #expect(try SigningPublicKey.read(from: folder.file("signer.pub")) == pair.publicKey)
+        #expect(throws: SealingError.self) {
+            try SigningKeyPair.generate().writeFiles(
+                privateKey: folder.file("signer.key"), publicKey: folder.file("signer.pub"))
+        }
+        #expect(try SigningKeyPair.read(privateKeyFile: folder.file("signer.key")).signerID == pair.signerID)
+    }
+
+    /// Opening a FIFO for reading waits for a writer; a key file read must not. The read runs on
+    /// a thread of its own: should it block, the test opens the FIFO for writing itself (after a
+    /// generous wait) so that it ends, and fails.
+    @Test(arguments: [false, true])
+    func aFIFOIsRefusedAtOnce(privateKey: Bool) async throws {
+        let folder = try TemporaryDirectory()
+        let path = folder.file(privateKey ? "sealing.key" : "sealing.pub")
+        try #require(mkfifo(path, 0o600) == 0)
+        let outcome = ThreadOutcome()
+        Thread.detachNewThread {
+            do {
+                if privateKey {
+                    _ = try SealingKeyPair.read(privateKeyFile: path)
+                } else {
+                    _ = try SealingPublicKey.read(from: path)
+                }
+                outcome.finish("read")
+            } catch {
+                outcome.finish("\(error)")
+            }
+        }
+        let finished = await poll(timeout: .seconds(60)) { outcome.result != nil }
+        if !finished {
+            let writer = open(path, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+        #expect(finished, "reading a FIFO as a key file blocked")
+        let message = try #require(await poll(timeout: .seconds(60)) { outcome.result != nil } ? outcome.result : nil)
+        #expect(message.contains("FIFO"), "\(message)")
+        #expect(message.contains("not a regular file"), "\(message)")
+    }
+}
+
+/// What a thread reports back.
+final class ThreadOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+
+    var result: String? { lock.withLock { value } }
+    func finish(_ text: String) { lock.withLock { value = text } }
+}

@@ -106,4 +106,14 @@ extension SealingKeyPair {
     public func writePrivateKey(to path: String, replacing: Bool = false) throws(SealingError) {
         try KeyFile.writePrivateKey(privateKey, to: path, kind: .sealingPrivateKey, replacing: replacing)
     }
+
+    /// Writes `sealing.key` (0600) and `sealing.pub` (0644): both or neither (see
+    /// `KeyFile.writePair`).
+    public func writeFiles(privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false)
+        throws(SealingError)
+    {
+        try KeyFile.writePair(
+            privateKey: privateKey, to: privatePath, privateKind: .sealingPrivateKey,
+            publicKey: publicKey.bytes, to: publicPath, publicKind: .sealingPublicKey, replacing: replacing)
+    }
 }

@@ -175,4 +175,14 @@ extension SigningKeyPair {
     public func writePrivateKey(to path: String, replacing: Bool = false) throws(SealingError) {
         try KeyFile.writePrivateKey(seed, to: path, kind: .signerPrivateKey, replacing: replacing)
     }
+
+    /// Writes `signer.key` (0600) and `signer.pub` (0644): both or neither (see
+    /// `KeyFile.writePair`).
+    public func writeFiles(privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false)
+        throws(SealingError)
+    {
+        try KeyFile.writePair(
+            privateKey: seed, to: privatePath, privateKind: .signerPrivateKey,
+            publicKey: publicKey.bytes, to: publicPath, publicKind: .signerPublicKey, replacing: replacing)
+    }
 }

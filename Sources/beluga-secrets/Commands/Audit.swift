@@ -233,15 +233,18 @@ struct Audit: AsyncParsableCommand {
     }
 
     static func readIdentityKey(_ path: String) throws -> SigningPublicKey {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandError("cannot read --identity-key \(path): check the path", .usage)
+        // Read as a key file: a regular file (never a FIFO waited on), one line of canonical
+        // base64.
+        do {
+            return try SigningPublicKey.read(from: path)
+        } catch {
+            switch error {
+            case .keyFileUnreadable: throw error
+            default:
+                throw CommandError(
+                    "--identity-key \(path) is not an identity.pub (base64 of a 32-byte Ed25519 key)", .usage)
+            }
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let key = try? SigningPublicKey(base64: text) else {
-            throw CommandError(
-                "--identity-key \(path) is not an identity.pub (base64 of a 32-byte Ed25519 key)", .usage)
-        }
-        return key
     }
 
     private func summary(_ verification: AuditVerification) -> String {

@@ -13,7 +13,8 @@ struct Keygen: ParsableCommand {
         abstract: "Create a sealing key pair (X25519) in a folder.",
         discussion: """
             Writes sealing.key (the private key, mode 0600) and sealing.pub (the public key) \
-            into the folder, creating it with mode 0700 when missing, and prints the key id. \
+            into the folder, both or neither, creating it with mode 0700 when missing, and prints \
+            the key id. \
             Each file holds the base64 of the raw 32-byte key and a newline. Envelopes sealed \
             to sealing.pub open only with sealing.key: keep it safe.
             """)
@@ -37,8 +38,7 @@ struct Keygen: ParsableCommand {
             }
         }
         let pair = SealingKeyPair.generate()
-        try pair.writePrivateKey(to: privatePath, replacing: force)
-        try pair.publicKey.write(to: publicPath, replacing: force)
+        try pair.writeFiles(privateKey: privatePath, publicKey: publicPath, replacing: force)
         print(pair.keyID)
     }
 }

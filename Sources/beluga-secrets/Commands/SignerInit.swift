@@ -34,8 +34,7 @@ struct SignerInit: ParsableCommand {
             }
         }
         let pair = SigningKeyPair.generate()
-        try pair.writePrivateKey(to: privatePath, replacing: force)
-        try pair.publicKey.write(to: publicPath, replacing: force)
+        try pair.writeFiles(privateKey: privatePath, publicKey: publicPath, replacing: force)
         SignerShow.printKey(pair.publicKey, file: privatePath)
     }
 }
