@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "KubeAPI",
             dependencies: [
-                "CCurl", "CGNUExtensions", "JSONValue", "TimeFormat", "YAML",
+                "CCurl", "CGNUExtensions", "JSONValue", "TimeFormat", "YAML", "Sealing",
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: swiftSettings),
         .target(

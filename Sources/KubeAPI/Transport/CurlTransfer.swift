@@ -7,7 +7,7 @@ import TimeFormat
 final class TransferSink: @unchecked Sendable {
     let cancelled = Atomic<Bool>(false)
     private let onHead: (HTTPResponseHead) -> Void
-    private let onBody: ([UInt8]) -> Bool
+    private let onBody: (UnsafeRawBufferPointer) -> Bool
     private var status = 0
     private var headers: [String: String] = [:]
     private var headDelivered = false
@@ -16,7 +16,7 @@ final class TransferSink: @unchecked Sendable {
     var newConnections = 0
     let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(onHead: @escaping (HTTPResponseHead) -> Void, onBody: @escaping ([UInt8]) -> Bool) {
+    init(onHead: @escaping (HTTPResponseHead) -> Void, onBody: @escaping (UnsafeRawBufferPointer) -> Bool) {
         self.onHead = onHead
         self.onBody = onBody
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -45,7 +45,7 @@ final class TransferSink: @unchecked Sendable {
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         deliverHeadIfNeeded()
         if cancelled.load(ordering: .relaxed) { return false }
-        if !onBody(Array(bytes)) {
+        if !onBody(bytes) {
             stoppedByReceiver = true
             return false
         }
@@ -132,7 +132,19 @@ enum CurlTransfer {
             if request.method != .post {
                 check(ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method.rawValue), "CUSTOMREQUEST")
             }
-            if let body = request.body {
+            if let sensitive = request.sensitiveBody {
+                // Not copied by us: libcurl reads the locked buffer, which the request keeps
+                // alive until the transfer ends (the handle is reset or dropped after it).
+                check(
+                    ccurl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(sensitive.count)),
+                    "POSTFIELDSIZE")
+                sensitive.withUnsafeBytes { bytes in
+                    let pointer = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
+                    check(
+                        ccurl_setopt_pointer(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)),
+                        "POSTFIELDS")
+                }
+            } else if let body = request.body {
                 check(
                     ccurl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
                     "POSTFIELDSIZE")

@@ -1,4 +1,5 @@
 import CCurl
+import Sealing
 import Synchronization
 
 /// Sends HTTP requests to one API server through libcurl: a pool of easy handles (keep-alive),
@@ -31,19 +32,28 @@ final class CurlTransport: Sendable {
         final class Collector: @unchecked Sendable {
             var head = HTTPResponseHead(status: 0, headers: [:])
             var body: [UInt8] = []
+            /// A sensitive response's chunks, each in secure memory, joined at the end.
+            var chunks: [SecureBytes] = []
+            var size = 0
             var tooLarge = false
         }
         let collector = Collector()
+        let sensitive = request.sensitiveResponse
         await limiter.acquire()
         let result = await stream(
             request, credentials: credentials,
             onHead: { collector.head = $0 },
-            onBody: { chunk in
-                if collector.body.count + chunk.count > CurlTransport.maximumResponseSize {
+            onRawBody: { chunk in
+                if collector.size + chunk.count > CurlTransport.maximumResponseSize {
                     collector.tooLarge = true
                     return false
                 }
-                collector.body.append(contentsOf: chunk)
+                collector.size += chunk.count
+                if sensitive {
+                    collector.chunks.append(SecureBytes(copying: chunk))
+                } else {
+                    collector.body.append(contentsOf: chunk)
+                }
                 return true
             })
         await limiter.release()
@@ -56,7 +66,24 @@ final class CurlTransport: Sendable {
         switch result {
         case .success(let status):
             if collector.head.status == 0 { collector.head.status = status }
-            return HTTPResponse(head: collector.head, body: collector.body)
+            guard sensitive else { return HTTPResponse(head: collector.head, body: collector.body) }
+            let joined = SecureBytes(capacity: collector.size) { target in
+                var offset = 0
+                for chunk in collector.chunks {
+                    chunk.withUnsafeBytes { bytes in
+                        UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + bytes.count)])
+                            .copyMemory(from: bytes)
+                        offset += bytes.count
+                    }
+                }
+                return offset
+            }
+            collector.chunks = []
+            // An error answer is a Status, which holds no value: it is read like any other.
+            guard (200..<300).contains(collector.head.status) else {
+                return HTTPResponse(head: collector.head, body: joined.withUnsafeBytes { Array($0) })
+            }
+            return HTTPResponse(head: collector.head, body: [], sensitiveBody: joined)
         case .failure(let error): throw error
         }
     }
@@ -69,7 +96,17 @@ final class CurlTransport: Sendable {
         onHead: @escaping @Sendable (HTTPResponseHead) -> Void,
         onBody: @escaping @Sendable ([UInt8]) -> Bool
     ) async -> Result<Int, TransportError> {
-        let sink = TransferSink(onHead: onHead, onBody: onBody)
+        await stream(request, credentials: credentials, onHead: onHead, onRawBody: { onBody(Array($0)) })
+    }
+
+    /// `stream` handing each chunk where libcurl delivered it (valid during the call only), so
+    /// that a sensitive response is copied straight into secure memory.
+    private func stream(
+        _ request: HTTPRequest, credentials: RequestCredentials,
+        onHead: @escaping @Sendable (HTTPResponseHead) -> Void,
+        onRawBody: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool
+    ) async -> Result<Int, TransportError> {
+        let sink = TransferSink(onHead: onHead, onBody: onRawBody)
         let setup = TransferSetup(configuration: configuration, endpoint: endpoint, credentials: credentials)
         let pool = self.pool
         defer { connectionsOpened.add(sink.newConnections, ordering: .relaxed) }

@@ -1,3 +1,5 @@
+import Sealing
+
 /// An HTTP method the transport sends.
 enum HTTPMethod: String, Sendable {
     case get = "GET"
@@ -19,6 +21,12 @@ struct HTTPRequest: Sendable {
     var pathAndQuery: String
     var headers: [(name: String, value: String)] = []
     var body: [UInt8]?
+    /// A body that carries secret values (a Secret's `data`), used instead of `body`: libcurl
+    /// reads it where it lies, in locked memory that is zeroed when released.
+    var sensitiveBody: SecureBytes?
+    /// Collect the response in secure memory (`HTTPResponse.sensitiveBody`), for answers that
+    /// carry secret values.
+    var sensitiveResponse = false
     /// Whole-transfer time limit; `nil` for streams that may stay open (watches, log follow).
     var timeout: Duration?
 
@@ -48,7 +56,10 @@ struct HTTPResponseHead: Sendable {
 /// A complete response.
 struct HTTPResponse: Sendable {
     var head: HTTPResponseHead
+    /// The body; empty for a successful response collected in secure memory.
     var body: [UInt8]
+    /// The body of a successful response to a request with `sensitiveResponse`.
+    var sensitiveBody: SecureBytes? = nil
 
     var status: Int { head.status }
 }

@@ -42,25 +42,29 @@ public struct DeploymentRestarter: Sendable {
 
     /// Decides and, unless `dryRun`, patches. A dry run decides as if `pending` had been written.
     /// `writtenSecret` is the Secret as a write just stored it, used instead of reading it again.
-    public func restart(dryRun: Bool = false, pending: PendingChange? = nil, writtenSecret: Secret? = nil)
+    /// The Secret is read guarded, its values in secure memory until hashed.
+    public func restart(
+        dryRun: Bool = false, pending: PendingChange? = nil, writtenSecret: GuardedSecret? = nil
+    )
         async throws(ChangeError) -> Outcome
     {
         let deployment = try await api { () async throws(KubeError) in
             try await client.get(Deployment.self, name: names.deployment, namespace: namespace)
         }
-        let secret: Secret?
+        let secret: GuardedSecret?
         if let writtenSecret {
             secret = writtenSecret
         } else {
             secret = try await api { () async throws(KubeError) in
-                try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+                try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
             }
         }
         let settings = try await api { () async throws(KubeError) in
             try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
         }
         let annotation = deployment.metadata.annotations[ReloadAnnotation.name]
-        var contents = RestartStep.contents(secret: secret, settings: settings, names: names)
+        var contents = RestartStep.contents(guarded: secret, settings: settings, names: names)
+        defer { RestartStep.wipe(&contents) }
         if dryRun, let pending {
             var content = (contents[pending.object] ?? nil) ?? [:]
             content[pending.key] = pending.value

@@ -79,14 +79,13 @@ struct GetCommand: AsyncParsableCommand {
                     + "secrets \(name) -n \(workspace.namespace)); the key's details show without --reveal",
                 denied.exitStatus)
         }
-        guard let bytes = inventory.secret?.data[key] else {
+        guard let value = inventory.secret?.values[key] else {
             let why =
                 report.map { "its state is \($0.state); the agent has not written it yet" }
                 ?? "run `beluga-secrets list` to see the keys"
             throw CommandError(
                 "key \"\(key)\" is not in Secret \(workspace.namespace)/\(name): \(why)", .notFound)
         }
-        let value = SecureBytes(bytes)
         if let report, report.source == .sealed,
             let binding = try? SecretBinding(namespace: workspace.namespace, secret: name, key: key),
             Fingerprint(of: value, binding: binding).text != report.fingerprint

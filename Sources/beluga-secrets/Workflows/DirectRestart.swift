@@ -11,7 +11,7 @@ struct DirectRestart {
     /// In a dry run, the change that was not written.
     var pending: DeploymentRestarter.PendingChange? = nil
     /// The Secret as the direct write stored it, so that it is not read again.
-    var writtenSecret: Secret? = nil
+    var writtenSecret: GuardedSecret? = nil
 
     func run() async throws {
         let name = workspace.names.deployment

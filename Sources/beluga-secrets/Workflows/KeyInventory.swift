@@ -8,8 +8,9 @@ struct KeyInventory {
     var reports: [KeyReport]
     /// The sealed store, `nil` when it does not exist.
     var store: SealedStore?
-    /// The Secret, `nil` when it does not exist or may not be read.
-    var secret: Secret?
+    /// The Secret, `nil` when it does not exist or may not be read; read guarded, so that its
+    /// values stay in secure memory (`get --reveal` writes one from there).
+    var secret: GuardedSecret?
     /// Why the Secret could not be read, when it could not.
     var secretDenied: KubeError?
 
@@ -18,11 +19,11 @@ struct KeyInventory {
         let store = try object.map { configMap throws(SealedStoreError) in
             try SealedStore(configMap: configMap.json)
         }
-        var secret: Secret?
+        var secret: GuardedSecret?
         var denied: KubeError?
         do {
-            secret = try await workspace.client.getIfPresent(
-                Secret.self, name: workspace.names.secret, namespace: workspace.namespace)
+            secret = try await workspace.client.getGuardedSecretIfPresent(
+                name: workspace.names.secret, namespace: workspace.namespace)
         } catch {
             guard error.category == .forbidden else { throw error }
             denied = error

@@ -6,7 +6,8 @@ import Sealing
 /// Writes one key straight into the Secret, for clusters without the agent (`--direct`): only
 /// that key and its version record change (a merge patch conditioned on the `resourceVersion`
 /// read, replayed after a conflict), and keys the agent manages from the sealed store are
-/// refused, since the agent would set them back.
+/// refused, since the agent would set them back. The Secret is read and written guarded
+/// (`GuardedSecret`): its values, the new one among them, stay in secure memory.
 public struct DirectSecretWriter: Sendable {
     public let client: KubeClient
     public let namespace: String
@@ -41,7 +42,7 @@ public struct DirectSecretWriter: Sendable {
         public var createdSecret: Bool
         /// The Secret as the API server stored it (`nil` in a dry run), so that what follows
         /// (the content hash) need not read it again.
-        public var written: Secret? = nil
+        public var written: GuardedSecret? = nil
     }
 
     public func write(key: String, _ change: Change, by author: String, dryRun: Bool = false)
@@ -61,21 +62,22 @@ public struct DirectSecretWriter: Sendable {
             }
         ) { (_: Int) async throws(ChangeError) -> Outcome in
             let secret = try await api { () async throws(KubeError) in
-                try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+                try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
             }
             let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "")
                 .split(separator: ",").map(String.init)
             if managed.contains(key) {
                 throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
             }
-            var versions = DirectVersions(secret: secret?.json ?? [:])
-            let live = secret?.data[key]
-            let previousFingerprint =
-                live.map { Fingerprint(of: SecureBytes($0), binding: binding).text } ?? ""
+            var versions = DirectVersions(secret: secret?.object.json ?? [:])
+            let live = secret?.values[key]
+            let previousFingerprint = live.map { Fingerprint(of: $0, binding: binding).text } ?? ""
             var outcome = Outcome(
                 key: key, version: 0, fingerprint: "", previousFingerprint: previousFingerprint,
                 createdSecret: secret == nil)
             var patch: JSON = [:]
+            var values: [String: SecureBytes] = [:]
+            var removing: [String] = []
             switch change {
             case .set(let value, let mustExist):
                 if mustExist, live == nil {
@@ -89,7 +91,7 @@ public struct DirectSecretWriter: Sendable {
                     version: version, fingerprint: fingerprint, setBy: author, setAt: Timestamp.now())
                 outcome.version = version
                 outcome.fingerprint = fingerprint
-                patch[path: "data", key] = .string(value.withUnsafeBytes { Data($0).base64EncodedString() })
+                values[key] = value
             case .delete:
                 guard live != nil else {
                     throw .keyNotFound(
@@ -97,7 +99,7 @@ public struct DirectSecretWriter: Sendable {
                         hint: "run `beluga-secrets list` to see the keys")
                 }
                 versions.entries[key] = nil
-                patch[path: "data", key] = .some(.null)
+                removing = [key]
             }
             if dryRun { return outcome }
             patch[path: "metadata", "annotations", DirectVersions.annotation] =
@@ -105,16 +107,16 @@ public struct DirectSecretWriter: Sendable {
             do throws(KubeError) {
                 if let secret {
                     patch[path: "metadata", "resourceVersion"] = secret.resourceVersion.map(JSON.string)
-                    outcome.written = try await client.patch(
-                        Secret.self, name: names.secret, namespace: namespace, patch: .merge(patch))
+                    outcome.written = try await client.patchGuarded(
+                        secretName: names.secret, namespace: namespace, patch: patch, values: values,
+                        removing: removing)
                 } else {
                     var created = Secret(name: names.secret, namespace: namespace)
                     created.type = "Opaque"
-                    created.json["data"] = patch["data"]
                     if let text = versions.text {
                         created.metadata.annotations = [DirectVersions.annotation: text]
                     }
-                    outcome.written = try await client.create(created, namespace: namespace)
+                    outcome.written = try await client.createGuarded(created, values: values, namespace: namespace)
                 }
                 return outcome
             } catch {
@@ -128,14 +130,14 @@ public struct DirectSecretWriter: Sendable {
     public func check(key: String, mustExist: Bool) async throws(ChangeError) {
         try await refuseSealedKey(key)
         let secret = try await api { () async throws(KubeError) in
-            try await client.getIfPresent(Secret.self, name: names.secret, namespace: namespace)
+            try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
         }
         let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "").split(
             separator: ",")
         if managed.contains(Substring(key)) {
             throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
         }
-        if mustExist, secret?.json[path: "data", key] == nil {
+        if mustExist, secret?.values[key] == nil {
             throw .keyNotFound(
                 key: key, object: "Secret \(namespace)/\(names.secret)",
                 hint: "set it first with `beluga-secrets set \(key) --direct`")

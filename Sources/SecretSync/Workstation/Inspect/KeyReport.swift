@@ -35,8 +35,8 @@ public struct KeyReport: Sendable, Equatable {
     public var history: [SealedHistoryEntry]
 
     /// The reports of every key, sorted by name. `secret` is `nil` when it does not exist or
-    /// could not be read.
-    public static func all(store: SealedStore?, secret: Secret?, namespace: String, secretName: String)
+    /// could not be read; its values are only fingerprinted, in secure memory.
+    public static func all(store: SealedStore?, secret: GuardedSecret?, namespace: String, secretName: String)
         -> [KeyReport]
     {
         var reports: [String: KeyReport] = [:]
@@ -68,16 +68,16 @@ public struct KeyReport: Sendable, Equatable {
             }
         }
         guard let secret else { return reports.keys.sorted().compactMap { reports[$0] } }
-        let direct = DirectVersions(secret: secret.json)
+        let direct = DirectVersions(secret: secret.object.json)
         let managed = Set(
             (secret.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "").split(
                 separator: ","
             )
             .map(String.init))
-        for (key, value) in secret.data where reports[key] == nil {
+        for (key, value) in secret.values where reports[key] == nil {
             let live =
                 (try? SecretBinding(namespace: namespace, secret: secretName, key: key)).map {
-                    Fingerprint(of: SecureBytes(value), binding: $0).text
+                    Fingerprint(of: value, binding: $0).text
                 } ?? ""
             if let record = direct.entries[key] {
                 reports[key] = KeyReport(
