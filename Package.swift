@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "beluga-secrets",
             dependencies: [
-                "Sealing", "KubeAPI", "SecretSync", "JSONValue", "YAML",
+                "Sealing", "KubeAPI", "SecretSync", "JSONValue", "YAML", "CGNUExtensions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

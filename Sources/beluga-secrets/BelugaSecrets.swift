@@ -12,7 +12,9 @@ struct BelugaSecrets: AsyncParsableCommand {
         discussion: """
             Values are sealed on the workstation with libsodium (a sealed box to the agent's \
             public key); only ciphertext leaves the machine. Commands that talk to the cluster \
-            take kubectl's --kubeconfig, --context and -n/--namespace. Exit codes: 0 ok; 1 usage \
+            take kubectl's global options --kubeconfig, --context, -n/--namespace and \
+            --request-timeout, before the command as well as after it (beluga-secrets -n ai list \
+            is beluga-secrets list -n ai). Exit codes: 0 ok; 1 usage \
             or local input (bad flags, unreadable or insecure key file, kubeconfig); 2 not found; \
             3 conflict that retries could not resolve; 4 denied (401/403); 5 cluster unreachable, \
             or --wait timed out; 6 rejected (bad envelope, bad value, invalid name, refused by the \
@@ -44,15 +46,22 @@ struct BelugaSecrets: AsyncParsableCommand {
     /// Parses and runs the command, and turns every failure into `error: <one line>` on standard
     /// error and the documented exit code (see `ExitStatus`).
     static func main() async {
+        ProcessHardening.apply()
+        let arguments: [String]
+        switch GlobalOptions.rewrite(Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+        case .arguments(let rewritten): arguments = rewritten
+        case .missingCommand(let message):
+            ErrorReport.terminate(with: CommandError(message), command: Self.self)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
-            ErrorReport.terminate(with: error, command: Self.self)
+            ErrorReport.terminate(with: error, command: Self.self, arguments: arguments)
         }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import KubeAPI
 
-/// kubectl's global options for commands that talk to a cluster.
+/// kubectl's global options for commands that talk to a cluster. They may also come before the
+/// command (`GlobalOptions`).
 struct ClusterOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -16,11 +17,35 @@ struct ClusterOptions: ParsableArguments {
         help: ArgumentHelp("Namespace (default: the context's).", valueName: "namespace"))
     var namespace: String?
 
-    /// A client configured as kubectl would be (in a pod without a kubeconfig: the service account).
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp(
+            "Give up on a request the server has not answered within this time (e.g. 10s), without retrying "
+                + "(default: 30s, with retries).", valueName: "duration"))
+    var requestTimeout: DurationArgument?
+
+    func validate() throws {
+        if let requestTimeout, requestTimeout.duration <= .zero {
+            throw ValidationError("--request-timeout must be more than 0 (e.g. 10s)")
+        }
+    }
+
+    /// The configuration kubectl would use (in a pod without a kubeconfig: the service account).
+    func configuration() throws(KubeError) -> ClientConfiguration {
+        var configuration = try ClientConfiguration.load(
+            ClientConfiguration.Options(kubeconfig: kubeconfig, context: context, namespace: namespace))
+        if let requestTimeout {
+            // As kubectl: a request that timed out is not sent again.
+            configuration.transport.requestTimeout = requestTimeout.duration
+            configuration.transport.connectTimeout = min(requestTimeout.duration, .seconds(10))
+            configuration.retryPolicy = .none
+        }
+        return configuration
+    }
+
+    /// A client configured as kubectl would be.
     func client() throws(KubeError) -> KubeClient {
-        try KubeClient(
-            options: ClientConfiguration.Options(
-                kubeconfig: kubeconfig, context: context, namespace: namespace))
+        try KubeClient(configuration: configuration())
     }
 }
 

@@ -7,13 +7,6 @@ import SecretSync
 struct ReleaseOptions: ParsableArguments {
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(
-        name: .customLong("request-timeout"),
-        help: ArgumentHelp(
-            "Give up on a request the server has not answered within this time (e.g. 10s), without retrying "
-                + "(default: 30s, with retries).", valueName: "duration"))
-    var requestTimeout: DurationArgument?
-
     @Option(help: ArgumentHelp("Helm release the object names derive from.", valueName: "name"))
     var release: String = ObjectNames.defaultRelease
 
@@ -29,12 +22,6 @@ struct ReleaseOptions: ParsableArguments {
         help: ArgumentHelp("Name of the Deployment to restart (default: <release>).", valueName: "name"))
     var deployment: String?
 
-    func validate() throws {
-        if let requestTimeout, requestTimeout.duration <= .zero {
-            throw ValidationError("--request-timeout must be more than 0 (e.g. 10s)")
-        }
-    }
-
     var names: ObjectNames {
         ObjectNames(release: release, secret: secret, configMap: configMap, deployment: deployment)
     }
@@ -45,15 +32,7 @@ struct ReleaseOptions: ParsableArguments {
         try KubernetesNames.validateSecretName(names.secret)
         try KubernetesNames.validateObjectName(names.configMap, kind: "ConfigMap")
         try KubernetesNames.validateObjectName(names.deployment, kind: "Deployment")
-        var configuration = try ClientConfiguration.load(
-            ClientConfiguration.Options(
-                kubeconfig: cluster.kubeconfig, context: cluster.context, namespace: cluster.namespace))
-        if let requestTimeout {
-            // As kubectl: a request that timed out is not sent again.
-            configuration.transport.requestTimeout = requestTimeout.duration
-            configuration.transport.connectTimeout = min(requestTimeout.duration, .seconds(10))
-            configuration.retryPolicy = .none
-        }
+        let configuration = try cluster.configuration()
         try KubernetesNames.validateNamespace(configuration.namespace)
         return Workspace(
             client: try KubeClient(configuration: configuration), namespace: configuration.namespace,

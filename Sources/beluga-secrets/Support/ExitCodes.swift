@@ -60,7 +60,12 @@ extension SealingError: ReportableError {
 
 /// Prints a failure and ends the process.
 enum ErrorReport {
-    static func terminate(with error: any Error, command: any ParsableCommand.Type) -> Never {
+    /// `arguments`: the command line as parsed (global options moved after the command), so
+    /// that the hint names the command that was run.
+    static func terminate(
+        with error: any Error, command: any ParsableCommand.Type,
+        arguments: [String] = Array(CommandLine.arguments.dropFirst())
+    ) -> Never {
         if let reportable = error as? any ReportableError {
             StandardError.writeLine("error: " + oneLine(reportable.message))
             exit(reportable.exitStatus.rawValue)
@@ -74,16 +79,16 @@ enum ErrorReport {
         }
         // A usage error found by the parser: one line, and where to read more.
         let text = oneLine(command.message(for: error))
-        StandardError.writeLine("error: \(text) (see '\(invokedCommand(command)) --help')")
+        StandardError.writeLine("error: \(text) (see '\(invokedCommand(command, arguments)) --help')")
         exit(ExitStatus.usage.rawValue)
     }
 
     /// `beluga-secrets seal` for `beluga-secrets seal KEY --bad`: the deepest command named on
     /// the command line, so the hint points at the right help.
-    private static func invokedCommand(_ root: any ParsableCommand.Type) -> String {
+    private static func invokedCommand(_ root: any ParsableCommand.Type, _ arguments: [String]) -> String {
         var names = [root._commandName]
         var current = root
-        for argument in CommandLine.arguments.dropFirst() {
+        for argument in arguments {
             guard let next = current.configuration.subcommands.first(where: { $0._commandName == argument })
             else {
                 break
