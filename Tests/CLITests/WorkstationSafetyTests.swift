@@ -29,16 +29,20 @@ import TestSupport
 
     /// `seal`, which looks for the user's signing key in the configuration folder.
     mutating func seal(_ publicKey: String) throws -> ProcessResult {
-        try run(["seal", "openai-api-key", "-n", "prod", "--public-key", publicKey], stdin: markers.make("value"))
+        try run(
+            ["seal", "openai-api-key", "-n", "prod", "--public-key", publicKey], stdin: markers.make("value"))
     }
 
     func expectRefused(
-        _ result: ProcessResult, mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation
+        _ result: ProcessResult, mentioning fragments: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.status == 1, "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && result.stderr.hasPrefix("error: "), "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            lines.count == 1 && result.stderr.hasPrefix("error: "), "\(result.stderr)",
+            sourceLocation: sourceLocation)
         for fragment in fragments {
             #expect(result.stderr.contains(fragment), "\(result.stderr)", sourceLocation: sourceLocation)
         }
@@ -79,7 +83,8 @@ import TestSupport
         let elsewhere = folder.file("elsewhere")
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
         try #require(chmod(elsewhere, 0o700) == 0)
-        try FileManager.default.createDirectory(atPath: folder.file("config"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: folder.file("config"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: configFolder, withDestinationPath: elsewhere)
         expectRefused(try seal(key), mentioning: [configFolder, "symbolic link"])
 
@@ -89,7 +94,8 @@ import TestSupport
         try #require(chmod(configFolder, 0o700) == 0)
         let signer = try run(["signer", "init"])
         try #require(signer.status == 0, "\(signer.stderr)")
-        try FileManager.default.moveItem(atPath: configFolder + "/signer.key", toPath: folder.file("signer.key"))
+        try FileManager.default.moveItem(
+            atPath: configFolder + "/signer.key", toPath: folder.file("signer.key"))
         try FileManager.default.createSymbolicLink(
             atPath: configFolder + "/signer.key", withDestinationPath: folder.file("signer.key"))
         expectRefused(try seal(key), mentioning: [configFolder + "/signer.key", "symbolic link"])
@@ -121,7 +127,10 @@ import TestSupport
         let lines: [[String]] = [
             ["seal", "openai-api-key", "-n", "prod", "--public-key", fifo],
             ["unseal", "openai-api-key", "-n", "prod", "--private-key", fifo],
-            ["seal", "openai-api-key", "-n", "prod", "--public-key", folder.file("keys/sealing.pub"), "--signer-key", fifo],
+            [
+                "seal", "openai-api-key", "-n", "prod", "--public-key", folder.file("keys/sealing.pub"),
+                "--signer-key", fifo,
+            ],
             ["audit", "--verify", "--file", "/dev/null", "--identity-key", fifo],
         ]
         for line in lines {
@@ -140,7 +149,8 @@ import TestSupport
     /// a folder, which only shows when the files are put in place.
     @Test func keygenWritesBothFilesOrNeither() throws {
         let keys = folder.file("pair")
-        try FileManager.default.createDirectory(atPath: keys + "/sealing.pub/taken", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: keys + "/sealing.pub/taken", withIntermediateDirectories: true)
         let result = try run(["keygen", "--out", keys, "--force"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains(keys + "/sealing.pub"), "\(result.stderr)")
@@ -192,7 +202,8 @@ import TestSupport
             let process =
                 runAsOther
                 ? try RunningProcess(
-                    "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments,
+                    "/usr/bin/setpriv",
+                    ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments,
                     environment: ["HOME": place])
                 : try RunningProcess(binary, arguments, environment: ["HOME": place])
             let pid = process.processIdentifier
@@ -207,7 +218,8 @@ import TestSupport
                 coreLimit =
                     limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
                     .map { $0.split(separator: " ").suffix(3).joined(separator: " ") } ?? ""
-                user = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+                user =
+                    status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
                     .flatMap { $0.split(separator: "\t").dropFirst().first }.flatMap { uid_t($0) } ?? .max
                 var info = stat()
                 owner = stat("/proc/\(pid)", &info) == 0 ? info.st_uid : .max

@@ -223,17 +223,22 @@ import TimeFormat
         let kelvin = envelope(payload: payloadJSON(key: "\u{212A}ey"))
         #expect(throws: SealingError.bindingMismatch(.key)) { try kelvin.open(with: pair, expecting: target) }
         let escaped = envelope(payload: payloadJSON(key: "\\u212Aey"))
-        #expect(throws: SealingError.bindingMismatch(.key)) { try escaped.open(with: pair, expecting: target) }
+        #expect(throws: SealingError.bindingMismatch(.key)) {
+            try escaped.open(with: pair, expecting: target)
+        }
         let decomposed = envelope(payload: payloadJSON(secret: "caf\u{65}\u{301}"))
         let precomposed = try SecretBinding(namespace: "prod", secret: "caf\u{E9}", key: "openai-api-key")
         #expect(throws: SealingError.bindingMismatch(.secret)) {
             try decomposed.open(with: pair, expecting: precomposed)
         }
-        #expect(try envelope(payload: payloadJSON(key: "Key")).open(with: pair, expecting: target).binding == target)
+        #expect(
+            try envelope(payload: payloadJSON(key: "Key")).open(with: pair, expecting: target).binding
+                == target)
         let kelvinBinding = try SecretBinding(namespace: "prod", secret: "beluga-ai-secrets", key: "Key")
         #expect(kelvinBinding == target)
         #expect(
-            Set([target, SecretBinding(unchecked: "prod", secret: "beluga-ai-secrets", key: "\u{212A}ey")]).count == 2,
+            Set([target, SecretBinding(unchecked: "prod", secret: "beluga-ai-secrets", key: "\u{212A}ey")])
+                .count == 2,
             "equal and hashed as bytes")
     }
 

@@ -120,10 +120,13 @@ import TestSupport
         let folder = try TemporaryDirectory()
         try SealingKeyPair.generate().publicKey.write(to: folder.file("sealing.pub"))
         let pair = SealingKeyPair.generate()
-        #expect(throws: SealingError.keyFileExists(path: folder.file("sealing.pub"), kind: .sealingPublicKey)) {
+        #expect(throws: SealingError.keyFileExists(path: folder.file("sealing.pub"), kind: .sealingPublicKey))
+        {
             try pair.writeFiles(privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"))
         }
-        #expect(try entries(folder) == ["sealing.pub"], "no private key without its public key, no temporary file")
+        #expect(
+            try entries(folder) == ["sealing.pub"], "no private key without its public key, no temporary file"
+        )
     }
 
     @Test func aReplacementThatCannotCompleteKeepsTheOldPair() throws {
@@ -137,7 +140,8 @@ import TestSupport
         let new = SealingKeyPair.generate()
         #expect(throws: SealingError.self) {
             try new.writeFiles(
-                privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"), replacing: true)
+                privateKey: folder.file("sealing.key"), publicKey: folder.file("sealing.pub"), replacing: true
+            )
         }
         #expect(try SealingKeyPair.read(privateKeyFile: folder.file("sealing.key")).keyID == old.keyID)
         #expect(try entries(folder) == ["sealing.key", "sealing.pub"])
@@ -190,7 +194,8 @@ import TestSupport
             if writer >= 0 { close(writer) }
         }
         #expect(finished, "reading a FIFO as a key file blocked")
-        let message = try #require(await poll(timeout: .seconds(60)) { outcome.result != nil } ? outcome.result : nil)
+        let message = try #require(
+            await poll(timeout: .seconds(60)) { outcome.result != nil } ? outcome.result : nil)
         #expect(message.contains("FIFO"), "\(message)")
         #expect(message.contains("not a regular file"), "\(message)")
     }

@@ -5,19 +5,20 @@ import Sealing
 /// request body that carries values is built in a `SecureBytes` and handed to libcurl where it
 /// lies, and the response is collected into `SecureBytes` and decoded without its values
 /// becoming `String`s (`GuardedSecret`). What libcurl and OpenSSL copy into their own buffers on
-/// the way is out of reach (docs/threat-model.md).
+/// the way is out of reach; the process being undumpable guards those.
 extension KubeClient {
     /// The Secret `name`, or nil when it does not exist.
     public func getGuardedSecretIfPresent(name: String, namespace: String? = nil) async throws(KubeError)
         -> GuardedSecret?
     {
         let namespace = resolveNamespace(.secrets, namespace)
-        let description = RequestDescription(verb: "get", resource: .secrets, namespace: namespace, name: name)
+        let description = RequestDescription(
+            verb: "get", resource: .secrets, namespace: namespace, name: name)
         var request = self.request(.get, ResourceType.secrets.path(namespace: namespace, name: name))
         request.sensitiveResponse = true
         do {
             return try await sendExpectingGuardedSecret(request, description)
-        } catch where error.category == .notFound {
+        } catch  where error.category == .notFound {
             return nil
         }
     }
@@ -30,7 +31,8 @@ extension KubeClient {
         var object = secret.json
         if let namespace { object[path: "metadata", "namespace"] = .string(namespace) }
         let description = RequestDescription(
-            verb: "create", resource: .secrets, namespace: namespace, name: secret.name.isEmpty ? nil : secret.name)
+            verb: "create", resource: .secrets, namespace: namespace,
+            name: secret.name.isEmpty ? nil : secret.name)
         var request = self.request(
             .post, ResourceType.secrets.path(namespace: namespace), query: [("fieldManager", fieldManager)],
             bodyBytes: [])
@@ -47,7 +49,8 @@ extension KubeClient {
         removing: [String] = []
     ) async throws(KubeError) -> GuardedSecret {
         let namespace = resolveNamespace(.secrets, namespace)
-        let description = RequestDescription(verb: "patch", resource: .secrets, namespace: namespace, name: name)
+        let description = RequestDescription(
+            verb: "patch", resource: .secrets, namespace: namespace, name: name)
         var request = self.request(
             .patch, ResourceType.secrets.path(namespace: namespace, name: name),
             query: [("fieldManager", fieldManager)], contentType: Patch.merge([:]).contentType, bodyBytes: [])
@@ -63,7 +66,8 @@ extension KubeClient {
         let response = try await send(request, description)
         guard (200..<300).contains(response.status) else { throw error(for: response, description) }
         guard let body = response.sensitiveBody else {
-            throw KubeError(.server, "the server answered \(description.verb) \(description.target) without a body")
+            throw KubeError(
+                .server, "the server answered \(description.verb) \(description.target) without a body")
         }
         do {
             return try GuardedSecretCoding.decode(body)

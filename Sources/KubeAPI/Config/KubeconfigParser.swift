@@ -99,7 +99,9 @@ enum KubeconfigParser {
         func base64(_ value: JSON?, _ field: String) throws(KubeError) -> [UInt8]? {
             guard let text = try string(value, field) else { return nil }
             let compact = text.filter { !$0.isWhitespace }
-            guard let bytes = Base64.decode(compact, canonical: false) else { throw fail("\(field) is not valid base64") }
+            guard let bytes = Base64.decode(compact, canonical: false) else {
+                throw fail("\(field) is not valid base64")
+            }
             return bytes
         }
 

@@ -51,7 +51,8 @@ enum GuardedSecretCoding {
                 if scanner.takeNull() { return }
                 try scanner.object { (key, scanner) throws(Malformed) in
                     let range = try scanner.stringContent()
-                    guard let value = SecureBytes.decodingBase64(UnsafeRawBufferPointer(rebasing: text[range]))
+                    guard
+                        let value = SecureBytes.decodingBase64(UnsafeRawBufferPointer(rebasing: text[range]))
                     else { throw Malformed(reason: "the value of data[\(key)] is not base64") }
                     values[key] = value
                 }
@@ -70,11 +71,14 @@ enum GuardedSecretCoding {
 
     /// `object` (without `data`) with `data` set to `values`, base64-encoded, as JSON in secure
     /// memory; `nullKeys` are written as `null` in `data` (a merge patch's removal).
-    static func encode(_ object: JSON, values: [String: SecureBytes], nullKeys: [String] = []) -> SecureBytes {
+    static func encode(_ object: JSON, values: [String: SecureBytes], nullKeys: [String] = []) -> SecureBytes
+    {
         var object = object
         object["data"] = nil
         let rest = object.serialized()  // `{...}` with sorted members, no secret in it
-        let encoded = values.keys.sorted().map { key in (Array(JSON.string(key).serialized()), values[key]?.base64Encoded()) }
+        let encoded = values.keys.sorted().map { key in
+            (Array(JSON.string(key).serialized()), values[key]?.base64Encoded())
+        }
         let nulls = nullKeys.sorted().map { Array(JSON.string($0).serialized()) }
         var length = 2 + "\"data\":{}".utf8.count + (rest.count > 2 ? rest.count - 2 + 1 : 0)
         for (name, value) in encoded { length += name.count + 3 + (value?.count ?? 0) + 1 }
@@ -88,7 +92,8 @@ enum GuardedSecretCoding {
                 }
             }
             func put(_ raw: UnsafeRawBufferPointer) {
-                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + raw.count)]).copyMemory(from: raw)
+                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + raw.count)]).copyMemory(
+                    from: raw)
                 offset += raw.count
             }
             put(Array("{\"data\":{".utf8))
@@ -144,7 +149,9 @@ struct JSONScanner {
     /// `null` here, consumed.
     mutating func takeNull() -> Bool {
         skipWhitespace()
-        guard index + 4 <= text.count, Array(text[index..<(index + 4)]) == Array("null".utf8) else { return false }
+        guard index + 4 <= text.count, Array(text[index..<(index + 4)]) == Array("null".utf8) else {
+            return false
+        }
         index += 4
         return true
     }
@@ -182,7 +189,9 @@ struct JSONScanner {
     /// The range of the string token here, quotes included.
     mutating func stringToken() throws(Malformed) -> Range<Int> {
         let start = index
-        guard index < text.count, text[index] == UInt8(ascii: "\"") else { throw fail("a string was expected") }
+        guard index < text.count, text[index] == UInt8(ascii: "\"") else {
+            throw fail("a string was expected")
+        }
         index += 1
         while index < text.count {
             switch text[index] {

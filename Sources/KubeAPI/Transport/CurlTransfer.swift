@@ -141,7 +141,8 @@ enum CurlTransfer {
                 sensitive.withUnsafeBytes { bytes in
                     let pointer = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)
                     check(
-                        ccurl_setopt_pointer(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)),
+                        ccurl_setopt_pointer(
+                            h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)),
                         "POSTFIELDS")
                 }
             } else if let body = request.body {

@@ -109,7 +109,9 @@ extension SealingKeyPair {
 
     /// Writes `sealing.key` (0600) and `sealing.pub` (0644): both or neither (see
     /// `KeyFile.writePair`).
-    public func writeFiles(privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false)
+    public func writeFiles(
+        privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false
+    )
         throws(SealingError)
     {
         try KeyFile.writePair(

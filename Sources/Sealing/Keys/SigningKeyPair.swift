@@ -178,7 +178,9 @@ extension SigningKeyPair {
 
     /// Writes `signer.key` (0600) and `signer.pub` (0644): both or neither (see
     /// `KeyFile.writePair`).
-    public func writeFiles(privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false)
+    public func writeFiles(
+        privateKey privatePath: String, publicKey publicPath: String, replacing: Bool = false
+    )
         throws(SealingError)
     {
         try KeyFile.writePair(

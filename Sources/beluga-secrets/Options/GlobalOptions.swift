@@ -48,7 +48,8 @@ enum GlobalOptions {
             if rest.contains("--help") || rest.contains("-h") { return .arguments(rest) }
             let first = moved[0].split(separator: "=", maxSplits: 1)[0]
             return .missingCommand(
-                "\(first) must be followed by a command, as in: beluga-secrets \(moved.joined(separator: " ")) list")
+                "\(first) must be followed by a command, as in: beluga-secrets \(moved.joined(separator: " ")) list"
+            )
         }
 
         // The command path: as deep as the names go (`config set`, `keys show`).

@@ -53,7 +53,8 @@ enum ConfigFolder {
         guard descriptor >= 0, let directory = fdopendir(descriptor) else {
             let reason = String(cString: strerror(errno))
             if descriptor >= 0 { close(descriptor) }
-            throw CommandError("cannot list the configuration folder \(folder): \(reason); check its permissions")
+            throw CommandError(
+                "cannot list the configuration folder \(folder): \(reason); check its permissions")
         }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
@@ -65,7 +66,8 @@ enum ConfigFolder {
             guard fstatat(dirfd(directory), name, &entryStatus, AT_SYMLINK_NOFOLLOW) == 0 else {
                 if errno == ENOENT { continue }  // removed meanwhile
                 throw CommandError(
-                    "cannot inspect \(folder)/\(name): \(String(cString: strerror(errno))); check its permissions")
+                    "cannot inspect \(folder)/\(name): \(String(cString: strerror(errno))); check its permissions"
+                )
             }
             try checkEntry(folder + "/" + name, entryStatus, isFolder: false)
         }

@@ -168,7 +168,8 @@ import TestSupport
             """.write(toFile: plugin, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: plugin)
             let kubeconfig = workstation.home.file("kubeconfig-exec")
-            let authority = try #require(workstation.fixture.emulator.certificateAuthority).certificatePEM
+            let authority =
+                try #require(workstation.fixture.emulator.certificateAuthority).certificatePEM
                 .data(using: .utf8)?.base64EncodedString() ?? ""
             try """
             apiVersion: v1

@@ -43,7 +43,9 @@ import TestSupport
         let before = try await workstation.run(globals + command + rest, stdin: stdin)
         let after = try await workstation.run(command + globals + rest, stdin: stdin)
         let line = (globals + command + rest).joined(separator: " ")
-        #expect(before.status == after.status, "\(line): \(before.stderr) / \(after.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            before.status == after.status, "\(line): \(before.stderr) / \(after.stderr)",
+            sourceLocation: sourceLocation)
         #expect(before.stdout == after.stdout, "\(line)", sourceLocation: sourceLocation)
         #expect(before.stderr == after.stderr, "\(line)", sourceLocation: sourceLocation)
         return before
@@ -88,7 +90,8 @@ import TestSupport
                 (["--context", "other"], ["version"], []),
             ]
             for item in cases {
-                _ = try await expectSame(workstation, globals: item.globals, command: item.command, rest: item.rest)
+                _ = try await expectSame(
+                    workstation, globals: item.globals, command: item.command, rest: item.rest)
             }
         }
     }
@@ -113,9 +116,12 @@ import TestSupport
             let help = try offline(["-n", "ai", "--help"])
             #expect(help.status == 0 && help.stdout.contains("USAGE"), "\(help.stderr)")
             let helpCommand = try offline(["-n", "ai", "help", "list"])
-            #expect(helpCommand.status == 0 && helpCommand.stdout.contains("--namespace"), "\(helpCommand.stderr)")
+            #expect(
+                helpCommand.status == 0 && helpCommand.stdout.contains("--namespace"), "\(helpCommand.stderr)"
+            )
             let listHelp = try offline(["-n", "ai", "list", "--help"])
-            #expect(listHelp.status == 0 && listHelp.stdout.contains("--request-timeout"), "\(listHelp.stderr)")
+            #expect(
+                listHelp.status == 0 && listHelp.stdout.contains("--request-timeout"), "\(listHelp.stderr)")
             // An option that is not a global one is not moved: the parser names it.
             let unknown = try await workstation.run(["--secret-name", "x", "list"])
             #expect(unknown.status == 1 && unknown.stderr.contains("--secret-name"), "\(unknown.stderr)")

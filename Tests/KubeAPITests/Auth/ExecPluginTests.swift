@@ -148,7 +148,8 @@ import TestSupport
         var markers = LeakMarkers()
         let secret = markers.make("plugin-stderr")
         let plugin = try fixtures.script(
-            "fail.sh", "echo 'error: your session expired, run login' >&2\necho 'token \(secret)' >&2\nexit 3")
+            "fail.sh", "echo 'error: your session expired, run login' >&2\necho 'token \(secret)' >&2\nexit 3"
+        )
         await expectFailure(
             authenticator(plugin), containing: ["failed with exit status 3", "run it yourself"],
             notContaining: [secret, "session expired"])
@@ -160,7 +161,8 @@ import TestSupport
             "time.sh",
             "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"\(secret)\"}}'"
         )
-        await expectFailure(authenticator(badTime), containing: ["expirationTimestamp"], notContaining: [secret])
+        await expectFailure(
+            authenticator(badTime), containing: ["expirationTimestamp"], notContaining: [secret])
     }
 
     @Test func garbageOutput() async throws {

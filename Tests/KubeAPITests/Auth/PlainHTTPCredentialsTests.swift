@@ -13,8 +13,10 @@ import TestSupport
     /// A user entry of each kind, written by `fixtures`; the marker is what must never travel.
     func users(_ fixtures: Fixtures, marker: String) throws -> [(kind: String, body: String)] {
         try fixtures.write("token", marker)
-        try fixtures.write("client.crt", "-----BEGIN CERTIFICATE-----\n\(marker)\n-----END CERTIFICATE-----\n")
-        try fixtures.write("client.key", "-----BEGIN PRIVATE KEY-----\n\(marker)\n-----END PRIVATE KEY-----\n")
+        try fixtures.write(
+            "client.crt", "-----BEGIN CERTIFICATE-----\n\(marker)\n-----END CERTIFICATE-----\n")
+        try fixtures.write(
+            "client.key", "-----BEGIN PRIVATE KEY-----\n\(marker)\n-----END PRIVATE KEY-----\n")
         try fixtures.script(
             "bin/plugin",
             """
@@ -51,13 +53,16 @@ import TestSupport
             }
             let before = listener.requests.count
             _ = try? await client.list(Secret.self)
-            try await eventually("the listener records the \(kind) request") { listener.requests.count > before }
+            try await eventually("the listener records the \(kind) request") {
+                listener.requests.count > before
+            }
             let request = listener.requests[before]
             #expect(request.hasPrefix("GET /api/v1/namespaces/default/secrets"), "\(kind): \(request)")
             #expect(!request.lowercased().contains("authorization:"), "\(kind) sent: \(request)")
             #expect(markers.leaks(in: request).isEmpty, "\(kind) sent: \(request)")
         }
-        #expect(!FileManager.default.fileExists(atPath: fixtures.path + "/plugin-runs"), "the exec plugin ran")
+        #expect(
+            !FileManager.default.fileExists(atPath: fixtures.path + "/plugin-runs"), "the exec plugin ran")
     }
 
     @Test func throughAProxyNeither() async throws {
@@ -79,11 +84,15 @@ import TestSupport
             }
             let before = proxy.requests.count
             _ = try? await client.list(Secret.self)
-            try await eventually("the proxy records the request to \(server)") { proxy.requests.count > before }
+            try await eventually("the proxy records the request to \(server)") {
+                proxy.requests.count > before
+            }
             let request = proxy.requests[before]
             // Plain HTTP: the request itself, without the token; HTTPS: only the CONNECT of the
             // tunnel, the token (inside TLS) never reaches the proxy.
-            let expected = server.hasPrefix("https") ? "CONNECT kubernetes.invalid:6443 " : "GET http://kubernetes.invalid"
+            let expected =
+                server.hasPrefix("https")
+                ? "CONNECT kubernetes.invalid:6443 " : "GET http://kubernetes.invalid"
             #expect(request.hasPrefix(expected), "\(request)")
             #expect(markers.leaks(in: request).isEmpty, "the proxy saw the token: \(request)")
             #expect(!request.lowercased().contains("authorization:"), "\(request)")

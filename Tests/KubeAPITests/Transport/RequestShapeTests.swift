@@ -71,7 +71,9 @@ final class LogCapture: Sendable {
             kubeconfigText(
                 server: "https://127.0.0.1:6443", userBody: "    username: admin\n    password: s3cret\n"))
         let configuration = try ClientConfiguration.load(
-            .init(kubeconfig: path, environment: isolatedEnvironment(home: "/nonexistent-home"), allowInCluster: false))
+            .init(
+                kubeconfig: path, environment: isolatedEnvironment(home: "/nonexistent-home"),
+                allowInCluster: false))
         let credentials = try await Authenticator(configuration: configuration).credentials()
         let expected = Data("admin:s3cret".utf8).base64EncodedString()
         #expect(credentials.authorization == "Basic \(expected)")

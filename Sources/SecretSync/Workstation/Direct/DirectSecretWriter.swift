@@ -116,7 +116,8 @@ public struct DirectSecretWriter: Sendable {
                     if let text = versions.text {
                         created.metadata.annotations = [DirectVersions.annotation: text]
                     }
-                    outcome.written = try await client.createGuarded(created, values: values, namespace: namespace)
+                    outcome.written = try await client.createGuarded(
+                        created, values: values, namespace: namespace)
                 }
                 return outcome
             } catch {
