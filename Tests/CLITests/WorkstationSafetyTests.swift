@@ -196,7 +196,7 @@ import TestSupport
         let binary = try Binaries.path("beluga-secrets")
         let runAsOther = geteuid() == 0
         for arguments in [
-            ["agent", "--kubeconfig", kubeconfig, "--health-addr", "127.0.0.1:0", "--identity", "dump-test"],
+            ["agent", "--kubeconfig", kubeconfig, "--health-addr", "127.0.0.1:0", "--identity", "dump-test"]
         ] {
             let process =
                 runAsOther
