@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "beluga-secrets",
             dependencies: [
-                "Sealing", "KubeAPI", "SecretSync", "JSONValue", "YAML", "CGNUExtensions",
+                "Sealing", "KubeAPI", "SecretSync", "JSONValue", "TimeFormat", "YAML", "CGNUExtensions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,7 +121,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["SecretSync", "Sealing", "KubeEmulator", "TestSupport", "JSONValue"],
+            dependencies: ["SecretSync", "Sealing", "KubeEmulator", "TestSupport", "JSONValue", "TimeFormat"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests",

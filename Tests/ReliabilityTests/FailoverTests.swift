@@ -3,6 +3,7 @@ import JSONValue
 import SecretSync
 import Testing
 import TestSupport
+import TimeFormat
 
 extension ReliabilityTests {
     /// Two agents; the leader killed while a stream of rotations is being written, again and
@@ -55,7 +56,7 @@ extension ReliabilityTests {
                     let lastRenew = try #require(
                         (try await cluster.object("leases", "beluga-secrets-agent"))?[
                             path: "spec", "renewTime"]?
-                            .stringValue.flatMap(Timestamp.parse), "the lease has a renew time")
+                            .stringValue.flatMap(RFC3339.parse), "the lease has a renew time")
                     let after = try start(keys[10..<20])
                     for (key, value, process) in before + after {
                         let result = try await cluster.finish([process])[0]
@@ -71,8 +72,8 @@ extension ReliabilityTests {
                     }
                     let lease = try #require(try await cluster.object("leases", "beluga-secrets-agent"))
                     let acquired = try #require(
-                        lease[path: "spec", "acquireTime"]?.stringValue.flatMap(Timestamp.parse))
-                    let waited = acquired.timeIntervalSince(lastRenew)
+                        lease[path: "spec", "acquireTime"]?.stringValue.flatMap(RFC3339.parse))
+                    let waited = (acquired - lastRenew).inSeconds
                     // Not before the lease ran out (no two leaders), and soon after (one retry
                     // period, plus slack for a loaded machine). Both times are taken when an
                     // attempt starts, before its request, as client-go takes them: a slow request

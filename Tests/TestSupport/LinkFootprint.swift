@@ -15,6 +15,23 @@ public enum LinkFootprint {
         return entries.values.compactMap { $0["object"] }.sorted()
     }
 
+    /// The object files the executable `product` is linked from (its own modules' and every
+    /// package's), as its last build listed them for the linker.
+    public static func objectFiles(ofProduct product: String) -> [String] {
+        let list = Binaries.directory + "/\(product).product/Objects.LinkFileList"
+        guard let data = FileManager.default.contents(atPath: list) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
+        }.filter { !$0.isEmpty }
+    }
+
+    /// The module an object file of the build folder belongs to (`Logging` for
+    /// `…/Logging.build/Logger.swift.o`).
+    public static func module(ofObject path: String) -> String {
+        let folder = path.split(separator: "/").dropLast().last ?? ""
+        return folder.hasSuffix(".build") ? String(folder.dropLast(6)) : String(folder)
+    }
+
     /// The libraries `objects` ask to be linked with (`-lFoundation` and the like), from their
     /// `.swift1_autolink_entries` sections.
     public static func autolinkedLibraries(_ objects: [String]) throws -> Set<String> {
@@ -41,6 +58,17 @@ public enum LinkFootprint {
         return symbols
     }
 
+    /// The symbols `executable` defines (its symbol table; `nm --defined-only`): what the
+    /// libraries it links statically (the Swift runtime, Foundation if anything imports it)
+    /// brought in. Empty for a stripped binary.
+    public static func definedSymbols(_ executable: String) throws -> Set<String> {
+        var symbols = Set<String>()
+        for line in try run("nm", ["--defined-only", executable]).split(separator: "\n") {
+            if let name = line.split(separator: " ").last { symbols.insert(String(name)) }
+        }
+        return symbols
+    }
+
     /// The shared libraries `executable` loads (`ldd`), by file name.
     public static func sharedLibraries(_ executable: String) throws -> [String] {
         try run("ldd", [executable]).split(separator: "\n").compactMap {
@@ -60,11 +88,13 @@ public enum LinkFootprint {
     }
 
     /// Which of `symbols` belong to Foundation (not FoundationEssentials), its
-    /// internationalization part, or ICU's Swift wrapper.
+    /// internationalization part, ICU's Swift wrapper, or ICU itself (its C API and its data
+    /// table `icudt<version>_dat`, the bulk of what Foundation adds to a static binary).
     public static func foundationOrICU(symbols: some Sequence<String>) -> [String] {
-        symbols.filter {
-            $0.hasPrefix("$s10Foundation") || $0.hasPrefix("$s30FoundationInternationalization")
-                || $0.hasPrefix("$s14_FoundationICU")
+        let icuPrefixes = ["icudt", "ucal_", "udat_", "ucol_", "ures_", "ubrk_", "unum_"]
+        return symbols.filter { symbol in
+            symbol.hasPrefix("$s10Foundation") || symbol.hasPrefix("$s30FoundationInternationalization")
+                || symbol.hasPrefix("$s14_FoundationICU") || icuPrefixes.contains { symbol.hasPrefix($0) }
         }.sorted()
     }
 

@@ -19,20 +19,31 @@ struct FileStatus {
     var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
 }
 
-/// Reading whole files, with errors in words.
-enum FileContents {
-    /// The most read from one file: far more than any kubeconfig, certificate or token, and a
-    /// bound when a path names something endless (`/dev/zero`).
-    static let limit = 64 << 20
+/// Reading whole files (or all of a descriptor, such as standard input) without Foundation, with
+/// errors in words.
+public enum FileContents {
+    /// The most read from one file by default: far more than any kubeconfig, certificate or
+    /// token, and a bound when a path names something endless (`/dev/zero`).
+    public static let limit = 64 << 20
 
-    enum Failure: Error {
+    public enum Failure: Error, CustomStringConvertible {
         case missing
         case folder
         case unreadable(String)
-        case tooLarge
+        case tooLarge(limit: Int)
+
+        public var description: String {
+            switch self {
+            case .missing: return "no such file"
+            case .folder: return "it is a folder"
+            case .unreadable(let reason): return reason
+            case .tooLarge(let limit): return "larger than \(limit >> 20) MiB"
+            }
+        }
     }
 
-    static func read(_ path: String) -> Result<[UInt8], Failure> {
+    /// The bytes of the file at `path`, at most `limit` of them.
+    public static func read(_ path: String, limit: Int = limit) -> Result<[UInt8], Failure> {
         guard let status = FileStatus(path) else {
             let code = errno
             return .failure(code == ENOENT || code == ENOTDIR ? .missing : .unreadable(message(code)))
@@ -41,6 +52,12 @@ enum FileContents {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(.unreadable(message(errno))) }
         defer { close(descriptor) }
+        return readAll(descriptor, limit: limit)
+    }
+
+    /// Everything `descriptor` gives until its end, at most `limit` bytes; the descriptor stays
+    /// open.
+    public static func readAll(_ descriptor: Int32, limit: Int = limit) -> Result<[UInt8], Failure> {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -50,7 +67,7 @@ enum FileContents {
                 if errno == EINTR { continue }
                 return .failure(.unreadable(message(errno)))
             }
-            guard bytes.count + count <= limit else { return .failure(.tooLarge) }
+            guard bytes.count + count <= limit else { return .failure(.tooLarge(limit: limit)) }
             bytes.append(contentsOf: chunk[0..<count])
         }
     }

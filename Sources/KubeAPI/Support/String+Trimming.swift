@@ -1,7 +1,7 @@
 extension StringProtocol {
     /// The text without leading and trailing white space and line breaks (what Foundation's
     /// `trimmingCharacters(in: .whitespacesAndNewlines)` removes).
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         guard let first = firstIndex(where: { !$0.isWhitespace }),
             let last = lastIndex(where: { !$0.isWhitespace })
         else { return "" }

@@ -1,6 +1,6 @@
-import Foundation
 import KubeAPI
 import Logging
+import TimeFormat
 
 /// The in-cluster agent: it elects a leader among its replicas, and while it leads, watches the
 /// sealed store, the Secret, the settings ConfigMap and the public keys by name, reconciles on
@@ -354,7 +354,7 @@ public actor Agent {
         logger.warning(
             "\(what); trying again",
             metadata: [
-                "namespace": "\(namespace)", "error": "\(error)", "retry_in_ms": "\(delay.milliseconds)",
+                "namespace": "\(namespace)", "error": "\(error)", "retry_in_ms": "\(delay.inMilliseconds)",
             ])
         if case .conflictPersisted(let object, let attempts) = error {
             AgentMetrics.conflictPersisted(namespace: namespace, kind: object.kind)
@@ -389,8 +389,4 @@ public actor Agent {
             }
         }
     }
-}
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

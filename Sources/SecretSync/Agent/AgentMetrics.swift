@@ -1,6 +1,6 @@
-import Foundation
 import Metrics
 import KubeAPI
+import TimeFormat
 
 /// The agent's metrics, through swift-metrics (the executable exports them in Prometheus text
 /// format on `/metrics`). Names follow Prometheus conventions; no label ever holds a value.
@@ -69,8 +69,8 @@ public enum AgentMetrics {
     }
 
     /// When the last successful reconcile ended (Unix seconds).
-    public static func synced(at date: Date = Date()) {
-        Gauge(label: "beluga_secrets_last_sync_timestamp_seconds").record(date.timeIntervalSince1970)
+    public static func synced(at time: UnixTime = .now()) {
+        Gauge(label: "beluga_secrets_last_sync_timestamp_seconds").record(time.secondsSince1970)
     }
 
     /// How old the current version of a key is (seconds since it was sealed).

@@ -1,7 +1,7 @@
-import Foundation
 import JSONValue
 import KubeAPI
 import Logging
+import TimeFormat
 
 /// The object an Event is about.
 public struct InvolvedObject: Sendable, Hashable {
@@ -97,7 +97,7 @@ public actor EventRecorder {
                 return
             }
         }
-        let nanos = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        let nanos = UInt64(max(0, UnixTime.now().nanosecondsSince1970))
         let name = "\(object.name).\(String(nanos, radix: 16))"
         var involved: JSON = [
             "kind": .string(object.kind), "apiVersion": .string(object.apiVersion),

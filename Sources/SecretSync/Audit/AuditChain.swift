@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// A record made ready for the log: numbered, linked to the one before and signed.
@@ -43,7 +43,7 @@ public struct AuditChain: Sendable {
             record.namespace = namespace
             record.agent = agent
             record.prev = prev
-            record.sig = Data(identity.sign(record.signedBytes)).base64EncodedString()
+            record.sig = Base64.encode(identity.sign(record.signedBytes))
             let text = record.line
             let line = AuditLine(record: record, text: text, hash: Digest.sha256Hex(text))
             lines.append(line)

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where the agent prints audit lines: its standard output in production, a collector in tests.
 public protocol AuditSink: Sendable {

@@ -1,6 +1,6 @@
-import Foundation
 import JSONValue
 import Sealing
+import TimeFormat
 
 /// The rotation timeline that `beluga-secrets audit` prints: records grouped per key, oldest
 /// first, with the whole-namespace events (rollouts, sealing keys) in a group of their own.
@@ -8,13 +8,13 @@ public struct AuditTimeline: Sendable {
     /// Which records to show.
     public struct Filter: Sendable {
         /// Only records at or after this time.
-        public var since: Date?
+        public var since: UnixTime?
         /// Only records of this key.
         public var key: String?
         /// Only records of this namespace.
         public var namespace: String?
 
-        public init(since: Date? = nil, key: String? = nil, namespace: String? = nil) {
+        public init(since: UnixTime? = nil, key: String? = nil, namespace: String? = nil) {
             self.since = since
             self.key = key
             self.namespace = namespace
@@ -24,7 +24,7 @@ public struct AuditTimeline: Sendable {
             if let key, record.key != key { return false }
             if let namespace, record.namespace != namespace { return false }
             if let since {
-                guard let time = Timestamp.parse(record.ts), time >= since else { return false }
+                guard let time = RFC3339.parse(record.ts), time >= since else { return false }
             }
             return true
         }

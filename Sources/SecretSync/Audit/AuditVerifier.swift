@@ -1,4 +1,5 @@
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// Something `audit --verify` found wrong with a chain.

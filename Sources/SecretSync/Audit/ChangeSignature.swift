@@ -1,4 +1,4 @@
-import Foundation
+import KubeAPI
 
 /// Whether a change of a key recorded in the audit trail was proven to come from an allowed
 /// signer, read from its `signer` and the documented prefixes of its `reason`
@@ -24,7 +24,7 @@ public enum ChangeSignature: String, Sendable, CaseIterable {
     /// rollouts, settings, sealing keys).
     public init?(_ record: AuditRecord) {
         guard record.event == .secretCreated || record.event == .secretRotated else { return nil }
-        let parts = record.reason.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = record.reason.split(separator: ";").map { $0.trimmingWhitespace() }
         if parts.contains(where: { $0.hasPrefix(SignatureCheck.Flag.notVerified) }) {
             self = .unverified
         } else if parts.contains(where: { $0.hasPrefix(SignatureCheck.Flag.replayed) }) {

@@ -1,6 +1,6 @@
-import Foundation
 import JSONValue
 import Sealing
+import TimeFormat
 
 /// The agent's keys in one namespace: its Ed25519 identity, its X25519 sealing key pairs (one
 /// current), and the signed list of them it publishes (docs/formats.md, "Sealing keys").
@@ -81,7 +81,7 @@ public struct AgentKeys: Sendable {
             } ?? []
         // Keys whose entry is missing (a Secret written by hand or by an older agent) get one,
         // signed now; the newest becomes current when none is.
-        let now = Timestamp.now()
+        let now = RFC3339.format(.now())
         for kid in pairs.keys.sorted() where !entries.contains(where: { $0.kid == kid }) {
             if let pair = pairs[kid] {
                 entries.append(

@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// What the public-key ConfigMap (`beluga-secrets-public-key`) tells an operator, checked: the
@@ -32,11 +32,10 @@ public struct PublishedKeys: Sendable {
         let identityText = try field(AgentKeys.identityPublicKeyDataKey)
         guard
             let identity = try? SigningPublicKey(
-                base64: identityText.trimmingCharacters(in: .whitespacesAndNewlines))
+                base64: identityText.trimmingWhitespace())
         else { throw .malformed(configMap: name, field: AgentKeys.identityPublicKeyDataKey) }
-        let currentKid = try field(AgentKeys.currentDataKey).trimmingCharacters(in: .whitespacesAndNewlines)
-        let sealingText = try field(AgentKeys.sealingPublicKeyDataKey).trimmingCharacters(
-            in: .whitespacesAndNewlines)
+        let currentKid = try field(AgentKeys.currentDataKey).trimmingWhitespace()
+        let sealingText = try field(AgentKeys.sealingPublicKeyDataKey).trimmingWhitespace()
         guard let current = try? SealingPublicKey(base64: sealingText) else {
             throw .malformed(configMap: name, field: AgentKeys.sealingPublicKeyDataKey)
         }

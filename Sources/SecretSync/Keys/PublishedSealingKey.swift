@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// One entry of `keys.json` (docs/formats.md, "Sealing keys"): a sealing public key, when it was
@@ -44,7 +44,7 @@ public struct PublishedSealingKey: Sendable, Equatable {
             kid: publicKey.keyID.hex, publicKey: publicKey.base64, createdAt: createdAt)
         self.init(
             kid: publicKey.keyID.hex, publicKey: publicKey.base64, createdAt: createdAt,
-            signature: Data(identity.sign(Array(text.utf8))).base64EncodedString(), state: state)
+            signature: Base64.encode(identity.sign(Array(text.utf8))), state: state)
     }
 
     /// Whether `identity` signed this entry, and the public key matches its kid.

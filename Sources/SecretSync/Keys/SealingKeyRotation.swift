@@ -1,6 +1,6 @@
-import Foundation
 import JSONValue
 import KubeAPI
+import TimeFormat
 
 /// How an operator asks the agent for a new sealing key: `beluga-secrets keys rotate` sets an
 /// annotation on the public-key ConfigMap; the agent that leads sees it, makes a new current
@@ -43,7 +43,7 @@ public enum SealingKeyRotation {
         do {
             _ = try await client.patch(
                 ConfigMap.self, name: configMap, namespace: namespace,
-                patch: .merge(requestPatch(at: Timestamp.now())))
+                patch: .merge(requestPatch(at: RFC3339.format(.now()))))
         } catch {
             throw .api(error)
         }
@@ -102,7 +102,7 @@ public enum SealingKeyRotationError: Error, Sendable, CustomStringConvertible {
         case .api(let error): return error.description
         case .published(let error): return error.description
         case .timedOut(let namespace, let timeout):
-            return "the agent did not publish a new sealing key within \(timeout.seconds.formatted())s; "
+            return "the agent did not publish a new sealing key within \(Self.seconds(timeout))s; "
                 + "is it running in namespace \"\(namespace)\"? The request stays and is carried out when it starts "
                 + "(kubectl logs -n \(namespace) -l app.kubernetes.io/component=secrets-agent)"
         case .identityChanged(let namespace):
@@ -110,5 +110,11 @@ public enum SealingKeyRotationError: Error, Sendable, CustomStringConvertible {
                 "the new sealing key in namespace \"\(namespace)\" is signed by another identity than before; "
                 + "do not seal to it, and check who changed the public-key ConfigMap"
         }
+    }
+
+    /// `duration` in seconds as a person writes them: `300`, `2.5`.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.inMilliseconds
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)" : "\(Double(milliseconds) / 1000)"
     }
 }

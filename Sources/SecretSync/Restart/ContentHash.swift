@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// The content hash of the objects a Deployment reloads on (docs/formats.md, "Content hash").
@@ -77,7 +77,7 @@ public enum ContentHash {
     }
 
     static func decodeBase64(_ text: String) -> [UInt8] {
-        if let bytes = Data(base64Encoded: text) { return Array(bytes) }
+        if let bytes = Base64.decode(text) { return bytes }
         return Array(text.utf8)
     }
 }

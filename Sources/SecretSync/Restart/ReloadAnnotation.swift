@@ -1,4 +1,4 @@
-import Foundation
+import KubeAPI
 
 /// The Deployment annotation `beluga-ai.io/reload` by which a Deployment opts in to restarts:
 /// a comma-separated list of object names, each optionally qualified as `secret/NAME` or
@@ -19,7 +19,7 @@ public struct ReloadAnnotation: Sendable, Equatable {
     /// Parses the annotation's value; blanks around entries and empty entries are ignored.
     public init(_ value: String) {
         entries = value.split(separator: ",").compactMap { raw in
-            let text = raw.trimmingCharacters(in: .whitespaces)
+            let text = raw.trimmingWhitespace()
             guard !text.isEmpty else { return nil }
             if let slash = text.firstIndex(of: "/") {
                 let prefix = text[..<slash].lowercased()

@@ -1,4 +1,5 @@
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// The allowed signers of a namespace: ConfigMap `beluga-secrets-signers` (docs/formats.md).
@@ -61,7 +62,7 @@ public struct AllowedSigners: Sendable, Equatable {
         for (entry, value) in configMap["data"]?.objectValue ?? [:] {
             let text = value.stringValue ?? ""
             guard Self.validate(name: entry) == nil,
-                let key = try? SigningPublicKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let key = try? SigningPublicKey(base64: text.trimmingWhitespace())
             else {
                 invalidEntries[entry] = text
                 problems.append(.invalidEntry(configMap: name, entry: entry))
@@ -71,7 +72,7 @@ public struct AllowedSigners: Sendable, Equatable {
         }
         let annotations = configMap[path: "metadata", "annotations"]?.objectValue ?? [:]
         if let text = annotations[Self.policyAnnotation]?.stringValue {
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = text.trimmingWhitespace()
             if let policy = SignaturePolicy(rawValue: trimmed) {
                 self.policy = policy
             } else {

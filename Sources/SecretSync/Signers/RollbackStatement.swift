@@ -1,5 +1,5 @@
-import Foundation
 import JSONValue
+import KubeAPI
 import Sealing
 
 /// An operator's signed request to restore an earlier envelope of a key (docs/formats.md,
@@ -81,7 +81,7 @@ public struct RollbackStatement: Sendable, Equatable {
             "from": .int(from), "to": .int(to), "version": .int(version),
             "envelopeHash": .string(envelopeHash),
             "signer": .string(signer.hex), "signedAt": .string(signedAt),
-            "signature": .string(Data(signature).base64EncodedString()),
+            "signature": .string(Base64.encode(signature)),
         ]
     }
 

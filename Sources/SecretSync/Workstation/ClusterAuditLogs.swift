@@ -1,4 +1,3 @@
-import Foundation
 import KubeAPI
 import Sealing
 
@@ -67,7 +66,7 @@ public enum ClusterAuditLogs {
                 let object = try await client.getIfPresent(
                     ConfigMap.self, name: publicKeyConfigMap, namespace: namespace),
                 let text = object[AgentKeys.identityPublicKeyDataKey],
-                let key = try? SigningPublicKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let key = try? SigningPublicKey(base64: text.trimmingWhitespace())
             else { continue }
             keys[namespace] = key
         }

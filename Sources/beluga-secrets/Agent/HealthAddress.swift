@@ -1,4 +1,3 @@
-import Foundation
 
 /// `--health-addr`: `:8081`, `127.0.0.1:8081`, `0` for a free port.
 struct HealthAddress {

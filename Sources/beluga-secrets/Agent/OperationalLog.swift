@@ -1,5 +1,5 @@
-import Foundation
 import Logging
+import TimeFormat
 
 /// Operational logs of the agent on standard error, one line each:
 /// `2026-11-25T19:58:14Z info message key=value …`. Audit records alone go to standard output,
@@ -26,23 +26,23 @@ struct OperationalLogHandler: LogHandler {
         StandardError.writeLine(line)
     }
 
-    static func timestamp() -> String {
-        var seconds = time_t(Date().timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-    }
+    static func timestamp() -> String { RFC3339.format(.now()) }
 
     static func quoted(_ text: String) -> String {
         guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline })
         else {
             return text
         }
-        var escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-            of: "\"", with: "\\\"")
-        escaped = escaped.replacingOccurrences(of: "\n", with: "\\n")
-        return "\"\(escaped)\""
+        // By scalar, so that a line feed inside "\r\n" (one Character) is escaped too.
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": escaped.append(contentsOf: #"\\"#.unicodeScalars)
+            case "\"": escaped.append(contentsOf: #"\""#.unicodeScalars)
+            case "\n": escaped.append(contentsOf: #"\n"#.unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return "\"\(String(escaped))\""
     }
 }

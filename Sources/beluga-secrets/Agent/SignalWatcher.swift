@@ -1,5 +1,10 @@
 import Dispatch
-import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Runs `handler` on a global dispatch queue when one of `signals` arrives (instead of the
 /// default action of ending the process). The agent's shutdown is one call (`Agent.stop()`,

@@ -1,11 +1,16 @@
 import ArgumentParser
 import Dispatch
-import Foundation
 import KubeAPI
 import Logging
 import Metrics
 import Prometheus
 import SecretSync
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `beluga-secrets agent`: the in-cluster agent.
 struct AgentCommand: AsyncParsableCommand {
@@ -152,8 +157,8 @@ struct AgentCommand: AsyncParsableCommand {
                 kubeconfig: kubeconfig, context: context, namespace: namespace),
             logger: logger, requestObserver: AgentMetrics.requestObserver)
         let replica =
-            identity ?? ProcessInfo.processInfo.environment["POD_NAME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ProcessInfo.processInfo.hostName
+            identity ?? ProcessEnvironment.value("POD_NAME").flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.hostName()
         let names = ObjectNames(release: release, secret: secret, configMap: configMap)
         let configuration = AgentConfiguration(
             namespace: client.namespace, allNamespaces: allNamespaces, names: names, deployments: deployment,
@@ -184,6 +189,15 @@ struct AgentCommand: AsyncParsableCommand {
         await agent.run()
         signals.cancel()
         await server.stop()
+    }
+}
+
+extension AgentCommand {
+    /// This machine's host name (a pod's own name in Kubernetes), from `gethostname(2)`.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -1,12 +1,21 @@
 import ArgumentParser
-import Foundation
 import KubeAPI
 import Sealing
 import SecretSync
+import TimeFormat
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `beluga-secrets audit`: the rotation timeline from the agent's audit records, and a check
 /// that none was removed or altered.
 struct Audit: AsyncParsableCommand {
+    /// The most audit log read from a file or standard input: a pod's log holds far less.
+    static let logLimit = 1 << 30
+
     static let configuration = CommandConfiguration(
         abstract: "Show the rotation timeline from the agent's audit records; --verify checks the chain.",
         discussion: """
@@ -135,7 +144,7 @@ struct Audit: AsyncParsableCommand {
                     .notFound)
             }
         } else if let file, file != "-" {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard case .success(let data) = FileContents.read(file, limit: Self.logLimit) else {
                 throw CommandError("cannot read \(file): check the path and its permissions", .usage)
             }
             log.read(String(decoding: data, as: UTF8.self), source: file)
@@ -145,9 +154,11 @@ struct Audit: AsyncParsableCommand {
                     "no records to read: pass --file F, --from-cluster, or pipe the agent's log into standard input",
                     .usage)
             }
-            log.read(
-                String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self),
-                source: "stdin")
+            switch FileContents.readAll(STDIN_FILENO, limit: Self.logLimit) {
+            case .success(let data): log.read(String(decoding: data, as: UTF8.self), source: "stdin")
+            case .failure(let failure):
+                throw CommandError("cannot read standard input (\(failure)): save the log to a file and pass --file", .usage)
+            }
         }
 
         let namespaces = Set(log.entries.map(\.record.namespace)).sorted()
@@ -271,10 +282,10 @@ struct Audit: AsyncParsableCommand {
         return "verified with gaps: \(records): signatures valid, but records are missing"
     }
 
-    private func sinceDate(_ text: String) -> Date? {
+    private func sinceDate(_ text: String) -> UnixTime? {
         if let duration = DurationArgument.parse(text) {
-            return Date().addingTimeInterval(-Double(duration.components.seconds))
+            return .now() - .seconds(duration.components.seconds)
         }
-        return Timestamp.parse(text)
+        return RFC3339.parse(text)
     }
 }

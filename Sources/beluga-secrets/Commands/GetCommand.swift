@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
 import KubeAPI
 import Sealing
 import SecretSync
+import TimeFormat
 
 /// `beluga-secrets get`: one key's details, or with `--reveal` its value.
 struct GetCommand: AsyncParsableCommand {
@@ -59,7 +59,7 @@ struct GetCommand: AsyncParsableCommand {
         print("Kept versions:")
         var table = TableWriter("  VERSION", "FINGERPRINT", "AGE", "BY", "FORMAT")
         for entry in report.history {
-            let age = Timestamp.parse(entry.sealedAt).map { Date().timeIntervalSince($0) }
+            let age = RFC3339.parse(entry.sealedAt).map { (UnixTime.now() - $0).inSeconds }
             table.add([
                 "  \(entry.version)" + (entry.rollbackOf.map { " (of \($0))" } ?? ""), entry.fingerprint,
                 Age.text(age), entry.sealedBy, String(entry.envelope.prefix(3)),

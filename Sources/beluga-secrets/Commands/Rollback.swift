@@ -2,6 +2,7 @@ import ArgumentParser
 import KubeAPI
 import Sealing
 import SecretSync
+import TimeFormat
 
 /// `beluga-secrets rollback`: restores an earlier version of a key as its next version.
 struct Rollback: AsyncParsableCommand {
@@ -104,7 +105,7 @@ struct Rollback: AsyncParsableCommand {
         }
         do {
             return try store.rollback(
-                key: key, to: toVersion, by: author, at: Timestamp.now(), signer: signer)
+                key: key, to: toVersion, by: author, at: RFC3339.format(.now()), signer: signer)
         } catch {
             throw .store(error)
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import KubeAPI
 import Sealing
 import SecretSync
 
@@ -59,7 +59,7 @@ struct SignerAdd: AsyncParsableCommand {
             }
             return try SigningPublicKey.read(from: path)
         }
-        return try SigningPublicKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return try SigningPublicKey(base64: text.trimmingWhitespace())
     }
 }
 

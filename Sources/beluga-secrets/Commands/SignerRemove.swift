@@ -1,5 +1,6 @@
 import ArgumentParser
 import SecretSync
+import TimeFormat
 
 /// `beluga-secrets signer remove`: stops accepting a signer's envelopes in the namespace.
 struct SignerRemove: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct SignerRemove: AsyncParsableCommand {
         let signers = try SignersConfigMap(cluster)
         let name = self.name
         let remover = LocalIdentity.userAtHost()
-        let time = Timestamp.now()
+        let time = RFC3339.format(.now())
         let outcome = try await signers.writer.update(dryRun: dryRun.enabled) {
             (list: inout AllowedSigners) throws(AllowedSignersError) in
             try list.remove(name: name, at: time, by: remover)

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
 import JSONValue
 import KubeAPI
 import SecretSync
+import TimeFormat
 
 /// `beluga-secrets status`: is the agent there, is everything applied, are keys getting old.
 struct StatusCommand: AsyncParsableCommand {
@@ -26,7 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try release.connect()
-        let now = Date()
+        let now = UnixTime.now()
         var data: JSON = ["namespace": .string(workspace.namespace)]
         var lines: [String] = []
 
@@ -76,7 +76,7 @@ struct StatusCommand: AsyncParsableCommand {
                 ConfigMap.self, name: workspace.names.publicKeyConfigMap, namespace: workspace.namespace)
             let published = try PublishedKeys(configMap: object.json, namespace: workspace.namespace)
             let createdAt = published.currentEntry?.createdAt ?? ""
-            let age = Timestamp.parse(createdAt).map { now.timeIntervalSince($0) }
+            let age = RFC3339.parse(createdAt).map { (now - $0).inSeconds }
             let pins = try AgentIdentityPins.standard()
             let pin = try pins.check(published, server: workspace.server, namespace: workspace.namespace)
             let pinText: String
@@ -131,7 +131,7 @@ struct StatusCommand: AsyncParsableCommand {
             "Last sync:    "
                 + (lastSync.isEmpty
                     ? "never"
-                    : "\(lastSync) (\(Age.text(Timestamp.parse(lastSync).map { now.timeIntervalSince($0) })) ago)")
+                    : "\(lastSync) (\(Age.text(RFC3339.parse(lastSync).map { (now - $0).inSeconds })) ago)")
         )
         let pending = inventory.reports.filter { $0.state == "pending" || $0.state == "rejected" }
         data["pending"] = .array(pending.map(\.json))

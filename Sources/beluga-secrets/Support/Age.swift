@@ -1,8 +1,7 @@
-import Foundation
 
 /// Ages as kubectl prints them (`HumanDuration`): `45s`, `3m20s`, `5h12m`, `12d`, `1y30d`.
 enum Age {
-    static func text(_ interval: TimeInterval?) -> String {
+    static func text(_ interval: Double?) -> String {
         guard let interval else { return "<unknown>" }
         let seconds = Int(interval.rounded(.down))
         if seconds < -1 { return "<invalid>" }

@@ -1,6 +1,7 @@
 import JSONValue
 import SecretSync
 import Sealing
+import TimeFormat
 
 #if canImport(Glibc)
     import Glibc
@@ -86,7 +87,7 @@ struct AgentIdentityPins {
         pins.append(
             Pin(
                 server: server, namespace: namespace, identity: published.identity.base64,
-                pinnedAt: Timestamp.now(), currentCounter: published.currentStatement.counter,
+                pinnedAt: RFC3339.format(.now()), currentCounter: published.currentStatement.counter,
                 currentKid: published.currentStatement.kid))
         try write(pins)
     }

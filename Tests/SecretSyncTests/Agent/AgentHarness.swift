@@ -8,6 +8,7 @@ import Testing
 
 @testable import SecretSync
 import TestSupport
+import TimeFormat
 
 /// Audit lines collected in memory.
 actor CollectingSink: AuditSink {
@@ -296,7 +297,7 @@ final class AgentHarness: TestScoped {
             else { continue }
             var store = try SealedStore(configMap: object.json)
             let restored = try store.rollback(
-                key: key, to: version, by: "bob@ws2", at: Timestamp.now(),
+                key: key, to: version, by: "bob@ws2", at: RFC3339.format(.now()),
                 signer: signer.map { RollbackSigner(key: $0, binding: binding) })
             if await replaceOutcome(ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
                 == nil
@@ -337,7 +338,7 @@ final class AgentHarness: TestScoped {
             var store = try SealedStore(configMap: object.json)
             let version = store.set(
                 key: key, envelope: envelope, fingerprint: fingerprint, sealedBy: "alice@ws1",
-                sealedAt: Timestamp.now())
+                sealedAt: RFC3339.format(.now()))
             let updated = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
             let outcome = await replaceOutcome(updated)
             if outcome == nil { return version }

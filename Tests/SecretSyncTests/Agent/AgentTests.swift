@@ -7,6 +7,7 @@ import Testing
 
 @testable import SecretSync
 import TestSupport
+import TimeFormat
 
 /// The agent against a real HTTP API server (the emulator), in process.
 @Suite(.serialized) struct AgentTests {
@@ -363,7 +364,7 @@ import TestSupport
                 var store = try SealedStore(configMap: object)
                 store.set(
                     key: "openai-api-key", envelope: try harness.seal(value, key: "openai-api-key", to: key),
-                    fingerprint: "", sealedBy: "alice@ws1", sealedAt: Timestamp.now())
+                    fingerprint: "", sealedBy: "alice@ws1", sealedAt: RFC3339.format(.now()))
                 _ = try await emulator.put(store.writingEnvelopesAndVersions(into: object))
                 try await eventually("the rollout is recorded") {
                     await running.sink.records().filter { $0.event == .rolloutTriggered }.count > rollouts

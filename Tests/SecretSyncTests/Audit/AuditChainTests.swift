@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Sealing
 import Testing
+import TimeFormat
 
 @testable import SecretSync
 
@@ -165,7 +166,7 @@ import Testing
         #expect(table.contains("rollout.triggered"))
         let onlyK1 = AuditTimeline(log, filter: .init(key: "k1"))
         #expect(onlyK1.records.map(\.key) == ["k1"])
-        let since = AuditTimeline(log, filter: .init(since: Timestamp.parse("2026-01-03T00:00:00Z")))
+        let since = AuditTimeline(log, filter: .init(since: RFC3339.parse("2026-01-03T00:00:00Z")))
         #expect(since.records.map(\.seq) == [3, 4])
     }
 }

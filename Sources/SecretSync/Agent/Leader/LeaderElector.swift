@@ -1,4 +1,3 @@
-import Foundation
 import JSONValue
 import KubeAPI
 import Logging

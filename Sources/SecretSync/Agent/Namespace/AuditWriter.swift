@@ -1,6 +1,7 @@
 import JSONValue
 import KubeAPI
 import Sealing
+import TimeFormat
 
 /// Extends one namespace's audit chain, and writes the agent's status with it: the one place
 /// that writes the per-key sync status and the audit head (today annotations of the sealed
@@ -69,7 +70,7 @@ actor AuditWriter {
                     throw .chainMoved(seq: head.seq)
                 }
                 let lines = chain.prepare(
-                    batch, ts: Timestamp.now(), agent: context.settings.identity, identity: identity)
+                    batch, ts: RFC3339.format(.now()), agent: context.settings.identity, identity: identity)
                 if let status { store.status = status }
                 store.auditHead = AuditHead(
                     seq: lines.last?.record.seq ?? chain.seq, hash: lines.last?.hash ?? chain.hash,

@@ -123,7 +123,3 @@ enum SyncError: Error, CustomStringConvertible {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

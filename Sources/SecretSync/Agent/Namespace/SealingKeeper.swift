@@ -1,6 +1,6 @@
-import Foundation
 import KubeAPI
 import Sealing
+import TimeFormat
 
 /// Keeps the agent's sealing keys in one namespace: loads them (or makes them on first start),
 /// publishes the public keys, rotates the current key on request, re-seals the stored envelopes
@@ -41,7 +41,7 @@ actor SealingKeeper {
             try await publishKeys(removingRequest: false)
             return (loaded, false)
         }
-        let fresh = AgentKeys.create(at: Timestamp.now(), namespace: namespace)
+        let fresh = AgentKeys.create(at: RFC3339.format(.now()), namespace: namespace)
         var secret = Secret(name: names.sealingKeySecret, namespace: namespace)
         secret.type = "Opaque"
         secret.metadata.labels = ["app.kubernetes.io/managed-by": "beluga-secrets"]
@@ -130,7 +130,7 @@ actor SealingKeeper {
     private func rotateSealingKey() async throws(SyncError) {
         guard var keys else { return }
         let previous = keys.keyring.currentKeyID
-        let entry = keys.rotate(at: Timestamp.now())
+        let entry = keys.rotate(at: RFC3339.format(.now()))
         self.keys = keys
         try await writeKeys(over: nil)
         try await publishKeys(removingRequest: true)
@@ -239,10 +239,10 @@ actor SealingKeeper {
         guard store.problems.isEmpty else { return }
         let used = Set(Self.envelopes(in: store).map(\.keyID.hex))
         var retired: [String] = []
-        let now = Date()
+        let now = UnixTime.now()
         for (kid, supersededAt) in keys.previousKeys where !used.contains(kid.hex) {
-            let since = Timestamp.parse(supersededAt) ?? .distantPast
-            guard now.timeIntervalSince(since) >= context.settings.retireKeysAfter.seconds else { continue }
+            // A time that does not parse counts as long ago: the key is retired.
+            if let since = RFC3339.parse(supersededAt), now - since < context.settings.retireKeysAfter { continue }
             keys.retire(kid)
             retired.append(kid.hex)
         }

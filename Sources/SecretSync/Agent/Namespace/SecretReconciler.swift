@@ -1,7 +1,7 @@
-import Foundation
 import JSONValue
 import KubeAPI
 import Sealing
+import TimeFormat
 
 /// Turns one namespace's sealed store into its Secret: reads the store, the live Secret and the
 /// allowed signers, plans with `SecretPlan`, writes the Secret (conditioned on the version
@@ -49,7 +49,7 @@ actor SecretReconciler {
             let live = try await context.reads.secret()
             let managed =
                 live?.metadata.annotations[SecretPlan.managedKeysAnnotation]?
-                .split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                .split(separator: ",").map { $0.trimmingWhitespace() }
                 .filter { !$0.isEmpty } ?? []
             let signers = try await readSigners()
             let plan = SecretPlan(
@@ -57,7 +57,7 @@ actor SecretReconciler {
                 live: live?.data, managed: managed, policy: signers.effectivePolicy(default: settings.policy),
                 signers: signers,
                 applied: AppliedVersion.parse(live?.metadata.annotations[AppliedVersion.annotation]),
-                at: Timestamp.now())
+                at: RFC3339.format(.now()))
 
             var written = live
             if let data = plan.desiredData {
@@ -196,7 +196,7 @@ actor SecretReconciler {
                     continue
                 }
                 status[outcome.key] = SyncStatus(
-                    state: .rejected, version: outcome.version, at: Timestamp.now(), reason: reason)
+                    state: .rejected, version: outcome.version, at: RFC3339.format(.now()), reason: reason)
                 records.append(
                     AuditRecord(
                         event: .secretRejected, namespace: namespace, secret: names.secret, key: outcome.key,
@@ -227,14 +227,14 @@ actor SecretReconciler {
     }
 
     private func updateAgeMetrics(_ store: SealedStore, keys: AgentKeys) {
-        let now = Date()
+        let now = UnixTime.now()
         for (key, version) in store.versions {
-            if let sealed = Timestamp.parse(version.sealedAt) {
-                AgentMetrics.keyAge(namespace: namespace, key: key, seconds: now.timeIntervalSince(sealed))
+            if let sealed = RFC3339.parse(version.sealedAt) {
+                AgentMetrics.keyAge(namespace: namespace, key: key, seconds: (now - sealed).inSeconds)
             }
         }
-        if let date = Timestamp.parse(keys.current.createdAt) {
-            AgentMetrics.sealingKeyAge(namespace: namespace, seconds: now.timeIntervalSince(date))
+        if let date = RFC3339.parse(keys.current.createdAt) {
+            AgentMetrics.sealingKeyAge(namespace: namespace, seconds: (now - date).inSeconds)
         }
     }
 }

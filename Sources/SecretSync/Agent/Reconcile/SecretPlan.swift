@@ -1,4 +1,3 @@
-import Foundation
 import Sealing
 
 /// What one reconcile of a namespace's Secret must do, worked out from the sealed store, the

@@ -1,5 +1,5 @@
-import Foundation
 import Sealing
+import TimeFormat
 
 /// The agent's verdict on who changed a key, from an opened envelope, the namespace's allowed
 /// signers, the key's rollback statement and the version applied before (docs/formats.md,
@@ -202,7 +202,7 @@ struct SignatureCheck: Sendable {
                 problem = .replayed(version: version, applied: applied.version)
             } else if let deletedVersion = applied.deletedVersion, let deletedAt = applied.deletedAt,
                 version <= deletedVersion,
-                (Timestamp.parse(sealedAt) ?? .distantPast) < (Timestamp.parse(deletedAt) ?? .distantFuture)
+                Self.isEarlier(sealedAt, than: deletedAt)
             {
                 problem = .sealedBeforeDeletion(
                     version: version, deletedVersion: deletedVersion, deletedAt: deletedAt)
@@ -280,5 +280,13 @@ struct SignatureCheck: Sendable {
         case .unsigned, .badSignature:
             return nil
         }
+    }
+
+    /// Whether time `first` is before `second`; a time that does not parse counts as the
+    /// earliest (`first`) or the latest (`second`) possible, as before.
+    static func isEarlier(_ first: String, than second: String) -> Bool {
+        guard let later = RFC3339.parse(second) else { return true }
+        guard let earlier = RFC3339.parse(first) else { return true }
+        return earlier < later
     }
 }

@@ -1,7 +1,7 @@
-import Foundation
 import JSONValue
 import KubeAPI
 import Sealing
+import TimeFormat
 
 /// Writes one key straight into the Secret, for clusters without the agent (`--direct`): only
 /// that key and its version record change (a merge patch conditioned on the `resourceVersion`
@@ -88,7 +88,7 @@ public struct DirectSecretWriter: Sendable {
                 let version = (versions.entries[key]?.version ?? 0) + 1
                 let fingerprint = Fingerprint(of: value, binding: binding).text
                 versions.entries[key] = DirectVersions.Entry(
-                    version: version, fingerprint: fingerprint, setBy: author, setAt: Timestamp.now())
+                    version: version, fingerprint: fingerprint, setBy: author, setAt: RFC3339.format(.now()))
                 outcome.version = version
                 outcome.fingerprint = fingerprint
                 values[key] = value

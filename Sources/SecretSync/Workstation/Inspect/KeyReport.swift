@@ -1,6 +1,6 @@
-import Foundation
 import KubeAPI
 import Sealing
+import TimeFormat
 
 /// What `list` and `get` show of each key: where it is kept, its version, its fingerprint, who
 /// wrote it and when, and whether the Secret holds it yet. Read from the sealed store (readable
@@ -99,7 +99,7 @@ public struct KeyReport: Sendable, Equatable {
     }
 
     /// How long ago the current version was written; `nil` when unknown.
-    public func age(now: Date = Date()) -> TimeInterval? {
-        Timestamp.parse(at).map { now.timeIntervalSince($0) }
+    public func age(now: UnixTime = .now()) -> Double? {
+        RFC3339.parse(at).map { (now - $0).inSeconds }
     }
 }

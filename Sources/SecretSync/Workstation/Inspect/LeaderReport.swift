@@ -1,5 +1,5 @@
-import Foundation
 import KubeAPI
+import TimeFormat
 
 /// Who leads the agent's replicas, read from the Lease they elect on: its holder and when it
 /// last renewed. A leader that stopped renewing for longer than the lease duration is gone.
@@ -18,12 +18,12 @@ public struct LeaderReport: Sendable, Equatable {
     }
 
     /// Seconds since the last renewal; `nil` when unknown.
-    public func secondsSinceRenewal(now: Date = Date()) -> TimeInterval? {
-        Timestamp.parse(renewTime).map { max(0, now.timeIntervalSince($0)) }
+    public func secondsSinceRenewal(now: UnixTime = .now()) -> Double? {
+        RFC3339.parse(renewTime).map { max(0, (now - $0).inSeconds) }
     }
 
     /// Whether a replica holds the lease and renewed it within its duration.
-    public func isLive(now: Date = Date()) -> Bool {
+    public func isLive(now: UnixTime = .now()) -> Bool {
         guard !holder.isEmpty, let since = secondsSinceRenewal(now: now) else { return false }
         return since <= Double(leaseDurationSeconds)
     }

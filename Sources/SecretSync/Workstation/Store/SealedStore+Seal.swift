@@ -1,4 +1,5 @@
 import Sealing
+import TimeFormat
 
 extension SealedStore {
     /// What `sealAndRecord` stored.
@@ -14,7 +15,7 @@ extension SealedStore {
     /// with a `signer`; else format 1.
     public mutating func sealAndRecord(
         _ value: SecureBytes, key: String, binding: SecretBinding, to recipient: SealingPublicKey,
-        by author: String, signer: SigningKeyPair?, at sealedAt: String = Timestamp.now()
+        by author: String, signer: SigningKeyPair?, at sealedAt: String = RFC3339.format(.now())
     ) throws(ChangeError) -> Recorded {
         let version = nextVersion(of: key)
         let envelope: Envelope
