@@ -1,6 +1,5 @@
 import Foundation
 import JSONValue
-import Yams
 
 /// A user as authentication establishes it.
 public struct UserInfo: Sendable, Equatable, Hashable {
