@@ -53,7 +53,7 @@ struct GetCommand: AsyncParsableCommand {
         if !report.reason.isEmpty { lines.append(("Reason", report.reason)) }
         for (name, value) in lines {
             let label = name + ":"
-            print(label.padding(toLength: 17, withPad: " ", startingAt: 0) + value)
+            print(label.padded(to: 17) + value)
         }
         guard !report.history.isEmpty else { return }
         print("Kept versions:")

@@ -57,8 +57,8 @@ struct KeysShow: AsyncParsableCommand {
         var rows = "KID               STATE     CREATED\n"
         for entry in published.keys.reversed() {
             rows +=
-                entry.kid.padding(toLength: 18, withPad: " ", startingAt: 0)
-                + entry.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + entry.createdAt
+                entry.kid.padded(to: 18)
+                + entry.state.rawValue.padded(to: 10) + entry.createdAt
                 + "\n"
         }
         print(rows, terminator: "")

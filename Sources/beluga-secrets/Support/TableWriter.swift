@@ -19,7 +19,7 @@ struct TableWriter {
             var line = ""
             for (index, cell) in row.enumerated() {
                 let last = index == row.count - 1
-                line += last ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
+                line += last ? cell : cell.padded(to: widths[index] + 3)
             }
             return line.trailingSpacesRemoved + "\n"
         }.joined()
