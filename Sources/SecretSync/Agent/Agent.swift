@@ -18,6 +18,8 @@ public actor Agent {
     private let elector: LeaderElector?
     /// What this agent itself last wrote, so that the echoes of its writes are not reconciled.
     private let ownWrites = OwnWrites()
+    /// What the watches hold, which the namespaces' reads are served from.
+    private let cache = WatchCache()
 
     private var stopping = false
     private var acquireTask: Task<Bool, Never>?
@@ -205,6 +207,8 @@ public actor Agent {
         // A graceful stop makes the restarts still waiting; a lost lease leaves them to the new leader.
         for sync in syncs.values { await sync.stop(finishing: !lost) }
         for task in tasks { task.cancel() }
+        // Stopped watches keep nothing current: the next term lists again.
+        await cache.clear()
         syncs = [:]
         self.queue = nil
         leading = false
@@ -222,6 +226,7 @@ public actor Agent {
         let client = self.client
         let logger = self.logger
         let resource = "\(T.resource)/\(name)"
+        let cache = self.cache
         var options = WatchOptions.named(name)
         // Restarts inside the client (server time-outs, drops, 410 Gone) count as well.
         options.onRestart = { reason in
@@ -243,6 +248,9 @@ public actor Agent {
                         for object in objects where object.name == name {
                             current[object.namespace ?? namespace] = object
                         }
+                        // Before the handlers run, so that the reads they start see this state.
+                        if Task.isCancelled { return }
+                        await cache.replace(T.self, name: name, with: current)
                         for (space, object) in current where known[space] != (object.resourceVersion ?? "") {
                             known[space] = object.resourceVersion ?? ""
                             await handle(self, space, object)
@@ -257,6 +265,7 @@ public actor Agent {
                         }
                     }
                 } catch {
+                    await cache.forget(T.self, name: name)
                     if Task.isCancelled { return }
                     logger.warning(
                         "watch ended; starting it again",
@@ -340,7 +349,7 @@ public actor Agent {
             debounce: configuration.debounce, maxDelay: configuration.maxDelay, clock: clock)
         let created = NamespaceSync(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
-            logger: logger, ownWrites: ownWrites,
+            logger: logger, ownWrites: ownWrites, cache: cache,
             onFailure: { [weak self] what, error in await self?.failed(namespace, what, error) })
         syncs[namespace] = created
         return created

@@ -20,7 +20,7 @@ struct NamespaceContext: Sendable {
 
     init(
         namespace: String, settings: NamespaceSync.Settings, client: KubeClient, events: EventRecorder,
-        sink: any AuditSink, logger: Logger, ownWrites: OwnWrites
+        sink: any AuditSink, logger: Logger, ownWrites: OwnWrites, cache: WatchCache
     ) {
         self.namespace = namespace
         self.settings = settings
@@ -31,7 +31,7 @@ struct NamespaceContext: Sendable {
         logger[metadataKey: "namespace"] = "\(namespace)"
         self.logger = logger
         self.ownWrites = ownWrites
-        reads = NamespaceReads(client: client, namespace: namespace, names: settings.names)
+        reads = NamespaceReads(client: client, namespace: namespace, names: settings.names, cache: cache)
     }
 
     /// One API call; its failure as a `SyncError`.
@@ -46,7 +46,7 @@ struct NamespaceContext: Sendable {
     }
 
     /// Makes one write of an object the agent watches, announced to `ownWrites` so that the
-    /// watch event echoing it starts no reconcile.
+    /// watch event echoing it starts no reconcile, and stored in the watches' cache.
     func ownWrite<T: KubeObject>(
         isolation: isolated (any Actor)? = #isolation, _ type: T.Type, name: String,
         _ call: () async throws(KubeError) -> T
@@ -55,6 +55,7 @@ struct NamespaceContext: Sendable {
         do {
             let result = try await call()
             await ownWrites.end(T.self, namespace: namespace, name: name, version: result.resourceVersion)
+            await reads.cache.wrote(result, namespace: namespace)
             return result
         } catch {
             await ownWrites.end(T.self, namespace: namespace, name: name, version: nil)
@@ -63,8 +64,9 @@ struct NamespaceContext: Sendable {
     }
 
     /// One read-modify-write of the object `kind`/`name`, replayed after conflicts by the
-    /// agent's rule; when the conflicts outlast it, `conflictPersisted`, which the agent reports
-    /// (a Warning Event, a metric) and tries again later.
+    /// agent's rule, the replays reading from the server; when the conflicts outlast it,
+    /// `conflictPersisted`, which the agent reports (a Warning Event, a metric) and tries again
+    /// later.
     func retryOnConflict<T>(
         isolation: isolated (any Actor)? = #isolation, kind: String, name: String,
         exhausted: () -> Void = {}, _ body: () async throws(SyncError) -> T
@@ -76,7 +78,27 @@ struct NamespaceContext: Sendable {
                 exhausted()
                 return .conflictPersisted(object: object, attempts: attempts)
             }
-        ) { (_: Int) async throws(SyncError) -> T in try await body() }
+        ) { (attempt: Int) async throws(SyncError) -> T in
+            try await readingFromServer(when: attempt > 1, body)
+        }
+    }
+
+    /// Runs `body` with its reads going to the server when `fromServer` (or an enclosing call)
+    /// says so: a write was refused because the cache was behind.
+    func readingFromServer<T>(
+        isolation: isolated (any Actor)? = #isolation, when fromServer: Bool = true,
+        _ body: () async throws(SyncError) -> T
+    ) async throws(SyncError) -> T {
+        let result: Result<T, SyncError> = await NamespaceReads.$fromServer.withValue(
+            NamespaceReads.fromServer || fromServer
+        ) {
+            do throws(SyncError) {
+                return .success(try await body())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     /// The store as the agent reads it: leniently, since the envelopes alone are enough to

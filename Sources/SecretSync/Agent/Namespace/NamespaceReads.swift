@@ -1,27 +1,33 @@
 import KubeAPI
 
-/// The agent's reads of the objects of one namespace, in one place: each is one GET
-/// today, and this is the seam where they can be served from the watches' caches instead.
+/// The agent's reads of the objects of one namespace, in one place. The objects the agent
+/// watches are served from the watches' cache (`WatchCache`) once their watch has listed; the
+/// others, and every read made while a conflict is being retried (`fromServer`), are GETs.
 struct NamespaceReads: Sendable {
     let client: KubeClient
     let namespace: String
     let names: ObjectNames
+    let cache: WatchCache
+
+    /// Set while a write that conflicted is replayed: the conflict says the cache was behind,
+    /// so the replay reads what the server holds.
+    @TaskLocal static var fromServer = false
 
     /// The sealed store (desired state, and today the agent's status and audit head).
     func sealedStore() async throws(SyncError) -> ConfigMap? {
-        try await configMap(names.sealedStore)
+        try await watched(ConfigMap.self, names.sealedStore)
     }
 
     func secret() async throws(SyncError) -> Secret? {
-        try await get(Secret.self, names.secret)
+        try await watched(Secret.self, names.secret)
     }
 
     func settings() async throws(SyncError) -> ConfigMap? {
-        try await configMap(names.configMap)
+        try await watched(ConfigMap.self, names.configMap)
     }
 
     func publicKeys() async throws(SyncError) -> ConfigMap? {
-        try await configMap(names.publicKeyConfigMap)
+        try await watched(ConfigMap.self, names.publicKeyConfigMap)
     }
 
     func sealingKeys() async throws(SyncError) -> Secret? {
@@ -30,7 +36,8 @@ struct NamespaceReads: Sendable {
 
     /// The allowed signers; the error as the API gave it (a Role may not grant this read).
     func signers() async throws(KubeError) -> ConfigMap? {
-        try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
+        if let cached = await cached(ConfigMap.self, names.signers) { return cached }
+        return try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
     }
 
     /// The Deployments named `names`, those that exist; with no names, every Deployment that
@@ -49,8 +56,17 @@ struct NamespaceReads: Sendable {
         return list.items.filter { $0.metadata.annotations[ReloadAnnotation.name] != nil }
     }
 
-    private func configMap(_ name: String) async throws(SyncError) -> ConfigMap? {
-        try await get(ConfigMap.self, name)
+    /// An object a watch follows: from the cache when it has listed, else from the server.
+    private func watched<T: KubeObject>(_ type: T.Type, _ name: String) async throws(SyncError) -> T? {
+        if let cached = await cached(T.self, name) { return cached }
+        return try await get(T.self, name)
+    }
+
+    /// The cache's answer (`.some(nil)`: the object does not exist), `nil` when the server must
+    /// be asked.
+    private func cached<T: KubeObject>(_ type: T.Type, _ name: String) async -> T?? {
+        guard !Self.fromServer else { return nil }
+        return await cache.lookup(T.self, namespace: namespace, name: name)
     }
 
     private func get<T: KubeObject>(_ type: T.Type, _ name: String) async throws(SyncError) -> T? {

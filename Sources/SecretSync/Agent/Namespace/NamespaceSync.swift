@@ -52,13 +52,13 @@ actor NamespaceSync {
 
     init(
         namespace: String, settings: Settings, client: KubeClient, events: EventRecorder, sink: any AuditSink,
-        logger: Logger, ownWrites: OwnWrites,
+        logger: Logger, ownWrites: OwnWrites, cache: WatchCache,
         onFailure: @escaping @Sendable (_ what: String, _ error: SyncError) async -> Void
     ) {
         self.namespace = namespace
         let context = NamespaceContext(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
-            logger: logger, ownWrites: ownWrites)
+            logger: logger, ownWrites: ownWrites, cache: cache)
         self.context = context
         let audit = AuditWriter(context: context)
         let restarts = AgentRestart(
@@ -249,7 +249,10 @@ actor NamespaceSync {
             logger.info("created the empty sealed store", metadata: ["configmap": "\(names.sealedStore)"])
             return created
         } catch  where error.category == .alreadyExists {
-            guard let existing = try await context.reads.sealedStore() else {
+            // The watch had not delivered it yet: what the server holds.
+            guard let existing = try await context.readingFromServer({ () async throws(SyncError) in
+                try await context.reads.sealedStore()
+            }) else {
                 throw .storeMissing(names.sealedStore)
             }
             return existing
