@@ -17,16 +17,16 @@ export KUBE_EMULATOR_SCHEMAS := $(CURDIR)/$(VENV)
 # apt-get needs root: use sudo unless we already are root.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test deps system-deps python-deps build build-tests bench bench-deps man format clean fuzz fuzz-ci \
-	test-sanitize
+.PHONY: run test deps system-deps python-deps build build-tests release bench bench-deps man format clean \
+	fuzz fuzz-ci test-sanitize
 
 ## run: install what is missing, build, and run the demonstration on the embedded emulator.
 run: system-deps build
 	@scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
 
 ## test: install what is missing, build, and run every test (Swift and Python).
-test: deps build-tests
-	$(SWIFT) test --skip-build
+test: deps build-tests release
+	BELUGA_RELEASE_BIN="$(RELEASE_BIN)" $(SWIFT) test --skip-build
 	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/python
 	env -u KUBECONFIG scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
 	$(MAKE) fuzz-ci
@@ -73,16 +73,20 @@ build: system-deps
 build-tests: system-deps
 	$(SWIFT) build --build-tests
 
+## release: the release binary as the Dockerfile builds it (static Swift runtime), in the scratch
+## path .build-release that the footprint tests, the Python release-binary test and bench share.
+RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
+RELEASE_BIN = $(CURDIR)/.build-release/release/beluga-secrets
+release: system-deps
+	$(RELEASE_BUILD) --product beluga-secrets
+
 ## bench: measure beluga-secrets against kubectl and libsodium on release builds: prints one table
 ## and writes it, with the machine and the date, to bench/RESULTS.md (BENCH_QUICK=1: a short run).
-# The release build is the Dockerfile's (static Swift runtime), in the scratch path the release
-# binary test uses too. The in-process benchmarks are the separate package Benchmarks/, which
-# `swift package benchmark` builds there; `make test` never builds it.
-BENCH_BUILD := $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
-bench: bench-deps python-deps
-	$(BENCH_BUILD) --product beluga-secrets
-	$(BENCH_BUILD) --product kube-emulator
-	$(VENV)/bin/python bench/run.py --bin "$$($(BENCH_BUILD) --show-bin-path)"
+# The in-process benchmarks are the separate package Benchmarks/, which `swift package benchmark`
+# builds there; `make test` never builds it.
+bench: bench-deps python-deps release
+	$(RELEASE_BUILD) --product kube-emulator
+	$(VENV)/bin/python bench/run.py --bin "$$($(RELEASE_BUILD) --show-bin-path)"
 
 bench-deps: system-deps
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="hyperfine debootstrap binutils"
