@@ -221,10 +221,10 @@ import TestSupport
                     status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
                     .flatMap { $0.split(separator: "\t").dropFirst().first }.flatMap { uid_t($0) } ?? .max
                 var info = stat()
-                owner = stat("/proc/\(pid)", &info) == 0 ? info.st_uid : .max
-                // The /proc owner (root once PR_SET_DUMPABLE is 0) is reported, not required:
-                // on this kernel the agent's stayed its user's, which is still to be explained.
-                return user == expectedUser && coreLimit == "0 0 bytes"
+                // An undumpable process's /proc files (environ, mem) belong to root, whatever
+                // its user; the /proc/<pid> folder itself keeps the user's ownership.
+                owner = stat("/proc/\(pid)/environ", &info) == 0 ? info.st_uid : .max
+                return user == expectedUser && coreLimit == "0 0 bytes" && (!runAsOther || owner == 0)
             }
             let output = process.stderr
             await process.stop()
