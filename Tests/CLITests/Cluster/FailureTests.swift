@@ -89,8 +89,10 @@ import TestSupport
             // One request, given up after the second asked for (the default would wait 30 s, then
             // retry); the wall-clock bound is loose because tests share two cores.
             expectFailure(result, status: 5, mentioning: ["did not answer in time"])
-            // Below the 30 s the default would wait: the flag was obeyed.
-            #expect(elapsed < 29, "took \(elapsed) s")
+            // The single request above shows the flag was obeyed (the default retries after
+            // 30 s); the bound is a backstop only, since a process started among the parallel
+            // suites has once taken 30 s to end.
+            #expect(elapsed < 85, "took \(elapsed) s")
             #expect(
                 workstation.fixture.emulator.requestCounts().count(verb: "get", resource: "configmaps") == 1)
             workstation.fixture.emulator.faults.update { $0.hang = nil }
