@@ -68,11 +68,18 @@ agent_pid=$!
 wait_for "the public key" kubectl get configmap beluga-secrets-public-key -o jsonpath='{.data.current}'
 echo "the agent created its keys and published the current one: $(kubectl get configmap \
     beluga-secrets-public-key -o jsonpath='{.data.current}')"
+# The pod template's hash once the agent restarted the Deployment; before that, the hash of what
+# the running pods have, which the agent's first start records in a label without a rollout.
 content_hash() {
-    kubectl get deployment beluga-ai -o jsonpath='{.spec.template.metadata.annotations.beluga-ai\.io/content-hash}'
+    local hash
+    hash="$(kubectl get deployment beluga-ai \
+        -o jsonpath='{.spec.template.metadata.annotations.beluga-ai\.io/content-hash}')"
+    [[ -n "$hash" ]] || hash="$(kubectl get deployment beluga-ai \
+        -o jsonpath='{.metadata.labels.beluga-ai\.io/content-hash}')"
+    printf '%s' "$hash"
 }
 has_hash() { [[ -n "$(content_hash)" ]]; }
-wait_for "the first restart check" has_hash
+wait_for "the first restart check (the running pods' hash recorded)" has_hash
 before="$(content_hash)"
 
 step "On the workstation: a signing key, allowed in the namespace by its administrator"
