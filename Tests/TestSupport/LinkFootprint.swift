@@ -106,7 +106,7 @@ public enum LinkFootprint {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = readToEnd(fileDescriptor: output.fileHandleForReading.fileDescriptor)
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }

@@ -48,7 +48,7 @@ public enum ProcessRunner {
             readers.enter()
             let handle = pipe.fileHandleForReading
             Thread.detachNewThread {
-                collector.append(handle.readDataToEndOfFile(), stderr: isError)
+                collector.append(readToEnd(fileDescriptor: handle.fileDescriptor), stderr: isError)
                 readers.leave()
             }
         }

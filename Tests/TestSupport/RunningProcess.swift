@@ -27,19 +27,7 @@ public final class RunningProcess: @unchecked Sendable {
             let ends = self.ends
             let handle = pipe.fileHandleForReading
             let thread = Thread {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes {
-                        read(handle.fileDescriptor, $0.baseAddress, $0.count)
-                    }
-                    if count > 0 {
-                        collector.append(Data(buffer[0..<count]), stderr: isStderr)
-                    } else if count < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
-                    }
-                }
+                readToEnd(fileDescriptor: handle.fileDescriptor) { collector.append($0, stderr: isStderr) }
                 ends.finish()
             }
             thread.start()
