@@ -42,7 +42,9 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
     /// An emulator (rollouts take 20 ms) with the Deployment `beluga-ai` (annotated to reload on
     /// the Secret and the settings) and the settings ConfigMap in `default` and in `namespaces`.
     static func start(namespaces: [String] = []) async throws -> ReliabilityCluster {
-        let fixture = try await EmulatorFixture.start(KubeEmulator.Options(rolloutDelay: .milliseconds(20)))
+        // TLS, as a cluster serves: a token is never sent over plain HTTP.
+        let fixture = try await EmulatorFixture.start(
+            KubeEmulator.Options(tls: true, rolloutDelay: .milliseconds(20)))
         let token = "agent-" + UUID().uuidString
         fixture.emulator.addToken(token, user: UserInfo(name: agentUser, groups: ["system:masters"]))
         let agentKubeconfig = try fixture.kubeconfig(user: agentUser, token: token)
