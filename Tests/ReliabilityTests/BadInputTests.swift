@@ -276,11 +276,15 @@ extension ReliabilityTests {
                                 sealedBy: "pipeline@ci"
                             ).text)
                     }
-                    // One merge patch per namespace, as `kubectl patch` from a pipeline would.
-                    let answer = try await cluster.fixture.request(
-                        "PATCH", "/api/v1/namespaces/\(namespace)/configmaps/beluga-ai-secrets-sealed",
-                        body: ["data": .object(data)], contentType: "application/merge-patch+json")
-                    #expect(answer.status == 200, "\(answer.text.prefix(300))")
+                    // One merge patch per namespace, with `kubectl patch` as a pipeline would.
+                    let patch = cluster.logs.file("patch-\(namespace).json")
+                    try Data(JSON.object(["data": .object(data)]).serialized()).write(
+                        to: URL(fileURLWithPath: patch))
+                    let answer = try await cluster.fixture.kubectl([
+                        "patch", "configmap", "beluga-ai-secrets-sealed", "-n", namespace, "--type", "merge",
+                        "--patch-file", patch,
+                    ])
+                    #expect(answer.status == 0, "\(answer.stderr.prefix(300))")
                 }
                 for namespace in namespaces {
                     try await eventually(
