@@ -25,8 +25,12 @@ run: system-deps build
 	@scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
 
 ## test: install what is missing, build, and run every test (Swift and Python).
+## The Swift suites run at most TEST_WIDTH tests at once: each starts emulators and processes,
+## and hundreds at once on two cores starve the in-process emulators past their clients' limits.
+TEST_WIDTH ?= 8
 test: deps build-tests release
-	BELUGA_RELEASE_BIN="$(RELEASE_BIN)" $(SWIFT) test --skip-build
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) BELUGA_RELEASE_BIN="$(RELEASE_BIN)" \
+		$(SWIFT) test --skip-build
 	BELUGA_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(VENV)/bin/python -m pytest -q Tests/python
 	env -u KUBECONFIG scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)"
 	$(MAKE) fuzz-ci
