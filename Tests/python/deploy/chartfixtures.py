@@ -68,6 +68,9 @@ def all_on(sealed_markers: list[Marker]) -> dict[str, Any]:
                 {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"}
             ],
             "priorityClassName": "beluga-secrets-critical",
+            "prometheusRule": {"enabled": True, "labels": {"release": "prometheus"}, "keyMaxAgeSeconds": 7776000,
+                               "kubeStateMetrics": True},
+            "grafanaDashboard": {"enabled": True, "annotations": {"grafana_folder": "Beluga"}},
         },
     }
 

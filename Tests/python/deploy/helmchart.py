@@ -22,6 +22,8 @@ from helm_python import _native
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHART_DIR = REPO_ROOT / "deploy" / "helm" / "beluga-ai"
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
+# `.Capabilities.APIVersions.Has` by kind, as the PrometheusRule template asks.
+PROMETHEUS_RULE_API = "monitoring.coreos.com/v1/PrometheusRule"
 SIDECAR: dict[str, Any] = {"agent": {"mode": "sidecar"}}
 # No public registry serves the agent image, so the chart has no default for it; the tests render
 # with this one unless they check that requirement (`agent_image=False`).

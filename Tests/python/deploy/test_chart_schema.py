@@ -11,12 +11,12 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from helmchart import PROMETHEUS_OPERATOR_API, SIDECAR, render
+from helmchart import PROMETHEUS_OPERATOR_API, PROMETHEUS_RULE_API, SIDECAR, render
 from chartfixtures import all_on, sealed_markers  # noqa: F401 (fixtures)
 
 OLDEST = "1.25.0"
 NEWEST = kubernetes_validate.latest_version() + ".0"
-CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 
 def configurations(all_on) -> dict[str, dict]:
@@ -42,7 +42,7 @@ def test_the_validator_knows_a_recent_kubernetes():
 def test_every_rendered_object_is_valid_kubernetes(all_on, version):
     checked = set()
     for label, values in configurations(all_on).items():
-        rendered = render(values, api_versions=[PROMETHEUS_OPERATOR_API])
+        rendered = render(values, api_versions=[PROMETHEUS_OPERATOR_API, PROMETHEUS_RULE_API])
         for obj in rendered.objects:
             if (obj["apiVersion"], obj["kind"]) in CUSTOM_RESOURCES:
                 continue
