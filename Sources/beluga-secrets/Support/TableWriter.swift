@@ -1,17 +1,22 @@
 /// Columns as `kubectl get` prints them: upper-case headers, left-aligned, three spaces apart.
+///
+/// Cells often carry text read from the cluster (key names, reasons, signer names), which anyone
+/// with write access to those objects chose: each cell is printed as one line with control
+/// characters shown as `?`, so no cell can move the cursor, clear the screen or forge a row.
 struct TableWriter {
     var headers: [String]
     var rows: [[String]] = []
 
     init(_ headers: String...) { self.headers = headers }
 
-    mutating func add(_ cells: [String]) { rows.append(cells) }
+    mutating func add(_ cells: [String]) { rows.append(cells.map(Self.printable)) }
 
     var text: String {
         let all = [headers] + rows
-        var widths = [Int](repeating: 0, count: headers.count)
+        let columns = all.map(\.count).max() ?? 0
+        var widths = [Int](repeating: 0, count: columns)
         for row in all {
-            for (index, cell) in row.enumerated() where index < widths.count {
+            for (index, cell) in row.enumerated() {
                 widths[index] = max(widths[index], cell.count)
             }
         }
@@ -23,6 +28,18 @@ struct TableWriter {
             }
             return line.trailingSpacesRemoved + "\n"
         }.joined()
+    }
+
+    /// The cell with every C0 and C1 control character (newlines and escapes included) as `?`.
+    static func printable(_ cell: String) -> String {
+        guard cell.unicodeScalars.contains(where: isControl) else { return cell }
+        var scalars = String.UnicodeScalarView()
+        for scalar in cell.unicodeScalars { scalars.append(isControl(scalar) ? "?" : scalar) }
+        return String(scalars)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
     }
 }
 

@@ -72,6 +72,26 @@ import TestSupport
         }
     }
 
+    @Test func controlCharactersInSettingsAreNotSentToTheTerminal() async throws {
+        try await withStarted(try await Workstation.start()) { workstation in
+            // Anyone who may edit the ConfigMap chooses these bytes; a table must not carry an
+            // escape sequence (clear screen) or a newline that forges a row.
+            try await workstation.fixture.emulator.put([
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ["name": "beluga-ai-config", "namespace": "default"],
+                "data": ["banner": "\u{1B}[2Jhello\nforged   row\u{9B}"],
+            ])
+            let list = try await workstation.run(["config", "list"])
+            expectSuccess(list)
+            // Values with C0 controls are shown quoted and escaped; a C1 control (CSI) left by the
+            // quoting is replaced by the table.
+            #expect(list.stdout == "NAME     VALUE\nbanner   \"\\u001b[2Jhello\\nforged   row?\"\n")
+            // Machine-readable output keeps the value exactly.
+            let json = try await workstation.run(["config", "list", "-o", "json"])
+            #expect(try JSON(parsing: json.stdout) == ["banner": "\u{1B}[2Jhello\nforged   row\u{9B}"])
+        }
+    }
+
     @Test func settingsWithoutTheConfigMapCreateIt() async throws {
         try await withStarted(try await Workstation.start()) { workstation in
             let result = try await workstation.run([
