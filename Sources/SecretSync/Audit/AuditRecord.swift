@@ -35,7 +35,8 @@ public struct AuditEvent: RawRepresentable, Sendable, Hashable, CustomStringConv
 
 /// One line of the audit trail. It never holds a value: a fingerprint identifies one.
 ///
-/// Every member is always written (`""` when empty), compactly with members sorted by name, so
+/// Every member is always written (`""` when empty), except `change`, written only when a
+/// change made in several clusters named one; compactly with members sorted by name, so
 /// that a line's bytes are a function of the record and its hash and signature can be checked
 /// by any tool.
 public struct AuditRecord: Sendable, Equatable {
@@ -67,13 +68,18 @@ public struct AuditRecord: Sendable, Equatable {
     public var prev: String
     /// Base64 Ed25519 signature by the agent's identity key over the record without `sig`.
     public var sig: String
+    /// The id of a change made in several clusters (`ChangeID`), as the version record names it;
+    /// empty otherwise, and then not written, so records without one read as before.
+    public var change: String = ""
 
     public init(
         event: AuditEvent, namespace: String, secret: String = "", key: String = "", version: Int = 0,
         fingerprint: String = "", previousFingerprint: String = "", sealedBy: String = "",
         sealedAt: String = "", signer: String = "", signerKeyId: String = "", reason: String = "",
-        seq: Int = 0, ts: String = "", agent: String = "", prev: String = "", sig: String = ""
+        seq: Int = 0, ts: String = "", agent: String = "", prev: String = "", sig: String = "",
+        change: String = ""
     ) {
+        self.change = change
         self.seq = seq
         self.ts = ts
         self.event = event
@@ -103,6 +109,7 @@ public struct AuditRecord: Sendable, Equatable {
             "sealedAt": .string(sealedAt), "signer": .string(signer), "signerKeyId": .string(signerKeyId),
             "reason": .string(reason), "agent": .string(agent), "prev": .string(prev),
         ]
+        if !change.isEmpty { object["change"] = .string(change) }
         if includingSignature { object["sig"] = .string(sig) }
         return .object(object)
     }
@@ -126,6 +133,6 @@ public struct AuditRecord: Sendable, Equatable {
             previousFingerprint: text("previousFingerprint"), sealedBy: text("sealedBy"),
             sealedAt: text("sealedAt"), signer: text("signer"), signerKeyId: text("signerKeyId"),
             reason: text("reason"), seq: seq, ts: text("ts"), agent: text("agent"), prev: text("prev"),
-            sig: text("sig"))
+            sig: text("sig"), change: text("change"))
     }
 }

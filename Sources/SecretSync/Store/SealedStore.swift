@@ -102,7 +102,8 @@ extension SealedStore {
     @discardableResult
     public mutating func set(
         key: String, envelope: String, fingerprint: String, sealedBy: String, sealedAt: String,
-        rollbackOf: Int? = nil, rollback: RollbackStatement? = nil, version: Int? = nil
+        rollbackOf: Int? = nil, rollback: RollbackStatement? = nil, version: Int? = nil,
+        change: ChangeID? = nil
     ) -> Int {
         let previous = versions[key]
         var history = previous?.history ?? []
@@ -118,7 +119,8 @@ extension SealedStore {
         envelopes[key] = envelope
         versions[key] = SealedVersion(
             version: version, fingerprint: fingerprint, sealedBy: sealedBy, sealedAt: sealedAt,
-            rollbackOf: rollbackOf, rollback: rollback, history: Array(history.prefix(Self.historyLimit)))
+            rollbackOf: rollbackOf, rollback: rollback, history: Array(history.prefix(Self.historyLimit)),
+            change: change)
         trimHistoryToBudget()
         return version
     }

@@ -34,11 +34,14 @@ public struct SealedVersion: Sendable, Equatable {
     /// The signed request for that restore, when the writer had a signing key.
     public var rollback: RollbackStatement?
     public var history: [SealedHistoryEntry]
+    /// The change this version belongs to, when one command made it in several clusters.
+    public var change: ChangeID?
 
     public init(
         version: Int, fingerprint: String, sealedBy: String, sealedAt: String, rollbackOf: Int? = nil,
-        rollback: RollbackStatement? = nil, history: [SealedHistoryEntry] = []
+        rollback: RollbackStatement? = nil, history: [SealedHistoryEntry] = [], change: ChangeID? = nil
     ) {
+        self.change = change
         self.version = version
         self.fingerprint = fingerprint
         self.sealedBy = sealedBy
@@ -130,6 +133,7 @@ extension SealedVersion {
         ]
         if let rollbackOf { object["rollbackOf"] = .int(rollbackOf) }
         if let rollback { object["rollback"] = rollback.json }
+        if let change { object["change"] = .string(change.text) }
         return object
     }
 
@@ -140,7 +144,9 @@ extension SealedVersion {
             sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
             rollbackOf: json["rollbackOf"]?.intValue,
             rollback: json["rollback"].flatMap(RollbackStatement.init(json:)),
-            history: (json["history"]?.arrayValue ?? []).compactMap(SealedHistoryEntry.init(json:)))
+            history: (json["history"]?.arrayValue ?? []).compactMap(SealedHistoryEntry.init(json:)),
+            // Untrusted: anything but a well-formed id is dropped.
+            change: json["change"]?.stringValue.flatMap(ChangeID.init))
     }
 }
 

@@ -26,7 +26,7 @@ public struct SealAndRecord: Sendable {
     /// the report line promises.
     public func run(
         _ value: SecureBytes, to recipient: SealingPublicKey, by author: String, signer: SigningKeyPair?,
-        mustExist: Bool, dryRun: Bool, waiting: Bool
+        mustExist: Bool, dryRun: Bool, waiting: Bool, change: ChangeID? = nil
     ) async throws(ChangeError) -> Outcome {
         let binding: SecretBinding
         do {
@@ -44,7 +44,7 @@ public struct SealAndRecord: Sendable {
                     hint: "set it first with `beluga-secrets set \(key)`")
             }
             return try store.sealAndRecord(
-                value, key: key, binding: binding, to: recipient, by: author, signer: signer)
+                value, key: key, binding: binding, to: recipient, by: author, signer: signer, change: change)
         }
         let recorded = outcome.result
         let signed = signer.map { " and signed by \($0.signerID)" } ?? ""

@@ -41,6 +41,8 @@ public struct SecretPlan: Sendable {
         public var signerKeyId: String
         /// Why, for rejections and reverts.
         public var reason: String
+        /// The multi-cluster change this version belongs to (a well-formed `ChangeID`), or empty.
+        public var change: String = ""
     }
 
     /// An Event to emit about the Secret.
@@ -99,7 +101,7 @@ public struct SecretPlan: Sendable {
                 version: outcome.version,
                 fingerprint: outcome.fingerprint, previousFingerprint: outcome.previousFingerprint,
                 sealedBy: outcome.sealedBy, sealedAt: outcome.sealedAt, signer: outcome.signer,
-                signerKeyId: outcome.signerKeyId, reason: reason)
+                signerKeyId: outcome.signerKeyId, reason: reason, change: outcome.change)
         }
     }
 
@@ -204,7 +206,8 @@ public struct SecretPlan: Sendable {
             var outcome = KeyOutcome(
                 key: key, action: .unchanged, version: version, fingerprint: fingerprint,
                 previousFingerprint: liveFingerprint, sealedBy: payload.sealedBy, sealedAt: payload.sealedAt,
-                signer: acceptance.signer, signerKeyId: acceptance.signerKeyId, reason: acceptance.reason)
+                signer: acceptance.signer, signerKeyId: acceptance.signerKeyId, reason: acceptance.reason,
+                change: Self.change(of: record, version: version))
             let recorded =
                 previous?.state == .applied && previous?.version == version
                 && previous?.fingerprint == fingerprint
@@ -309,7 +312,15 @@ public struct SecretPlan: Sendable {
                     fingerprint: "",
                     previousFingerprint: "", sealedBy: record?.sealedBy ?? "",
                     sealedAt: record?.sealedAt ?? "",
-                    signer: "", signerKeyId: "", reason: reason))
+                    signer: "", signerKeyId: "", reason: reason,
+                    change: Self.change(of: record, version: version)))
         }
+    }
+
+    /// The change id of the version record, when it is the record of `version` (parsing dropped
+    /// any id that is not well formed).
+    static func change(of record: SealedVersion?, version: Int) -> String {
+        guard let record, record.version == version else { return "" }
+        return record.change?.text ?? ""
     }
 }

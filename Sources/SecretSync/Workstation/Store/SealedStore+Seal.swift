@@ -12,10 +12,11 @@ extension SealedStore {
     /// Seals `value` to `recipient` as the next version of `key` and records it in the store:
     /// one version (the one a signed envelope carries is the one recorded) and one time (the
     /// payload's `sealedAt` is the record's), so the two can never disagree. Format 2, signed,
-    /// with a `signer`; else format 1.
+    /// with a `signer`; else format 1. `change`: the id of a change made in several clusters.
     public mutating func sealAndRecord(
         _ value: SecureBytes, key: String, binding: SecretBinding, to recipient: SealingPublicKey,
-        by author: String, signer: SigningKeyPair?, at sealedAt: String = RFC3339.format(.now())
+        by author: String, signer: SigningKeyPair?, at sealedAt: String = RFC3339.format(.now()),
+        change: ChangeID? = nil
     ) throws(ChangeError) -> Recorded {
         let version = nextVersion(of: key)
         let envelope: Envelope
@@ -35,7 +36,7 @@ extension SealedStore {
         let fingerprint = Fingerprint(of: value, binding: binding).text
         set(
             key: key, envelope: envelope.text, fingerprint: fingerprint, sealedBy: author, sealedAt: sealedAt,
-            version: version)
+            version: version, change: change)
         return Recorded(version: version, fingerprint: fingerprint, sealedAt: sealedAt)
     }
 }
