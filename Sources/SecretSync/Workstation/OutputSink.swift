@@ -6,10 +6,16 @@ public protocol OutputSink: Sendable {
     func write(_ line: String)
 }
 
-/// Standard output.
+/// Standard output; inside a multi-cluster run, the cluster's scope (`ClusterScope`).
 public struct StandardOutputSink: OutputSink {
     public init() {}
-    public func write(_ line: String) { print(line) }
+    public func write(_ line: String) {
+        if let scope = ClusterScope.current {
+            scope.say(line)
+        } else {
+            print(line)
+        }
+    }
 }
 
 /// Keeps the lines, for tests.

@@ -13,12 +13,27 @@ struct ListCommand: AsyncParsableCommand {
             holds the current version), pending (the agent has not applied it yet), rejected (the \
             agent refused it; REASON says why and the Secret keeps the previous value), direct \
             (written with --direct) or unmanaged (written by another tool).
+
+            With --context given several times, or --all-contexts, the clusters are read at once \
+            and compared key by key: DRIFT is same (every cluster holds the key, with equal \
+            fingerprints), different (two clusters hold different values), missing (some clusters \
+            do not hold it; those that do agree) or unknown (the clusters use different namespaces \
+            or Secrets, whose fingerprints cannot be compared); then, per context, the version and \
+            fingerprint it holds, or - when it holds none. No value is read. A cluster that cannot \
+            be read is named on standard error and in -o json, and the command exits with the most \
+            severe cluster's code.
             """)
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
 
     func run() async throws {
+        if let contexts = try ClusterTargets.contexts(
+            release.cluster, clusters, command: "list", changes: false)
+        {
+            return try await ClusterDriftReport(release: release, contexts: contexts).run(output)
+        }
         let workspace = try release.connect()
         let inventory = try await KeyInventory.read(workspace)
         inventory.noteIfSecretDenied(workspace)

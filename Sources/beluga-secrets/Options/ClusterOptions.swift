@@ -9,8 +9,15 @@ struct ClusterOptions: ParsableArguments {
             "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).", valueName: "file"))
     var kubeconfig: String?
 
-    @Option(help: ArgumentHelp("The kubeconfig context to use.", valueName: "name"))
-    var context: String?
+    @Option(
+        name: .customLong("context"),
+        help: ArgumentHelp(
+            "The kubeconfig context to use; set, rotate and list take it several times to work on several "
+                + "clusters at once.", valueName: "name"))
+    var contexts: [String] = []
+
+    /// The one context a single-cluster run uses (`nil`: the kubeconfig's current context).
+    var context: String? { contexts.last }
 
     @Option(
         name: [.short, .long],
@@ -32,6 +39,12 @@ struct ClusterOptions: ParsableArguments {
 
     /// The configuration kubectl would use (in a pod without a kubeconfig: the service account).
     func configuration() throws(KubeError) -> ClientConfiguration {
+        if Set(contexts).count > 1 {
+            throw KubeError(
+                .configuration,
+                "--context was given \(contexts.count) times, but this command works on one cluster at a time: "
+                    + "run it once per context (set, rotate and list take several)")
+        }
         var configuration = try ClientConfiguration.load(
             ClientConfiguration.Options(kubeconfig: kubeconfig, context: context, namespace: namespace))
         if let requestTimeout {
@@ -41,6 +54,36 @@ struct ClusterOptions: ParsableArguments {
             configuration.retryPolicy = .none
         }
         return configuration
+    }
+
+    /// The same options for one of several contexts.
+    func with(context: String) -> ClusterOptions {
+        var copy = self
+        copy.contexts = [context]
+        return copy
+    }
+
+    /// Every context of the kubeconfig that `--kubeconfig` or `$KUBECONFIG` names, sorted.
+    func allContexts() throws(KubeError) -> [String] {
+        let loader = KubeconfigLoader(explicitPath: kubeconfig, environment: ProcessEnvironment.current)
+        guard let config = try loader.load() else {
+            throw KubeError(
+                .configuration,
+                "--all-contexts needs a kubeconfig, and none was found (looked for "
+                    + loader.candidateFiles.paths.joined(separator: ", ")
+                    + "): pass --kubeconfig or set KUBECONFIG")
+        }
+        return config.contexts.keys.sorted()
+    }
+
+    /// The context a command without `--context` uses: the kubeconfig's current one.
+    func currentContext() throws(KubeError) -> String {
+        let loader = KubeconfigLoader(explicitPath: kubeconfig, environment: ProcessEnvironment.current)
+        guard let current = try loader.load()?.currentContext, !current.isEmpty else {
+            throw KubeError(
+                .configuration, "the kubeconfig names no current context: pass --context")
+        }
+        return current
     }
 
     /// A client configured as kubectl would be.

@@ -26,6 +26,13 @@ struct ReleaseOptions: ParsableArguments {
         ObjectNames(release: release, secret: secret, configMap: configMap, deployment: deployment)
     }
 
+    /// The same options for one of several contexts.
+    func with(context: String) -> ReleaseOptions {
+        var copy = self
+        copy.cluster = cluster.with(context: context)
+        return copy
+    }
+
     /// The client, namespace and object names, after checking the names as the API server would.
     func connect() throws -> Workspace {
         let names = self.names

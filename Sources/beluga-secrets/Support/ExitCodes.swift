@@ -23,6 +23,35 @@ enum ExitStatus: Int32, Sendable {
     case rejected = 6
 }
 
+extension ExitStatus {
+    /// How severe a cluster's outcome is when a command ran on several: the command exits with
+    /// the most severe. A refusal that trying again will not change comes before one it may:
+    /// 6 rejected (a changed agent identity among them), 4 denied, 1 usage, 3 conflict,
+    /// 2 not found, 5 unreachable or timed out, then 0.
+    var severity: Int {
+        switch self {
+        case .rejected: return 6
+        case .denied: return 5
+        case .usage: return 4
+        case .conflict: return 3
+        case .notFound: return 2
+        case .unreachable: return 1
+        case .ok: return 0
+        }
+    }
+
+    /// The exit status of a failure: its documented one, else usage.
+    static func of(_ error: any Error) -> ExitStatus {
+        (error as? any ReportableError)?.exitStatus ?? .usage
+    }
+
+    /// The one-line message of a failure.
+    static func message(of error: any Error) -> String {
+        if let reportable = error as? any ReportableError { return reportable.message }
+        return String(describing: error)
+    }
+}
+
 /// An error the CLI reports as one line with a documented exit code.
 protocol ReportableError: Error {
     /// One line: what is wrong and what to do. Never a secret.

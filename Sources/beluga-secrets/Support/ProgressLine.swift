@@ -1,3 +1,5 @@
+import SecretSync
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -9,7 +11,8 @@
 final class ProgressLine: Sendable {
     let live: Bool
 
-    init() { live = isatty(STDERR_FILENO) == 1 }
+    /// Several clusters followed at once each say their progress on lines of their own.
+    init() { live = isatty(STDERR_FILENO) == 1 && ClusterScope.current == nil }
 
     /// Shows `message` as the current state.
     func update(_ message: String) {

@@ -1,4 +1,5 @@
 import Sealing
+import SecretSync
 
 #if canImport(Glibc)
     import Glibc
@@ -8,8 +9,13 @@ import Sealing
 
 /// Standard error, written with `write(2)` so messages appear at once and in order.
 enum StandardError {
+    /// Inside a multi-cluster run the line is named by its cluster's context.
     static func writeLine(_ line: String) {
-        write(line + "\n")
+        if let scope = ClusterScope.current {
+            write("\(scope.context): \(line)\n")
+        } else {
+            write(line + "\n")
+        }
     }
 
     static func write(_ text: String) {

@@ -9,6 +9,9 @@ struct TableWriter {
 
     init(_ headers: String...) { self.headers = headers }
 
+    /// Headers made at run time (the kubeconfig's context names), as cells are: printable.
+    init(headers: [String]) { self.headers = headers.map(Self.printable) }
+
     mutating func add(_ cells: [String]) { rows.append(cells.map(Self.printable)) }
 
     var text: String {

@@ -32,11 +32,13 @@ struct ChangeFollower {
     }
 
     /// Sealed mode: waits for the agent to apply `version` of `key`, then, `throughRollout`,
-    /// for the restart it triggers when the value changed.
+    /// for the restart it triggers when the value changed. False when a later version replaced
+    /// it and the agent rejected that one.
+    @discardableResult
     func followSealed(
         key: String, version: Int, previousAppliedFingerprint: String?, before: Deployment?,
         throughRollout: Bool = true
-    ) async throws(ChangeError) {
+    ) async throws(ChangeError) -> Bool {
         progress.update("waiting for the agent to apply version \(version) of \(key)...")
         let status = try await stage { () async throws(ChangeError) in
             try await workspace.syncStatus.waitForSync(key: key, version: version, timeout: remaining)
@@ -45,24 +47,25 @@ struct ChangeFollower {
         if status.version > version {
             // Someone stored a later version before the agent got to this one.
             guard status.state == .applied else {
-                print(
+                Narration.say(
                     "\(key): version \(version) was replaced by version \(status.version) before the agent applied "
                         + "it, and the agent rejected that one (\(status.reason)); see beluga-secrets get \(key)"
                 )
-                return
+                return false
             }
-            print(
+            Narration.say(
                 "\(key): version \(version) was replaced by version \(status.version), which the agent applied"
             )
         } else {
-            print("\(key): the agent applied version \(version) (\(status.fingerprint))")
+            Narration.say("\(key): the agent applied version \(version) (\(status.fingerprint))")
         }
         if let previousAppliedFingerprint, previousAppliedFingerprint == status.fingerprint {
-            print("\(key): the value did not change, so nothing restarts")
-            return
+            Narration.say("\(key): the value did not change, so nothing restarts")
+            return true
         }
-        guard throughRollout else { return }
+        guard throughRollout else { return true }
         try await followAgentRestart(before: before, reloadingOn: .secret(workspace.names.secret))
+        return true
     }
 
     /// Waits for the restart the agent makes after a change of `object`, then for its rollout.
@@ -71,14 +74,14 @@ struct ChangeFollower {
     {
         let name = workspace.names.deployment
         guard let before else {
-            print("no deployment \"\(name)\" in namespace \(workspace.namespace): nothing to restart")
+            Narration.say("no deployment \"\(name)\" in namespace \(workspace.namespace): nothing to restart")
             return
         }
         let annotation = before.metadata.annotations[ReloadAnnotation.name]
         let reloads =
             annotation.map { ReloadAnnotation($0).references(among: [object]).contains(object) } ?? false
         guard reloads else {
-            print(
+            Narration.say(
                 "deployment \"\(name)\" does not reload on \(object) (annotation \(ReloadAnnotation.name)): "
                     + "its pods keep the old value until restarted (beluga-secrets restart)")
             return
@@ -113,6 +116,6 @@ struct ChangeFollower {
             }
         }
         progress.finish()
-        print(message)
+        Narration.say(message)
     }
 }

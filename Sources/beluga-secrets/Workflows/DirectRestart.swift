@@ -16,7 +16,7 @@ struct DirectRestart {
     func run() async throws {
         let name = workspace.names.deployment
         guard let outcome = try await decide() else {
-            print(
+            Narration.say(
                 "no deployment \"\(name)\" in namespace \(workspace.namespace): nothing to restart (--deployment names another)"
             )
             return
@@ -26,14 +26,14 @@ struct DirectRestart {
             outcome.annotated
             ? "" : " (not annotated \(ReloadAnnotation.name); assuming the release's Secret and ConfigMap)"
         guard decision.action == .restart else {
-            print("deployment \"\(name)\": \(decision.reason), nothing restarts\(assumed)")
+            Narration.say("deployment \"\(name)\": \(decision.reason), nothing restarts\(assumed)")
             return
         }
         if dryRun {
-            print("deployment \"\(name)\": would restart, \(decision.reason)\(assumed) (dry run)")
+            Narration.say("deployment \"\(name)\": would restart, \(decision.reason)\(assumed) (dry run)")
             return
         }
-        print("deployment \"\(name)\": restarting, \(decision.reason)\(assumed)")
+        Narration.say("deployment \"\(name)\": restarting, \(decision.reason)\(assumed)")
         guard let waitTimeout else { return }
         try await ChangeFollower(workspace: workspace, timeout: waitTimeout).followRollout(
             generation: outcome.generation)

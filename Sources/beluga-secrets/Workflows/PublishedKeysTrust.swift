@@ -1,6 +1,7 @@
 import KubeAPI
 import Sealing
 import SecretSync
+import Synchronization
 
 /// The agent's published keys as a command may use them: signed by the identity this user
 /// pinned for the cluster and namespace (`known-agents.json`), with a current-key statement no
@@ -45,6 +46,21 @@ enum PublishedKeysTrust {
         _ published: PublishedKeys, server: String, namespace: String, configMap: String,
         firstUse: FirstUse, accept: Bool = false, dryRun: Bool = false,
         acceptHint: String = "run again with --accept-new-identity"
+    ) throws -> AgentIdentityPins.KeysVerdict {
+        // Clusters checked at the same time (several --context) read and rewrite the one pin
+        // file in turn, so that no cluster's pin overwrites another's.
+        try pinFileLock.withLock { _ throws in
+            try requireLocked(
+                published, server: server, namespace: namespace, configMap: configMap, firstUse: firstUse,
+                accept: accept, dryRun: dryRun, acceptHint: acceptHint)
+        }
+    }
+
+    private static let pinFileLock = Mutex<Void>(())
+
+    private static func requireLocked(
+        _ published: PublishedKeys, server: String, namespace: String, configMap: String,
+        firstUse: FirstUse, accept: Bool, dryRun: Bool, acceptHint: String
     ) throws -> AgentIdentityPins.KeysVerdict {
         let pins = try AgentIdentityPins.standard()
         let identity = published.identity

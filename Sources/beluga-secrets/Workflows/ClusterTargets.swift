@@ -1,0 +1,72 @@
+import ArgumentParser
+import KubeAPI
+import SecretSync
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Which clusters a command works on: the contexts given with `--context` (several times) or
+/// `--all-contexts`; `nil` for today's single-cluster run (no context or one).
+enum ClusterTargets {
+    /// The contexts of a multi-cluster run, each once, in the order given; `nil` when the command
+    /// runs on one cluster as it always has. `changes`: the command writes, so `--all-contexts`
+    /// is confirmed on a terminal (and refused without one unless `--yes`). `always`: one
+    /// context still makes a multi-cluster run (`-o json` of a change asks for its summary).
+    static func contexts(
+        _ cluster: ClusterOptions, _ options: MultiClusterOptions, command: String, changes: Bool,
+        always: Bool = false
+    ) throws -> [String]? {
+        var seen = Set<String>()
+        let named = cluster.contexts.filter { seen.insert($0).inserted }
+        if options.allContexts {
+            guard named.isEmpty else {
+                throw CommandError("--all-contexts and --context cannot be combined: pass one of them")
+            }
+            let all = try cluster.allContexts()
+            guard !all.isEmpty else {
+                throw CommandError(
+                    "--all-contexts: the kubeconfig has no contexts; add one or pass --context")
+            }
+            if changes, !options.yes { try confirm(command: command, contexts: all) }
+            return all
+        }
+        guard named.count > 1 || always else { return nil }
+        if named.count > 1 {
+            // A typo in one name is found before any cluster is touched.
+            let known = Set(try cluster.allContexts())
+            if let unknown = named.first(where: { !known.contains($0) }) {
+                throw CommandError(
+                    "context \"\(unknown)\" is not in the kubeconfig: check the name (kubectl config get-contexts)"
+                )
+            }
+        }
+        return named.isEmpty ? [try cluster.currentContext()] : named
+    }
+
+    /// Asks on the terminal before a change on every context; refuses without a terminal.
+    private static func confirm(command: String, contexts: [String]) throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else {
+            throw CommandError(
+                "--all-contexts changes \(contexts.count) clusters and needs a confirmation, but standard input is "
+                    + "not a terminal: pass --yes to confirm, or name the clusters with --context")
+        }
+        StandardError.write(
+            "\(command) on all \(contexts.count) contexts of the kubeconfig (\(contexts.joined(separator: ", ")))? "
+                + "[y/N] ")
+        let answer = readLine(strippingNewline: true)?.lowercased() ?? ""
+        guard answer == "y" || answer == "yes" else {
+            throw CommandError("not confirmed: nothing was changed")
+        }
+    }
+
+    /// The runner for `contexts`: each cluster's lines go to standard error, named by context,
+    /// so that standard output carries only the summary.
+    static func runner(_ contexts: [String]) -> MultiClusterRunner {
+        MultiClusterRunner(contexts: contexts) { context, line in
+            StandardError.write("\(context): \(line)\n")
+        }
+    }
+}
