@@ -10,7 +10,10 @@ struct ConfigSet: AsyncParsableCommand {
         discussion: """
             Changes one key of the ConfigMap (created when missing) and leaves the others alone. \
             The agent restarts the Deployment; with --direct the Deployment's content hash is \
-            patched here.
+            patched here. \
+            With --context given several times, or --all-contexts, the same change is made in \
+            every cluster at once, a failure in one leaving the others to finish; one summary \
+            follows (see beluga-secrets set --help).
             """)
 
     @Argument(help: "Name of the setting, e.g. llmProvider.")
@@ -23,8 +26,17 @@ struct ConfigSet: AsyncParsableCommand {
     @OptionGroup var wait: WaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        try await ClusterTargets.change(
+            release, clusters, output: output, command: "config set", dryRun: dryRun.enabled
+        ) { release in try await run(on: release) }
+    }
+
+    /// The change in one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let workspace = try release.connect()
         try SettingsWriter.validateName(name)
         ConfigSet.warnIfSecretLooking(name)
@@ -35,15 +47,15 @@ struct ConfigSet: AsyncParsableCommand {
         let configMap = workspace.describe("ConfigMap", workspace.names.configMap)
         let was = outcome.previous.map { "was \(YAMLWriter.scalar($0))" } ?? "new"
         if outcome.unchanged {
-            print("\(name): already \(YAMLWriter.scalar(value)) in \(configMap), nothing changed")
+            Narration.say("\(name): already \(YAMLWriter.scalar(value)) in \(configMap), nothing changed")
             return
         }
         if dryRun.enabled {
-            print(
+            Narration.say(
                 "\(name): would set to \(YAMLWriter.scalar(value)) (\(was)) in \(configMap)"
                     + "\(outcome.createdConfigMap ? ", creating it" : "") (dry run: nothing written)")
         } else {
-            print("\(name): set to \(YAMLWriter.scalar(value)) (\(was)) in \(configMap)")
+            Narration.say("\(name): set to \(YAMLWriter.scalar(value)) (\(was)) in \(configMap)")
         }
         if direct.direct {
             try await DirectRestart(

@@ -8,7 +8,10 @@ struct Delete: AsyncParsableCommand {
         discussion: """
             Removes the key and its versions from the sealed store; the agent then removes it from \
             the Secret and restarts the Deployment. With --direct, removes it from the Secret here \
-            and patches the Deployment's content hash.
+            and patches the Deployment's content hash. \
+            With --context given several times, or --all-contexts, the same change is made in \
+            every cluster at once, a failure in one leaving the others to finish; one summary \
+            follows (see beluga-secrets set --help).
             """)
 
     @Argument(help: "Name of the key to delete.")
@@ -17,15 +20,24 @@ struct Delete: AsyncParsableCommand {
     @OptionGroup var direct: DirectOption
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        try await ClusterTargets.change(
+            release, clusters, output: output, command: "delete", dryRun: dryRun.enabled
+        ) { release in try await run(on: release) }
+    }
+
+    /// The change in one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let workspace = try release.connect()
         let key = self.key
         let secret = workspace.describe("Secret", workspace.names.secret)
         if direct.direct {
             let outcome = try await workspace.directSecret.write(
                 key: key, .delete, by: LocalIdentity.userAtHost(), dryRun: dryRun.enabled)
-            print(
+            Narration.say(
                 dryRun.enabled
                     ? "\(key): would delete it (\(outcome.previousFingerprint)) from \(secret) (dry run: nothing written)"
                     : "\(key): deleted from \(secret) (was \(outcome.previousFingerprint))")
@@ -47,9 +59,10 @@ struct Delete: AsyncParsableCommand {
         }
         let store = workspace.describe("ConfigMap", workspace.names.sealedStore)
         if dryRun.enabled {
-            print("\(key): would delete version \(outcome.result) from \(store) (dry run: nothing written)")
+            Narration.say(
+                "\(key): would delete version \(outcome.result) from \(store) (dry run: nothing written)")
         } else {
-            print("\(key): deleted from \(store); the agent will remove it from \(secret)")
+            Narration.say("\(key): deleted from \(store); the agent will remove it from \(secret)")
         }
     }
 }

@@ -16,7 +16,10 @@ struct Rollback: AsyncParsableCommand {
             version: an agent that requires signatures applies a signed envelope older than the \
             one it applied only with such a statement by an allowed signer, and records the \
             change as a rollback. Without a signing key, signed envelopes (format 2) cannot be \
-            restored. Keys written with --direct keep no earlier versions.
+            restored. Keys written with --direct keep no earlier versions. \
+            With --context given several times, or --all-contexts, the same change is made in \
+            every cluster at once, a failure in one leaving the others to finish; one summary \
+            follows (see beluga-secrets set --help).
             """)
 
     @Argument(help: "Name of the key to roll back.")
@@ -31,8 +34,17 @@ struct Rollback: AsyncParsableCommand {
     @OptionGroup var wait: ChangeWaitOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        try await ClusterTargets.change(
+            release, clusters, output: output, command: "rollback", dryRun: dryRun.enabled
+        ) { release in try await run(on: release) }
+    }
+
+    /// The change in one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let signer = try signing.signingKey()
         let workspace = try release.connect()
         let key = self.key
@@ -54,12 +66,12 @@ struct Rollback: AsyncParsableCommand {
         let fingerprint = outcome.store.versions[key]?.fingerprint ?? ""
         let signed = signer.map { " signed by \($0.signerID)" } ?? ""
         if dryRun.enabled {
-            print(
+            Narration.say(
                 "\(key): would store version \(version), restoring version \(restored) (\(fingerprint))\(signed) (dry run: nothing written)"
             )
             return
         }
-        print(
+        Narration.say(
             "\(key): version \(version) restores version \(restored) (\(fingerprint))\(signed); "
                 + (wait.wait ? "waiting for the agent" : "the agent will apply it"))
         guard wait.wait else { return }

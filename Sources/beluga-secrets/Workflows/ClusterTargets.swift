@@ -70,3 +70,35 @@ enum ClusterTargets {
         }
     }
 }
+
+extension ClusterTargets {
+    /// Runs a change command's single-cluster workflow `body` on the clusters the options name:
+    /// on one as always, or on several at once with one summary (`ClusterSummary`) and the most
+    /// severe exit code. `body` gets the options for its cluster.
+    static func change(
+        _ release: ReleaseOptions, _ options: MultiClusterOptions, output: OutputOptions, command: String,
+        dryRun: Bool, _ body: @escaping @Sendable (ReleaseOptions) async throws -> Void
+    ) async throws {
+        guard
+            let contexts = try contexts(
+                release.cluster, options, command: command, changes: !dryRun, always: output.format != .table)
+        else {
+            return try await body(release)
+        }
+        let runs = await runner(contexts).run { context in try await body(release.with(context: context)) }
+        var summary = ClusterSummary()
+        for run in runs {
+            if let error = run.error {
+                StandardError.write("\(run.context): error: \(ExitStatus.message(of: error))\n")
+                summary.failed(run.context, error)
+            } else {
+                summary.rows.append(
+                    ClusterSummary.Row(
+                        context: run.context, outcome: dryRun ? "dry run" : "done", version: nil,
+                        fingerprint: nil,
+                        message: run.lastLine ?? "", status: .ok))
+            }
+        }
+        try summary.finish(output)
+    }
+}

@@ -292,4 +292,58 @@ final class Fleet: TestScoped {
             }
         }
     }
+
+    @Test func rollbackDeleteConfigAndRestartRunInEveryClusterToo() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            var markers = LeakMarkers()
+            var outputs: [ProcessResult] = []
+            let both = ["--context", "a", "--context", "b"]
+            outputs.append(try await fleet.run(["set", "openai-api-key"] + both, stdin: markers.make("one")))
+            let second = markers.make("two")
+            outputs.append(try await fleet.run(["rotate", "openai-api-key"] + both, stdin: second))
+            for output in outputs { expectSuccess(output) }
+
+            // Rollback in both, and in an unreachable one: the two are done, the third reported.
+            let rollback = try await fleet.run(
+                ["rollback", "openai-api-key"] + both + ["--context", "gone"])
+            outputs.append(rollback)
+            expectFailure(rollback, status: 5, mentioning: ["1 of 3 clusters failed", "gone: exit 5"])
+            for context in ["a", "b"] {
+                #expect(row(rollback.stdout, context).contains("done"), "\(rollback.stdout)")
+                #expect(row(rollback.stdout, context).contains("version 3 restores version 1"))
+            }
+            #expect(try await fleet.a.openStored("openai-api-key") != second)
+            #expect(try await fleet.b.sealedVersions()[path: "openai-api-key", "rollbackOf"] == 1)
+
+            // Settings, as data.
+            let config = try await fleet.run(
+                ["config", "set", "llmProvider", "openai"] + both + ["-o", "json"])
+            outputs.append(config)
+            expectSuccess(config)
+            #expect(try JSON(parsing: config.stdout)["clusters"]?.arrayValue?.count == 2)
+            for cluster in fleet.clusters {
+                let value = try await cluster.kubectl([
+                    "get", "configmap", "beluga-ai-config", "-o", "jsonpath={.data.llmProvider}",
+                ])
+                #expect(value.stdout == "openai")
+            }
+            let unset = try await fleet.run(["config", "unset", "llmProvider"] + both)
+            outputs.append(unset)
+            expectSuccess(unset)
+
+            let restart = try await fleet.run(["restart", "--dry-run"] + both)
+            outputs.append(restart)
+            expectSuccess(restart)
+            #expect(row(restart.stdout, "a").contains("dry run"))
+
+            let delete = try await fleet.run(["delete", "openai-api-key"] + both)
+            outputs.append(delete)
+            expectSuccess(delete)
+            for cluster in fleet.clusters { #expect(try await !fleet.stores(cluster, "openai-api-key")) }
+
+            for output in outputs {
+                #expect(markers.leaks(in: output.stdout + output.stderr).isEmpty)
+            }
+        }
+    }
 }
