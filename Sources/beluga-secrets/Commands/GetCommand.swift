@@ -12,7 +12,9 @@ struct GetCommand: AsyncParsableCommand {
         discussion: """
             With --reveal, prints the value the Secret holds to standard output instead, exactly as \
             stored and without a newline added. That needs permission to get the Secret; \
-            without it, the other details still show.
+            without it, the other details still show. With --context given several times, or \
+            --all-contexts, every cluster is read at once and shown in a section of its own \
+            (==> context <==), or with -o json|yaml as one document (--reveal takes one cluster).
             """)
 
     @Argument(help: "Name of the key.")
@@ -23,14 +25,25 @@ struct GetCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
 
     func validate() throws {
         if reveal, output.format != .table {
             throw ValidationError("--reveal prints the value alone: drop -o")
         }
+        if reveal, clusters.allContexts || Set(release.cluster.contexts).count > 1 {
+            throw ValidationError("--reveal prints one cluster's value: give one --context")
+        }
     }
 
     func run() async throws {
+        try await ClusterTargets.report(release, clusters, output: output, command: "get") { release in
+            try await run(on: release)
+        }
+    }
+
+    /// The key in one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let workspace = try release.connect()
         try SecretBinding.validateKeyName(key)
         let inventory = try await KeyInventory.read(workspace)
@@ -53,10 +66,10 @@ struct GetCommand: AsyncParsableCommand {
         if !report.reason.isEmpty { lines.append(("Reason", report.reason)) }
         for (name, value) in lines {
             let label = name + ":"
-            print(label.padded(to: 17) + value)
+            Narration.say(label.padded(to: 17) + value)
         }
         guard !report.history.isEmpty else { return }
-        print("Kept versions:")
+        Narration.say("Kept versions:")
         var table = TableWriter("  VERSION", "FINGERPRINT", "AGE", "BY", "FORMAT")
         for entry in report.history {
             let age = RFC3339.parse(entry.sealedAt).map { (UnixTime.now() - $0).inSeconds }
@@ -65,7 +78,7 @@ struct GetCommand: AsyncParsableCommand {
                 Age.text(age), entry.sealedBy, String(entry.envelope.prefix(3)),
             ])
         }
-        print(table.text, terminator: "")
+        Narration.sayText(table.text)
     }
 
     /// Prints the Secret's value; says which permission is missing when it cannot be read.

@@ -12,7 +12,10 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             The leader is read from the Lease the agent replicas elect on: a leader that renewed \
             within the lease duration is running. Keys whose current version is older than \
-            --max-age are flagged for rotation. Parts this user may not read are shown as such.
+            --max-age are flagged for rotation. Parts this user may not read are shown as such. \
+            With --context given several times, or --all-contexts, every cluster is read at once \
+            and shown in a section of its own (==> context <==), or with -o json|yaml as one \
+            document (clusters: context, exitCode, data or error).
             """)
 
     @Option(
@@ -23,8 +26,16 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
 
     func run() async throws {
+        try await ClusterTargets.report(release, clusters, output: output, command: "status") { release in
+            try await run(on: release)
+        }
+    }
+
+    /// The status of one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let workspace = try release.connect()
         let now = UnixTime.now()
         var data: JSON = ["namespace": .string(workspace.namespace)]
@@ -165,11 +176,11 @@ struct StatusCommand: AsyncParsableCommand {
                     + "\(old.joined(separator: ", ")); rotate with beluga-secrets rotate KEY")
         }
         if output.printData(data) { return }
-        print("Namespace:    \(workspace.namespace)")
-        for line in lines { print(line) }
+        Narration.say("Namespace:    \(workspace.namespace)")
+        for line in lines { Narration.say(line) }
         if !inventory.reports.isEmpty {
-            print("")
-            print(table.text, terminator: "")
+            Narration.say("")
+            Narration.sayText(table.text)
         }
     }
 }

@@ -12,8 +12,8 @@ struct ClusterOptions: ParsableArguments {
     @Option(
         name: .customLong("context"),
         help: ArgumentHelp(
-            "The kubeconfig context to use; set, rotate, rollback, delete, config set|unset, restart and list "
-                + "take it several times to work on several clusters at once.", valueName: "name"))
+            "The kubeconfig context to use; set, rotate, rollback, delete, config set|unset, restart, list, get "
+                + "and status take it several times to work on several clusters at once.", valueName: "name"))
     var contexts: [String] = []
 
     /// The one context a single-cluster run uses (`nil`: the kubeconfig's current context).
@@ -43,8 +43,8 @@ struct ClusterOptions: ParsableArguments {
             throw KubeError(
                 .configuration,
                 "--context was given \(contexts.count) times, but this command works on one cluster at a time: "
-                    + "run it once per context (set, rotate, rollback, delete, config set|unset, restart and list "
-                    + "take several)")
+                    + "run it once per context (set, rotate, rollback, delete, config set|unset, restart, list, "
+                    + "get and status take several)")
         }
         var configuration = try ClientConfiguration.load(
             ClientConfiguration.Options(kubeconfig: kubeconfig, context: context, namespace: namespace))

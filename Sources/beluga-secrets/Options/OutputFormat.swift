@@ -1,5 +1,6 @@
 import ArgumentParser
 import JSONValue
+import SecretSync
 import YAML
 
 /// `-o table|json|yaml` for commands whose output is data.
@@ -17,7 +18,12 @@ struct OutputOptions: ParsableArguments {
     var format: OutputFormat = .table
 
     /// Prints `data` as JSON or YAML; false for `table`, which the command prints itself.
+    /// Inside a multi-cluster run, the data is kept for the one document of all clusters.
     func printData(_ data: JSON) -> Bool {
+        if format != .table, let scope = ClusterScope.current {
+            scope.keep(data)
+            return true
+        }
         switch format {
         case .table: return false
         case .json: print(data.prettyText())

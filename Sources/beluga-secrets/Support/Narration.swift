@@ -10,4 +10,10 @@ enum Narration {
             print(line)
         }
     }
+
+    /// Says `text`, which ends with a newline (a table).
+    static func sayText(_ text: String) {
+        guard !text.isEmpty else { return }
+        say(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+    }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import KubeAPI
+import JSONValue
 import SecretSync
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -100,5 +102,57 @@ extension ClusterTargets {
             }
         }
         try summary.finish(output)
+    }
+}
+
+extension ClusterTargets {
+    /// Runs a reading command's single-cluster workflow `body` on the clusters the options name:
+    /// on one as always, or on several at once, each cluster's output printed as a section of its
+    /// own (`==> context <==`, in the order given) or, with `-o json|yaml`, one document listing
+    /// every cluster's data; then the most severe exit code.
+    static func report(
+        _ release: ReleaseOptions, _ options: MultiClusterOptions, output: OutputOptions, command: String,
+        _ body: @escaping @Sendable (ReleaseOptions) async throws -> Void
+    ) async throws {
+        guard let contexts = try contexts(release.cluster, options, command: command, changes: false) else {
+            return try await body(release)
+        }
+        let sections = Mutex<[String: [String]]>([:])
+        let runner = MultiClusterRunner(contexts: contexts) { context, line in
+            sections.withLock { $0[context, default: []].append(line) }
+        }
+        let runs = await runner.run { context in try await body(release.with(context: context)) }
+        var failed = ClusterSummary()
+        for run in runs where run.error != nil {
+            if let error = run.error { failed.failed(run.context, error) }
+        }
+        let data: JSON = [
+            "clusters": .array(
+                runs.map { run in
+                    var item: JSON = ["context": .string(run.context)]
+                    if let error = run.error {
+                        item["error"] = .string(ExitStatus.message(of: error))
+                        item["exitCode"] = .int(Int(ExitStatus.of(error).rawValue))
+                    } else {
+                        item["exitCode"] = 0
+                        item["data"] = run.data ?? .null
+                    }
+                    return item
+                })
+        ]
+        if !output.printData(data) {
+            let lines = sections.withLock { $0 }
+            for (index, run) in runs.enumerated() {
+                if index > 0 { print() }
+                print("==> \(run.context) <==")
+                for line in lines[run.context] ?? [] { print(line) }
+                if let error = run.error { print("error: \(ExitStatus.message(of: error))") }
+            }
+        }
+        guard !failed.rows.isEmpty else { return }
+        throw CommandError(
+            "\(failed.rows.count) of \(runs.count) clusters failed ("
+                + failed.rows.map { "\($0.context): exit \($0.status.rawValue)" }.joined(separator: ", ")
+                + "); the others are shown above", failed.worst)
     }
 }

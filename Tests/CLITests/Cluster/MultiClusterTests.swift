@@ -245,7 +245,9 @@ final class Fleet: TestScoped {
             #expect(!one.stdout.contains("CONTEXT"))
 
             // A command that works on one cluster refuses several.
-            let get = try await fleet.run(["get", "openai-api-key", "--context", "a", "--context", "b"])
+            let get = try await fleet.run([
+                "config", "get", "llmProvider", "--context", "a", "--context", "b",
+            ])
             expectFailure(get, status: 1, mentioning: ["one cluster at a time"])
         }
     }
@@ -340,6 +342,51 @@ final class Fleet: TestScoped {
             outputs.append(delete)
             expectSuccess(delete)
             for cluster in fleet.clusters { #expect(try await !fleet.stores(cluster, "openai-api-key")) }
+
+            for output in outputs {
+                #expect(markers.leaks(in: output.stdout + output.stderr).isEmpty)
+            }
+        }
+    }
+
+    @Test func getAndStatusShowEveryClusterInASectionOrOneDocument() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            var markers = LeakMarkers()
+            var outputs: [ProcessResult] = []
+            let both = ["--context", "a", "--context", "b"]
+            let set = try await fleet.run(
+                ["set", "openai-api-key", "--context", "a"], stdin: markers.make("only-a"))
+            outputs.append(set)
+            expectSuccess(set)
+
+            // b does not hold the key: its section says so, and the command exits 2.
+            let get = try await fleet.run(["get", "openai-api-key"] + both)
+            outputs.append(get)
+            expectFailure(get, status: 2, mentioning: ["1 of 2 clusters failed", "b: exit 2"])
+            let sections = get.stdout.components(separatedBy: "==> ")
+            #expect(sections.count == 3, "\(get.stdout)")
+            #expect(sections[1].hasPrefix("a <==\nKey:"))
+            #expect(sections[1].contains("Version:         1"))
+            #expect(sections[2].hasPrefix("b <==\nerror: key \"openai-api-key\" not found"))
+
+            let data = try await fleet.run(["get", "openai-api-key", "-o", "json"] + both)
+            outputs.append(data)
+            let json = try JSON(parsing: data.stdout)
+            let clusters = try #require(json["clusters"]?.arrayValue)
+            #expect(clusters.first?[path: "data", "version"] == 1)
+            #expect(clusters.last?["exitCode"] == 2)
+
+            let reveal = try await fleet.run(["get", "openai-api-key", "--reveal"] + both)
+            outputs.append(reveal)
+            expectFailure(reveal, status: 1, mentioning: ["--reveal prints one cluster's value"])
+            #expect(reveal.stdout.isEmpty)
+
+            let status = try await fleet.run(["status"] + both + ["--context", "gone"])
+            outputs.append(status)
+            expectFailure(status, status: 5, mentioning: ["gone: exit 5"])
+            #expect(status.stdout.contains("==> a <==\nNamespace:    default"))
+            #expect(status.stdout.contains("==> b <==\nNamespace:    default"))
+            #expect(status.stdout.contains("==> gone <==\nerror: cannot connect"))
 
             for output in outputs {
                 #expect(markers.leaks(in: output.stdout + output.stderr).isEmpty)

@@ -1,3 +1,4 @@
+import JSONValue
 import Synchronization
 
 /// The cluster a task works on while a command runs on several kubeconfig contexts at once.
@@ -10,6 +11,7 @@ public final class ClusterScope: Sendable {
     public let context: String
     private let sink: @Sendable (String) -> Void
     private let last = Mutex<String?>(nil)
+    private let kept = Mutex<JSON?>(nil)
 
     /// The scope of the current task; `nil` outside a multi-cluster run.
     @TaskLocal public static var current: ClusterScope?
@@ -28,4 +30,11 @@ public final class ClusterScope: Sendable {
 
     /// The last line said, for the summary.
     public var lastLine: String? { last.withLock { $0 } }
+
+    /// Keeps what a reading command would print as data (`-o json|yaml`), to be printed with the
+    /// other clusters' as one document.
+    public func keep(_ data: JSON) { kept.withLock { $0 = data } }
+
+    /// The data kept, if any.
+    public var data: JSON? { kept.withLock { $0 } }
 }

@@ -1,3 +1,5 @@
+import JSONValue
+
 /// Runs one single-cluster workflow on several kubeconfig contexts at once.
 ///
 /// Each context gets its own task and `ClusterScope`; the workflow runs there exactly as it does
@@ -22,11 +24,14 @@ public struct MultiClusterRunner: Sendable {
         public let result: Result<Value, any Error>
         /// The last line the workflow said in this cluster.
         public let lastLine: String?
+        /// The data the workflow kept instead of printing it (`ClusterScope.keep`).
+        public let data: JSON?
 
-        public init(context: String, result: Result<Value, any Error>, lastLine: String?) {
+        public init(context: String, result: Result<Value, any Error>, lastLine: String?, data: JSON? = nil) {
             self.context = context
             self.result = result
             self.lastLine = lastLine
+            self.data = data
         }
 
         public var value: Value? { try? result.get() }
@@ -62,7 +67,10 @@ public struct MultiClusterRunner: Sendable {
                     } catch {
                         result = .failure(error)
                     }
-                    return (index, Run(context: item.context, result: result, lastLine: scope.lastLine))
+                    return (
+                        index,
+                        Run(context: item.context, result: result, lastLine: scope.lastLine, data: scope.data)
+                    )
                 }
             }
             var runs = [Run<Value>?](repeating: nil, count: inputs.count)
