@@ -278,6 +278,15 @@ final class Fleet: TestScoped {
                         summary["clusters"]?.arrayValue?.allSatisfy { $0["outcome"] == "applied" } == true)
                     #expect(try await fleet.a.secretValue("openai-api-key") == value)
                     #expect(try await fleet.b.secretValue("openai-api-key") == value)
+                    // --wait followed each cluster on lines of its own.
+                    for context in ["a", "b"] {
+                        #expect(
+                            set.stderr.contains("\(context): openai-api-key: the agent applied version 1"),
+                            "\(set.stderr)")
+                        #expect(
+                            set.stderr.contains(
+                                "\(context): deployment \"beluga-ai\" successfully rolled out"))
+                    }
                     // Each agent's record of the change names the id.
                     for agent in [agentA, agentB] {
                         let named = await agent.waitForOutput(timeout: 120) { output in
@@ -391,6 +400,29 @@ final class Fleet: TestScoped {
             for output in outputs {
                 #expect(markers.leaks(in: output.stdout + output.stderr).isEmpty)
             }
+        }
+    }
+
+    @Test func aClusterAnsweringFiveHundredFailsAloneAndChangesNothingThere() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            var markers = LeakMarkers()
+            // Every ConfigMap request of cluster b fails with 500, however often it is retried.
+            fleet.b.fixture.emulator.faults.update {
+                $0.errors = [.init(code: 500, match: .init(resources: ["configmaps"]))]
+            }
+            let value = markers.make("five-hundred")
+            let set = try await fleet.run(
+                ["set", "openai-api-key", "--context", "a", "--context", "b", "-o", "json"], stdin: value)
+            expectFailure(set, status: 5, mentioning: ["1 of 2 clusters failed", "b: exit 5"])
+            let summary = try JSON(parsing: set.stdout)
+            #expect(summary["exitCode"] == 5)
+            let clusters = try #require(summary["clusters"]?.arrayValue)
+            #expect(clusters.first?["outcome"] == "stored")
+            #expect(clusters.last?["outcome"] == "failed")
+            #expect(try await fleet.a.openStored("openai-api-key") == value)
+            fleet.b.fixture.emulator.faults.update { $0.errors = [] }
+            #expect(try await !fleet.stores(fleet.b, "openai-api-key"))
+            #expect(markers.leaks(in: set.stdout + set.stderr).isEmpty)
         }
     }
 }
