@@ -21,7 +21,8 @@ struct BelugaSecrets: AsyncParsableCommand {
             or local input (bad flags, unreadable or insecure key file, kubeconfig); 2 not found; \
             3 conflict that retries could not resolve; 4 denied (401/403); 5 cluster unreachable, \
             or --wait timed out; 6 rejected (bad envelope, bad value, invalid name, refused by the \
-            API server or the agent, failed rollout, changed agent identity).
+            API server or the agent, failed rollout, changed agent identity). doctor exits 1 for \
+            warnings and 6 for failures.
             """,
         subcommands: [
             SetCommand.self,
@@ -33,6 +34,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             Config.self,
             Restart.self,
             StatusCommand.self,
+            DoctorCommand.self,
             Keygen.self,
             Seal.self,
             Unseal.self,

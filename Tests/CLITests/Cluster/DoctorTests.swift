@@ -1,0 +1,432 @@
+import Foundation
+import JSONValue
+import KubeAPI
+import KubeEmulator
+import Sealing
+import Testing
+import TestSupport
+
+/// `doctor`: each verdict reproduced on the emulator by creating its cause, with the evidence
+/// and the fix the operator would act on; a healthy release passes; no value is ever shown.
+@Suite struct DoctorTests {
+    /// Back-offs and progress deadlines 100 times faster.
+    static let scaledClock = KubeEmulator.Options(rolloutDelay: .milliseconds(20), timeScale: 100)
+
+    /// One run of `doctor -o json`: its exit status, its checks by name, and both streams.
+    struct Run {
+        var result: ProcessResult
+        var checks: [String: JSON]
+
+        var status: Int32 { result.status }
+        func verdict(_ name: String) -> String? { checks[name]?["verdict"]?.stringValue }
+        func evidence(_ name: String) -> [String] {
+            (checks[name]?["evidence"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        func fix(_ name: String) -> [String] {
+            (checks[name]?["fix"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        func evidence(_ name: String, contains text: String) -> Bool {
+            evidence(name).contains { $0.contains(text) }
+        }
+        var failing: [String] { checks.filter { $0.value["verdict"] != "ok" }.keys.sorted() }
+    }
+
+    func doctor(_ workstation: Workstation, _ arguments: [String] = []) async throws -> Run {
+        let result = try await workstation.run(["doctor", "-o", "json"] + arguments)
+        let json = try JSON(parsing: result.stdout)
+        var checks: [String: JSON] = [:]
+        for check in json["checks"]?.arrayValue ?? [] {
+            if let name = check["name"]?.stringValue { checks[name] = check }
+        }
+        #expect(
+            json["verdict"]?.stringValue
+                == (result.status == 0 ? "ok" : result.status == 1 ? "warning" : "failure"))
+        return Run(result: result, checks: checks)
+    }
+
+    /// Polls `doctor` until `condition` holds of its run (the kubelet and the controllers act on
+    /// their own time), and returns that run.
+    func doctorUntil(
+        _ what: String, _ workstation: Workstation, _ arguments: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation, _ condition: (Run) -> Bool
+    ) async throws -> Run {
+        var last: Run?
+        try await eventually(
+            what, timeout: .seconds(120), every: .milliseconds(300), sourceLocation: sourceLocation
+        ) {
+            let run = try await doctor(workstation, arguments)
+            last = run
+            return condition(run)
+        }
+        return try #require(last)
+    }
+
+    /// The chart's agent Deployment (the emulator's kubelet runs its pods), the server reading
+    /// `openai-api-key` from the Secret as the chart's apiKeys do.
+    func installAgentDeployment(_ workstation: Workstation, replicas: Int = 1) async throws {
+        try await workstation.fixture.emulator.put([
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": "beluga-ai-agent", "namespace": "default"],
+            "spec": [
+                "replicas": .int(replicas), "selector": ["matchLabels": ["app": "beluga-ai-agent"]],
+                "template": [
+                    "metadata": ["labels": ["app": "beluga-ai-agent"]],
+                    "spec": ["containers": [["name": "agent", "image": "beluga-secrets:0.1.0"]]],
+                ],
+            ],
+        ])
+    }
+
+    func requireKey(_ key: String, _ workstation: Workstation) async throws {
+        let patch: JSON = [
+            "spec": [
+                "template": [
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "server",
+                                "env": [
+                                    [
+                                        "name": "OPENAI_API_KEY",
+                                        "valueFrom": [
+                                            "secretKeyRef": [
+                                                "name": "beluga-ai-secrets", "key": .string(key),
+                                            ]
+                                        ],
+                                    ]
+                                ],
+                            ]
+                        ]
+                    ]
+                ]
+            ]
+        ]
+        let patched = try await workstation.kubectl([
+            "patch", "deployment", "beluga-ai", "-p", patch.jsonText,
+        ])
+        try #require(patched.status == 0, "\(patched.stderr)")
+    }
+
+    func rolledOut(_ workstation: Workstation) async throws -> Bool {
+        try await workstation.client().get(Deployment.self, name: "beluga-ai", namespace: "default")
+            .isRolledOut
+    }
+
+    @Test func aHealthyReleasePassesThenStalePodsWarnAndAStoppedAgentFails() async throws {
+        try await withStarted(try await Workstation.start(publish: false)) { workstation in
+            var markers = LeakMarkers()
+            var outputs: [ProcessResult] = []
+            try await installAgentDeployment(workstation)
+            try await requireKey("openai-api-key", workstation)
+            try await withStarted(try workstation.startAgent()) { agent in
+                try await eventually("the agent publishes its keys") {
+                    try await workstation.kubectl(["get", "configmap", "beluga-secrets-public-key"]).status
+                        == 0
+                }
+                let set = try await workstation.run(
+                    ["set", "openai-api-key", "--wait", "--timeout", "120s"], stdin: markers.make("first"))
+                expectSuccess(set)
+
+                // Healthy: every check ok, exit 0, in both formats.
+                let healthy = try await doctorUntil("every check passes", workstation) { $0.status == 0 }
+                outputs.append(healthy.result)
+                #expect(healthy.failing == [])
+                #expect(
+                    Set(healthy.checks.keys) == [
+                        "objects", "agent", "agent-identity", "image-pull", "missing-config", "crash-loop",
+                        "rollout", "stale-pods", "sealed-keys", "autoscaling", "service-monitor", "key-age",
+                    ])
+                #expect(healthy.evidence("agent", contains: "Lease beluga-secrets-agent: held by agent-a"))
+                #expect(
+                    healthy.evidence(
+                        "agent-identity", contains: "identity pinned on this workstation: matches"))
+                #expect(healthy.checks["key-age"]?["summary"] == "no key-age policy is configured")
+                let table = try await workstation.run(["doctor"])
+                outputs.append(table)
+                expectSuccess(table)
+                #expect(table.stdout.contains("CHECK"))
+                #expect(table.stdout.contains("All 12 checks passed."))
+
+                // A paused rollout and a new value: the agent moves the Deployment's hash, the pods
+                // keep the old one. Warnings only: exit 1.
+                let paused = try await workstation.kubectl(["rollout", "pause", "deployment/beluga-ai"])
+                try #require(paused.status == 0, "\(paused.stderr)")
+                let hashBefore = try await workstation.contentHash()
+                expectSuccess(
+                    try await workstation.run(
+                        ["set", "openai-api-key", "--wait-for", "applied", "--timeout", "120s"],
+                        stdin: markers.make("second")))
+                let stale = try await doctorUntil("the pods run an older hash", workstation) {
+                    $0.verdict("stale-pods") == "warning"
+                }
+                outputs.append(stale.result)
+                #expect(try await workstation.contentHash() != hashBefore)
+                #expect(stale.status == 1, "\(stale.result.stdout)")
+                #expect(stale.failing == ["rollout", "stale-pods"])
+                #expect(stale.checks["stale-pods"]?["summary"] == "2 pods run an older content hash")
+                #expect(stale.evidence("stale-pods", contains: "the Deployment's: "))
+                #expect(stale.fix("stale-pods") == ["kubectl rollout resume deployment/beluga-ai -n default"])
+                #expect(stale.checks["rollout"]?["summary"] == "the Deployment's rollout is paused")
+
+                // Resumed: healthy again.
+                let resumed = try await workstation.kubectl(["rollout", "resume", "deployment/beluga-ai"])
+                try #require(resumed.status == 0, "\(resumed.stderr)")
+                _ = try await doctorUntil("every check passes again", workstation) { $0.status == 0 }
+                _ = agent
+            }
+
+            // The agent stopped (it released its Lease): a failure, and where to look.
+            let down = try await doctorUntil("the agent is seen down", workstation) {
+                $0.verdict("agent") == "failure"
+            }
+            outputs.append(down.result)
+            #expect(down.status == 6)
+            #expect(down.checks["agent"]?["summary"] == "no agent holds the Lease beluga-secrets-agent")
+            #expect(down.fix("agent").first == "kubectl logs -n default deploy/beluga-ai-agent")
+            let table = try await workstation.run(["doctor"])
+            outputs.append(table)
+            #expect(table.status == 6)
+            #expect(table.stdout.contains("agent (failure): no agent holds the Lease beluga-secrets-agent"))
+            #expect(table.stdout.contains("  fix: kubectl logs -n default deploy/beluga-ai-agent"))
+
+            // The agent's Deployment scaled to nothing: the fix scales it back.
+            _ = try await workstation.kubectl(["scale", "deployment/beluga-ai-agent", "--replicas=0"])
+            let scaled = try await doctorUntil("the agent is seen scaled down", workstation) {
+                $0.fix("agent").contains("kubectl scale deployment/beluga-ai-agent -n default --replicas=1")
+            }
+            #expect(scaled.verdict("agent") == "failure")
+            for output in outputs { #expect(markers.leaks(in: output.allOutput) == []) }
+        }
+    }
+
+    @Test func aMissingKeyNamesTheSetCommandAndTheStuckRolloutItsDeadline() async throws {
+        try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await eventually("the server's first pods run") { try await rolledOut(workstation) }
+            // No Secret at all yet.
+            try await requireKey("openai-api-key", workstation)
+            let noSecret = try await doctorUntil("the pods wait for the Secret", workstation) {
+                $0.verdict("missing-config") == "failure"
+            }
+            #expect(noSecret.status == 6)
+            #expect(noSecret.verdict("objects") == "failure")
+            #expect(noSecret.evidence("objects", contains: "Secret default/beluga-ai-secrets: missing"))
+            // The sealed store and the agent are missing too here (no chart installed them): each named.
+            #expect(
+                noSecret.fix("objects") == [
+                    "beluga-secrets set openai-api-key -n default",
+                    "helm upgrade beluga-ai ./deploy/helm/beluga-ai -n default --reuse-values",
+                    "helm upgrade beluga-ai ./deploy/helm/beluga-ai -n default --reuse-values --set agent.enabled=true",
+                ])
+            #expect(
+                noSecret.checks["objects"]?["summary"]
+                    == "missing: Secret beluga-ai-secrets, ConfigMap beluga-ai-secrets-sealed, Deployment beluga-ai-agent"
+            )
+            #expect(
+                noSecret.evidence(
+                    "missing-config",
+                    contains: "CreateContainerConfigError: secret \"beluga-ai-secrets\" not found"))
+            #expect(noSecret.fix("missing-config") == ["beluga-secrets set openai-api-key -n default"])
+
+            // The Secret, without the key.
+            let created = try await workstation.kubectl([
+                "create", "secret", "generic", "beluga-ai-secrets", "--from-literal=other=v",
+            ])
+            try #require(created.status == 0, "\(created.stderr)")
+            let noKey = try await doctorUntil("the pods wait for the key", workstation) {
+                $0.evidence(
+                    "missing-config",
+                    contains: "couldn't find key openai-api-key in Secret default/beluga-ai-secrets")
+            }
+            #expect(
+                noKey.verdict("objects") != "failure"
+                    || !noKey.evidence("objects", contains: "Secret default/beluga-ai-secrets: missing"))
+            #expect(noKey.checks["missing-config"]?["summary"] == "pods wait for openai-api-key")
+            #expect(noKey.fix("missing-config") == ["beluga-secrets set openai-api-key -n default"])
+
+            // The rollout runs out of its progress deadline (600 s, 6 s on this clock).
+            let stuck = try await doctorUntil("the rollout exceeds its deadline", workstation) {
+                $0.checks["rollout"]?["summary"] == "the rollout exceeded its progress deadline"
+            }
+            #expect(stuck.verdict("rollout") == "failure")
+            #expect(stuck.evidence("rollout", contains: "Progressing: ProgressDeadlineExceeded: ReplicaSet"))
+            #expect(stuck.evidence("rollout", contains: "CreateContainerConfigError"))
+            #expect(
+                stuck.fix("rollout").first?.hasPrefix("kubectl rollout undo deployment/beluga-ai -n default")
+                    == true)
+
+            // The key set: everything about the pods is fine again.
+            expectSuccess(
+                try await workstation.run(["set", "openai-api-key", "--direct"], stdin: "sk-fixed-value"))
+            let fixed = try await doctorUntil("the pods run again", workstation) {
+                $0.verdict("missing-config") == "ok" && $0.verdict("rollout") == "ok"
+            }
+            #expect(!fixed.result.allOutput.contains("sk-fixed-value"))
+        }
+    }
+
+    @Test func aMissingImageAndAMissingPullSecretAreNamed() async throws {
+        try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await eventually("the server's first pods run") { try await rolledOut(workstation) }
+            workstation.fixture.emulator.images.set("beluga-ai:2.0.0", .missing)
+            let patch: JSON = [
+                "spec": [
+                    "template": [
+                        "spec": [
+                            "imagePullSecrets": [["name": "regcred"]],
+                            "containers": [["name": "server", "image": "beluga-ai:2.0.0"]],
+                        ]
+                    ]
+                ]
+            ]
+            let patched = try await workstation.kubectl([
+                "patch", "deployment", "beluga-ai", "-p", patch.jsonText,
+            ])
+            try #require(patched.status == 0, "\(patched.stderr)")
+            let run = try await doctorUntil("the pulls fail and the pull secret is missing", workstation) {
+                $0.verdict("image-pull") == "failure"
+                    && $0.evidence(
+                        "image-pull", contains: "Unable to retrieve some image pull secrets (regcred)")
+            }
+            #expect(run.status == 6)
+            #expect(run.checks["image-pull"]?["summary"] == "cannot pull beluga-ai:2.0.0")
+            #expect(
+                run.evidence("image-pull").contains {
+                    $0.contains("container server: ErrImagePull")
+                        || $0.contains("container server: ImagePullBackOff")
+                })
+            #expect(run.evidence("image-pull", contains: "imagePullSecrets: regcred"))
+            #expect(
+                run.fix("image-pull").first
+                    == "kubectl create secret docker-registry regcred -n default --from-file=.dockerconfigjson=$HOME/.docker/config.json"
+            )
+            #expect(
+                run.fix("image-pull").contains {
+                    $0.hasPrefix(
+                        "helm upgrade beluga-ai ./deploy/helm/beluga-ai -n default --reuse-values --set image.tag=TAG"
+                    )
+                })
+
+            // The image pushed: the pods start and the check passes (the pull secret's warning stays
+            // until it exists).
+            workstation.fixture.emulator.images.set("beluga-ai:2.0.0", .runs)
+            let pulled = try await doctorUntil("the image pulls", workstation) {
+                $0.verdict("image-pull") != "failure"
+            }
+            #expect(pulled.verdict("image-pull") == "warning")
+        }
+    }
+
+    @Test func aCrashLoopShowsItsLastLogLinesWithoutValues() async throws {
+        try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
+            try await eventually("the server's first pods run") { try await rolledOut(workstation) }
+            var markers = LeakMarkers()
+            let value = markers.make("crash")
+            let token = markers.make("token")
+            expectSuccess(try await workstation.run(["set", "openai-api-key", "--direct"], stdin: value))
+            // The server now crashes at start and prints the key it was given, as a bad build might.
+            workstation.fixture.emulator.images.set(
+                "beluga-ai:1.0.0",
+                .crashes(
+                    exitCode: 3,
+                    log: [
+                        "starting beluga-ai", "provider rejected the key \(value)",
+                        "Authorization: Bearer \(token)",
+                        "fatal: no provider configured",
+                    ]))
+            let restarted = try await workstation.kubectl(["rollout", "restart", "deployment/beluga-ai"])
+            try #require(restarted.status == 0, "\(restarted.stderr)")
+            let run = try await doctorUntil("the pods crash", workstation) {
+                $0.verdict("crash-loop") == "failure"
+                    && $0.evidence("crash-loop", contains: "fatal: no provider configured")
+            }
+            #expect(run.status == 6)
+            #expect(run.evidence("crash-loop", contains: "container server: "))
+            #expect(run.evidence("crash-loop", contains: "exits with code 3"))
+            #expect(run.evidence("crash-loop", contains: "| provider rejected the key [redacted]"))
+            #expect(run.evidence("crash-loop", contains: "| Authorization: Bearer [redacted]"))
+            #expect(run.fix("crash-loop").first?.hasPrefix("kubectl logs -n default beluga-ai-") == true)
+            #expect(run.fix("crash-loop").first?.hasSuffix(" -c server --previous") == true)
+            let table = try await workstation.run(["doctor"])
+            #expect(table.stdout.contains("crash-loop (failure): crashing: beluga-ai-"))
+            #expect(markers.leaks(in: run.result.allOutput + table.allOutput) == [])
+        }
+    }
+
+    @Test func rejectedKeysAChangedIdentityAnAutoscalerWithoutMetricsAndNoServiceMonitorCRD() async throws {
+        try await withStarted(try await Workstation.start()) { workstation in
+            let first = try await doctor(workstation)
+            #expect(first.evidence("agent-identity", contains: "not pinned on this workstation yet"))
+            #expect(first.verdict("agent-identity") == "ok")
+            // No agent installed here: named, with the fix.
+            #expect(first.verdict("agent") == "failure")
+            #expect(
+                first.fix("agent") == [
+                    "helm upgrade beluga-ai ./deploy/helm/beluga-ai -n default --reuse-values --set agent.enabled=true"
+                ])
+
+            expectSuccess(try await workstation.run(["set", "openai-api-key"], stdin: "sk-sealed-1"))
+            let pending = try await doctor(workstation)
+            #expect(pending.verdict("sealed-keys") == "warning")
+            #expect(pending.evidence("sealed-keys", contains: "openai-api-key version 1: pending"))
+            try await workstation.recordSyncStatus([
+                "openai-api-key": [
+                    "state": "rejected", "version": 1, "fingerprint": "fp1:x", "at": "2026-02-03T04:05:06Z",
+                    "reason": "the envelope cannot be opened with the agent's keys",
+                ]
+            ])
+            let rejected = try await doctor(workstation)
+            #expect(rejected.verdict("sealed-keys") == "failure")
+            #expect(
+                rejected.evidence(
+                    "sealed-keys",
+                    contains: "openai-api-key version 1: rejected: the envelope cannot be opened"))
+            #expect(rejected.fix("sealed-keys") == ["beluga-secrets set openai-api-key -n default"])
+
+            // An autoscaler for the server, and no metrics API answering for it.
+            try await workstation.fixture.emulator.put([
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": ["name": "beluga-ai", "namespace": "default"],
+                "spec": [
+                    "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "beluga-ai"],
+                    "minReplicas": 1, "maxReplicas": 3,
+                    "metrics": [
+                        [
+                            "type": "Resource",
+                            "resource": [
+                                "name": "cpu", "target": ["type": "Utilization", "averageUtilization": 80],
+                            ],
+                        ]
+                    ],
+                ],
+            ])
+            let monitored = try await doctor(workstation, ["--service-monitor"])
+            #expect(monitored.verdict("autoscaling") == "warning")
+            #expect(
+                monitored.evidence(
+                    "autoscaling", contains: "HorizontalPodAutoscaler beluga-ai: no current metrics"))
+            #expect(monitored.fix("autoscaling").first == "kubectl get apiservice v1beta1.metrics.k8s.io")
+            #expect(monitored.verdict("service-monitor") == "warning")
+            #expect(
+                monitored.fix("service-monitor").first
+                    == "kubectl get crd servicemonitors.monitoring.coreos.com")
+            #expect(try await doctor(workstation).verdict("service-monitor") == "ok")
+
+            // The published keys now come from another identity: set would refuse them.
+            try await workstation.publishKeys(identity: SigningKeyPair.generate())
+            let changed = try await doctor(workstation)
+            #expect(changed.verdict("agent-identity") == "failure")
+            #expect(
+                changed.checks["agent-identity"]?["summary"]?.stringValue?.contains("identity changed")
+                    == true)
+            #expect(changed.fix("agent-identity").first == "beluga-secrets keys show -n default")
+            // Signed by a key that is not the identity's: not validly signed.
+            try await workstation.publishKeys(signer: SigningKeyPair.generate())
+            let forged = try await doctor(workstation)
+            #expect(forged.verdict("agent-identity") == "failure")
+            #expect(
+                forged.checks["agent-identity"]?["summary"]
+                    == "the published sealing key is not validly signed by the agent's identity")
+            #expect(!(rejected.result.allOutput + forged.result.allOutput).contains("sk-sealed-1"))
+        }
+    }
+}
