@@ -190,42 +190,62 @@ def test_the_test_hook_checks_the_release_with_the_agent_image():
     assert spec["serviceAccountName"] == "beluga-ai-test"
     [container] = spec["containers"]
     assert container["image"] == f"{AGENT_IMAGE}:0.1.0"
-    assert container["command"] == ["/bin/sh", "-c"]
-    [script] = container["args"]
-    assert "beluga-secrets status -n ai -o json" in script
-    assert '"live": true' in script and '"kid"' in script
+    # `beluga-secrets doctor`, whose exit status is the verdict; no pod log read.
+    assert container["command"] == ["beluga-secrets"]
+    assert container["args"] == ["doctor", "-n", "ai", "--release", "beluga-ai", "--agent-deployment",
+                                 "beluga-ai-agent", "--log-lines", "0"]
     # Its labels match no selector of the release: no Service, PDB or NetworkPolicy counts it.
     labels = test["metadata"]["labels"]
     for selector in (SERVER_SELECTOR, AGENT_SELECTOR):
         assert not all(labels.get(k) == v for k, v in selector.items())
 
 
-def test_the_test_account_reads_what_status_reads_and_no_secret():
+def test_the_test_account_reads_what_doctor_reads_and_no_secret():
     role = render().get("Role", "beluga-ai-test")
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["configmaps"],
-         "resourceNames": ["beluga-ai-secrets-sealed", "beluga-secrets-public-key"], "verbs": ["get"]},
+         "resourceNames": ["beluga-ai-config", "beluga-ai-secrets-sealed", "beluga-secrets-public-key"],
+         "verbs": ["get"]},
+        {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["beluga-ai", "beluga-ai-agent"],
+         "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["list"]},
+        {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["list"]},
         {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["beluga-secrets-agent"],
          "verbs": ["get"]},
     ]
+    # Reads only: no Secret, no pod log, nothing written.
+    for rule in role["rules"]:
+        assert set(rule["verbs"]) <= {"get", "list"}, rule
+        assert "secrets" not in rule["resources"] and "pods/log" not in rule["resources"], rule
     binding = render().get("RoleBinding", "beluga-ai-test")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "beluga-ai-test", "namespace": "ai"}]
     assert render().get("ServiceAccount", "beluga-ai-test")["automountServiceAccountToken"] is False
+    # A ServiceMonitor asked for: doctor checks the cluster serves them, and may list them.
+    monitored = render({"serviceMonitor": {"enabled": True}})
+    assert monitored.get("Role", "beluga-ai-test")["rules"][-1] == {
+        "apiGroups": ["monitoring.coreos.com"], "resources": ["servicemonitors"], "verbs": ["list"]}
+    assert "--service-monitor" in containers(monitored.get("Pod", "beluga-ai-test"))["release-test"]["args"]
 
 
 def test_the_test_follows_the_release_and_the_agents_setup():
     renamed = render(name="prod", namespace="team-a")
-    [script] = containers(renamed.get("Pod", "prod-beluga-ai-test"))["release-test"]["args"]
-    assert "beluga-secrets status -n team-a --release prod -o json" in script
-    assert "kubectl logs -n team-a deploy/prod-beluga-ai-agent" in script
+    args = containers(renamed.get("Pod", "prod-beluga-ai-test"))["release-test"]["args"]
+    assert args[:5] == ["doctor", "-n", "team-a", "--release", "prod"]
+    assert args[args.index("--agent-deployment") + 1] == "prod-beluga-ai-agent"
+    # Renamed objects are named to doctor.
+    overridden = render({"fullnameOverride": "chat"})
+    args = containers(overridden.get("Pod", "chat-test"))["release-test"]["args"]
+    for flag, value in (("--secret", "chat-secrets"), ("--config-map", "chat-config"), ("--deployment", "chat"),
+                        ("--agent-deployment", "chat-agent")):
+        assert args[args.index(flag) + 1] == value, flag
+    # In sidecar mode doctor finds the agent in the server's pods.
     sidecar = render(SIDECAR)
-    [script] = containers(sidecar.get("Pod", "beluga-ai-test"))["release-test"]["args"]
-    assert "deploy/beluga-ai -c beluga-secrets-agent" in script
+    assert "--agent-deployment" in containers(sidecar.get("Pod", "beluga-ai-test"))["release-test"]["args"]
     # Without leader election there is no Lease to check, nor to read.
     single = render({"agent": {"replicaCount": 1, "leaderElection": {"enabled": False}}})
-    [script] = containers(single.get("Pod", "beluga-ai-test"))["release-test"]["args"]
-    assert '"live"' not in script and '"kid"' in script
-    assert [r["resources"] for r in single.get("Role", "beluga-ai-test")["rules"]] == [["configmaps"]]
+    assert "--no-leader-election" in containers(single.get("Pod", "beluga-ai-test"))["release-test"]["args"]
+    assert [r["resources"] for r in single.get("Role", "beluga-ai-test")["rules"]] == [
+        ["configmaps"], ["deployments"], ["pods", "events"], ["horizontalpodautoscalers"]]
     # Switched off, or without the agent, there is no test.
     assert render({"tests": {"enabled": False}}).tests() == []
     assert render(NO_AGENT).tests() == []

@@ -13,7 +13,7 @@ emulator, whose RBAC enforces the Role the chart applied), the CA and the namesp
 ENTRYPOINT, with the chart's security context enforced. It must become ready and lead, apply a
 key set from the workstation, roll the Deployment once and write the audit record on standard
 output, as the Dockerfile's numeric non-root user, with no capability, writing only to /tmp.
-The chart's `helm test` Pod, which runs the same image with a shell script of its own, must pass
+The chart's `helm test` Pod, which runs `beluga-secrets doctor` in the same image, must pass
 in it too.
 
 So this fails, with the reason, when the runtime packages miss a library the binary loads, when
@@ -259,9 +259,16 @@ def test_the_agent_runs_in_cluster_in_the_image_as_the_chart_runs_it(image, stag
             return "secret.created" in events and "rollout.triggered" in events[events.index("secret.created"):]
         agent.wait(recorded, "the key's audit records (created, then the rollout) are on the agent's standard output")
         assert (agent.ready() or "").startswith("leading; synced"), "the agent stopped leading"
+        def rolled_out() -> bool:
+            deployment = emulator.get("deployment", RELEASE, NAMESPACE) or {}
+            wanted = deployment.get("spec", {}).get("replicas", 1)
+            status = deployment.get("status", {})
+            return (status.get("observedGeneration", 0) >= deployment["metadata"]["generation"]
+                    and status.get("updatedReplicas") == status.get("readyReplicas") == status.get("replicas") == wanted)
+        agent.wait(rolled_out, "the server's rollout completes")
 
-        # `helm test`: the chart's test Pod runs the same image with its own command (a shell
-        # script around `beluga-secrets status`) as its own ServiceAccount.
+        # `helm test`: the chart's test Pod runs the same image with its own command
+        # (`beluga-secrets doctor`) as its own ServiceAccount.
         [check] = [o for o in rendered.of_kind("Pod")
                    if (o["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"]
         [check_container] = pod_spec(check)["containers"]
@@ -270,7 +277,7 @@ def test_the_agent_runs_in_cluster_in_the_image_as_the_chart_runs_it(image, stag
                      **{e["name"]: e["value"] for e in check_container.get("env", [])}}
         verdict = image.run(tmp_path, check_container.get("args", []), check_env, check_accounts,
                             entrypoint=check_container.get("command"))
-        assert verdict.returncode == 0 and b"PASS:" in verdict.stdout, (
+        assert verdict.returncode == 0 and b"All 12 checks passed." in verdict.stdout, (
             f"the chart's helm test fails in the image (exit {verdict.returncode}): "
             f"{(verdict.stdout + verdict.stderr).decode().strip()}")
         assert refused(requests_by(emulator, AGENT_USER)) == [], "the agent needed more than the chart's Role"

@@ -108,29 +108,41 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
 
 {{/*
-What `helm test` runs: `beluga-secrets status` as JSON, and the verdict from it (the agent holds its
-Lease and has published a sealing key). This is the one place to change when beluga-secrets gains
-a troubleshooting command whose exit status is the verdict (`beluga-secrets doctor`): the shell
-then goes, and the container runs that command with the same -n and release flags.
+What `helm test` runs: `beluga-secrets doctor` against the release, whose exit status is the
+verdict (0 every check ok; 1 warnings; 6 failures). Its output names each problem with the command
+that fixes it. It reads no Secret and no pod log (--log-lines 0): the test's account may not.
 */}}
 {{- define "beluga-ai.testCommand" -}}
-{{- $target := printf "-n %s%s" .Release.Namespace (include "beluga-ai.cliTarget" .) -}}
-command: ["/bin/sh", "-c"]
+command: ["beluga-secrets"]
 args:
-  - |
-    status=$(beluga-secrets status {{ $target }} -o json) || exit 1
-    echo "$status"
-    {{- if .Values.agent.leaderElection.enabled }}
-    if ! printf '%s' "$status" | grep -q '"live": true'; then
-      echo "FAIL: no agent holds the Lease {{ include "beluga-ai.leaseName" . }}; its log says why: kubectl logs -n {{ .Release.Namespace }} {{ if eq .Values.agent.mode "sidecar" }}deploy/{{ include "beluga-ai.fullname" . }} -c beluga-secrets-agent{{ else }}deploy/{{ include "beluga-ai.agentName" . }}{{ end }}"
-      exit 1
-    fi
-    {{- end }}
-    if ! printf '%s' "$status" | grep -Eq '"kid": "[0-9a-f]{16}"'; then
-      echo "FAIL: the agent has not published a sealing key (ConfigMap {{ include "beluga-ai.publicKeyName" . }}); beluga-secrets set cannot seal until it does"
-      exit 1
-    fi
-    echo "PASS: the agent of release {{ .Release.Name }} runs and has published its sealing key"
+  - doctor
+  - -n
+  - {{ .Release.Namespace | quote }}
+  - --release
+  - {{ .Release.Name | quote }}
+  {{- if or .Values.fullnameOverride .Values.nameOverride }}
+  - --secret
+  - {{ include "beluga-ai.secretName" . | quote }}
+  - --config-map
+  - {{ include "beluga-ai.configName" . | quote }}
+  - --deployment
+  - {{ include "beluga-ai.fullname" . | quote }}
+  {{- end }}
+  - --agent-deployment
+  - {{ include "beluga-ai.agentName" . | quote }}
+  {{- if not .Values.agent.leaderElection.enabled }}
+  - --no-leader-election
+  {{- end }}
+  {{- if include "beluga-ai.serviceMonitorRequested" . }}
+  - --service-monitor
+  {{- end }}
+  - --log-lines
+  - "0"
+{{- end }}
+
+{{/* Non-empty when a ServiceMonitor is asked for, for the server or the agent. */}}
+{{- define "beluga-ai.serviceMonitorRequested" -}}
+{{- if or .Values.serviceMonitor.enabled (and .Values.agent.enabled .Values.agent.serviceMonitor.enabled) }}true{{- end }}
 {{- end }}
 
 {{/*
