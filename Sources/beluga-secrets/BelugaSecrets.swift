@@ -15,7 +15,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             take kubectl's global options --kubeconfig, --context, -n/--namespace and \
             --request-timeout, before the command as well as after it (beluga-secrets -n ai list \
             is beluga-secrets list -n ai). set, rotate, rollback, delete, config set|unset, \
-            restart, list, get and status take --context several times, or \
+            restart, list, get, status and doctor take --context several times, or \
             --all-contexts, to work on several clusters at once; they then exit with the most \
             severe cluster's code, in the order 6, 4, 1, 3, 2, 5, 0. Exit codes: 0 ok; 1 usage \
             or local input (bad flags, unreadable or insecure key file, kubeconfig); 2 not found; \

@@ -20,11 +20,14 @@ struct DoctorCommand: AsyncParsableCommand {
             than the Deployment's; that the rollout makes progress; that an autoscaler has metrics; \
             and, with --service-monitor, that the cluster serves ServiceMonitors. Checks this user \
             may not read are reported as not checked. Exit status: 0 every check ok, 1 warnings, \
-            6 failures (and the usual codes when the cluster cannot be asked).
+            6 failures (and the usual codes when the cluster cannot be asked). With --context given \
+            several times, or --all-contexts, every cluster is checked at once, each in a section of \
+            its own (==> context <==), and the exit status is the most severe cluster's.
             """)
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var release: ReleaseOptions
+    @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
 
     @Option(
         name: .customLong("agent-deployment"),
@@ -64,6 +67,13 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await ClusterTargets.report(release, clusters, output: output, command: "doctor") { release in
+            try await run(on: release)
+        }
+    }
+
+    /// The checks of one cluster.
+    private func run(on release: ReleaseOptions) async throws {
         let workspace = try release.connect()
         if let agentDeployment { try KubernetesNames.validateObjectName(agentDeployment, kind: "Deployment") }
         // The keys as list and status read them: the same code, wherever the agent keeps its verdicts.
@@ -109,11 +119,30 @@ struct DoctorCommand: AsyncParsableCommand {
                     }
                 }))
         let report = try await doctor.run()
-        if !output.printData(report.json) { print(report.text, terminator: "") }
+        if !output.printData(report.json) { Narration.sayText(report.text) }
+        if let verdict = DoctorVerdict(report) { throw verdict }
+    }
+}
+
+/// A run with warnings (exit 1) or failures (exit 6), named in one line after the report.
+struct DoctorVerdict: ReportableError {
+    var message: String
+    var exitStatus: ExitStatus
+
+    init?(_ report: DoctorReport) {
+        let failed = report.checks.filter { $0.verdict == .failure }.map(\.name)
+        let warned = report.checks.filter { $0.verdict == .warning }.map(\.name)
         switch report.verdict {
-        case .ok: return
-        case .warning: throw ExitCode(ExitStatus.usage.rawValue)
-        case .failure: throw ExitCode(ExitStatus.rejected.rawValue)
+        case .ok: return nil
+        case .warning:
+            exitStatus = .usage
+            message = "doctor: warnings from \(warned.joined(separator: ", ")): the fixes are in the report"
+        case .failure:
+            exitStatus = .rejected
+            message =
+                "doctor: \(failed.count) check\(failed.count == 1 ? "" : "s") failed (\(failed.joined(separator: ", ")))"
+                + (warned.isEmpty ? "" : ", warnings from \(warned.joined(separator: ", "))")
+                + ": the fixes are in the report"
         }
     }
 }

@@ -12,8 +12,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(
         name: .customLong("context"),
         help: ArgumentHelp(
-            "The kubeconfig context to use; set, rotate, rollback, delete, config set|unset, restart, list, get "
-                + "and status take it several times to work on several clusters at once.", valueName: "name"))
+            "The kubeconfig context to use; set, rotate, rollback, delete, config set|unset, restart, list, get, "
+                + "status and doctor take it several times to work on several clusters at once.",
+            valueName: "name"))
     var contexts: [String] = []
 
     /// The one context a single-cluster run uses (`nil`: the kubeconfig's current context).
@@ -44,7 +45,7 @@ struct ClusterOptions: ParsableArguments {
                 .configuration,
                 "--context was given \(contexts.count) times, but this command works on one cluster at a time: "
                     + "run it once per context (set, rotate, rollback, delete, config set|unset, restart, list, "
-                    + "get and status take several)")
+                    + "get, status and doctor take several)")
         }
         var configuration = try ClientConfiguration.load(
             ClientConfiguration.Options(kubeconfig: kubeconfig, context: context, namespace: namespace))

@@ -429,4 +429,30 @@ import TestSupport
             #expect(!(rejected.result.allOutput + forged.result.allOutput).contains("sk-sealed-1"))
         }
     }
+
+    @Test func severalClustersAreCheckedEachInItsSection() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            try await eventually("cluster b's first pods run") { try await rolledOut(fleet.b) }
+            // Cluster b's server needs a key nobody set.
+            try await requireKey("openai-api-key", fleet.b)
+            var last: ProcessResult?
+            try await eventually(
+                "b's pods are seen waiting for the key", timeout: .seconds(120), every: .milliseconds(300)
+            ) {
+                let run = try await fleet.run(["doctor", "--context", "a", "--context", "b"])
+                last = run
+                return run.stdout.contains("missing-config (failure)")
+            }
+            let run = try #require(last)
+            // Neither cluster has an agent installed here: both fail; the worst code wins.
+            expectFailure(run, status: 6, mentioning: ["2 of 2 clusters failed", "a: exit 6", "b: exit 6"])
+            let sections = run.stdout.components(separatedBy: "==> b <==")
+            try #require(sections.count == 2, "\(run.stdout)")
+            #expect(sections[0].hasPrefix("==> a <==\nNamespace: default"))
+            #expect(!sections[0].contains("missing-config (failure)"))
+            #expect(sections[1].contains("missing-config (failure): pods wait for Secret beluga-ai-secrets"))
+            #expect(sections[1].contains("  fix: beluga-secrets set openai-api-key -n default"))
+            #expect(sections[1].contains("error: doctor: "))
+        }
+    }
 }
