@@ -40,28 +40,52 @@ public struct DeploymentRestarter: Sendable {
         }
     }
 
+    /// The Deployment and the settings ConfigMap as read for a decision, each read's outcome
+    /// kept: a direct write reads them at the same time as the Secret it writes (`read()`
+    /// before the write), and a failure to read them must not stop that write.
+    public struct Reading: Sendable {
+        fileprivate var deployment: Result<Deployment, ChangeError>
+        fileprivate var settings: Result<ConfigMap?, ChangeError>
+    }
+
+    /// Reads the Deployment and the settings ConfigMap, both at once.
+    public func read() async -> Reading {
+        async let deployment = ChangeError.result { () async throws(ChangeError) in
+            try await api { () async throws(KubeError) in
+                try await client.get(Deployment.self, name: names.deployment, namespace: namespace)
+            }
+        }
+        async let settings = ChangeError.result { () async throws(ChangeError) in
+            try await api { () async throws(KubeError) in
+                try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
+            }
+        }
+        return Reading(deployment: await deployment, settings: await settings)
+    }
+
     /// Decides and, unless `dryRun`, patches. A dry run decides as if `pending` had been written.
-    /// `writtenSecret` is the Secret as a write just stored it, used instead of reading it again.
-    /// The Secret is read guarded, its values in secure memory until hashed.
+    /// `writtenSecret` is the Secret as a write just stored it, used instead of reading it again;
+    /// `reading`, the Deployment and settings read while it was written (else they are read
+    /// now, with the Secret, all at once). The Secret is read guarded, its values in secure
+    /// memory until hashed.
     public func restart(
-        dryRun: Bool = false, pending: PendingChange? = nil, writtenSecret: GuardedSecret? = nil
+        dryRun: Bool = false, pending: PendingChange? = nil, writtenSecret: GuardedSecret? = nil,
+        reading: Reading? = nil
     )
         async throws(ChangeError) -> Outcome
     {
-        let deployment = try await api { () async throws(KubeError) in
-            try await client.get(Deployment.self, name: names.deployment, namespace: namespace)
-        }
-        let secret: GuardedSecret?
-        if let writtenSecret {
-            secret = writtenSecret
-        } else {
-            secret = try await api { () async throws(KubeError) in
+        async let secretRead = ChangeError.result { () async throws(ChangeError) -> GuardedSecret? in
+            if let writtenSecret { return writtenSecret }
+            return try await api { () async throws(KubeError) in
                 try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
             }
         }
-        let settings = try await api { () async throws(KubeError) in
-            try await client.getIfPresent(ConfigMap.self, name: names.configMap, namespace: namespace)
-        }
+        let objects: Reading
+        if let reading { objects = reading } else { objects = await read() }
+        let secretResult = await secretRead
+        let deployment = try objects.deployment.get()
+        let settings = try objects.settings.get()
+        let secret = try secretResult.get()
         let annotation = deployment.metadata.annotations[ReloadAnnotation.name]
         var contents = RestartStep.contents(guarded: secret, settings: settings, names: names)
         defer { RestartStep.wipe(&contents) }

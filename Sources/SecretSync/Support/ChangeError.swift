@@ -85,3 +85,15 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension ChangeError {
+    /// The outcome of `body` as a value, so that requests made at once (`async let`) can each
+    /// fail without cancelling the others, and be judged in the order the work needs them.
+    static func result<T>(_ body: () async throws(ChangeError) -> T) async -> Result<T, ChangeError> {
+        do throws(ChangeError) {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
+        }
+    }
+}

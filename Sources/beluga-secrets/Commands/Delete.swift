@@ -35,6 +35,7 @@ struct Delete: AsyncParsableCommand {
         let key = self.key
         let secret = workspace.describe("Secret", workspace.names.secret)
         if direct.direct {
+            async let reading = workspace.restarter.read()
             let outcome = try await workspace.directSecret.write(
                 key: key, .delete, by: LocalIdentity.userAtHost(), dryRun: dryRun.enabled)
             Narration.say(
@@ -43,7 +44,8 @@ struct Delete: AsyncParsableCommand {
                     : "\(key): deleted from \(secret) (was \(outcome.previousFingerprint))")
             try await DirectRestart(
                 workspace: workspace, dryRun: dryRun.enabled, waitTimeout: nil,
-                pending: .init(object: .secret(workspace.names.secret), key: key, value: nil)
+                pending: .init(object: .secret(workspace.names.secret), key: key, value: nil),
+                writtenSecret: outcome.written, reading: await reading
             ).run()
             return
         }

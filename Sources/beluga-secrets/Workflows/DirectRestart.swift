@@ -12,6 +12,8 @@ struct DirectRestart {
     var pending: DeploymentRestarter.PendingChange? = nil
     /// The Secret as the direct write stored it, so that it is not read again.
     var writtenSecret: GuardedSecret? = nil
+    /// The Deployment and settings, read while the Secret was read and written.
+    var reading: DeploymentRestarter.Reading? = nil
 
     func run() async throws {
         let name = workspace.names.deployment
@@ -43,7 +45,7 @@ struct DirectRestart {
     private func decide() async throws(ChangeError) -> DeploymentRestarter.Outcome? {
         do {
             return try await workspace.restarter.restart(
-                dryRun: dryRun, pending: pending, writtenSecret: writtenSecret)
+                dryRun: dryRun, pending: pending, writtenSecret: writtenSecret, reading: reading)
         } catch {
             if case .api(let failure) = error, failure.category == .notFound { return nil }
             throw error

@@ -153,6 +153,9 @@ struct KeyWriter: Sendable {
     }
 
     private func writeDirect(_ workspace: Workspace, _ secretValue: SecureBytes) async throws -> Outcome {
+        // What the restart decides on is read with the sealed store and the Secret: the change
+        // takes three round trips (the four reads at once, the Secret's patch, the Deployment's).
+        async let reading = workspace.restarter.read()
         let outcome = try await workspace.directSecret.write(
             key: key, .set(secretValue, mustExist: mustExist), by: value.author, dryRun: dryRun)
         let secret = workspace.describe("Secret", workspace.names.secret)
@@ -172,7 +175,7 @@ struct KeyWriter: Sendable {
             value: dryRun ? secretValue.withUnsafeBytes { Array($0) } : nil)
         try await DirectRestart(
             workspace: workspace, dryRun: dryRun, waitTimeout: wait.rolloutLimit, pending: pending,
-            writtenSecret: outcome.written
+            writtenSecret: outcome.written, reading: await reading
         ).run()
         return Outcome(
             outcome: dryRun ? "dry run" : "written", version: outcome.version,

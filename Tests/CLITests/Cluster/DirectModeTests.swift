@@ -91,24 +91,79 @@ import TestSupport
         }
     }
 
-    /// The workstation round trip costs what it must: the Secret read and written once (the
-    /// content hash is computed from the Secret the write returned), the Deployment read and
-    /// patched once.
+    /// The workstation round trip costs what it must: six requests, each object read once (the
+    /// content hash is computed from the Secret the write returned), the Secret and then the
+    /// Deployment patched once.
     @Test func aDirectSetReadsAndWritesEachObjectOnce() async throws {
         try await withStarted(try await Workstation.start()) { workstation in
             let before = workstation.fixture.emulator.requestCounts()
             let set = try await workstation.run(["set", "openai-api-key", "--direct"], stdin: "sk-once")
             expectSuccess(set)
             let after = workstation.fixture.emulator.requestCounts()
-            func made(_ verb: String, _ resource: String) -> Int {
-                after.count(verb: verb, resource: resource) - before.count(verb: verb, resource: resource)
+            func made(_ verb: String, _ resource: String, _ name: String? = nil) -> Int {
+                after.count(verb: verb, resource: resource, name: name)
+                    - before.count(verb: verb, resource: resource, name: name)
             }
-            #expect(made("get", "secrets") == 1)
+            #expect(made("get", "secrets", "beluga-ai-secrets") == 1)
             #expect(made("create", "secrets") + made("patch", "secrets") + made("update", "secrets") == 1)
-            #expect(made("get", "deployments") == 1)
-            #expect(made("patch", "deployments") == 1)
+            #expect(made("get", "configmaps", "beluga-ai-secrets-sealed") == 1)
+            #expect(made("get", "configmaps", "beluga-ai-config") == 1)
+            #expect(made("get", "deployments", "beluga-ai") == 1)
+            #expect(made("patch", "deployments", "beluga-ai") == 1)
+            #expect(after.total - before.total == 6, "\(after.json.jsonText)")
             #expect(try await workstation.secretValue("openai-api-key") == "sk-once")
             #expect(await workstation.rollouts() == 1)
+            // The pods roll on the Secret as written: the Deployment was patched after it.
+            let client = try workstation.client()
+            let secret = try await client.get(Secret.self, name: "beluga-ai-secrets", namespace: "default")
+            let deployment = try await client.get(Deployment.self, name: "beluga-ai", namespace: "default")
+            #expect(
+                (Int(deployment.metadata.resourceVersion ?? "") ?? 0)
+                    > (Int(secret.metadata.resourceVersion ?? "") ?? .max))
+        }
+    }
+
+    /// The six requests take three round trips: the four reads (sealed store, Secret, settings,
+    /// Deployment) go out at once, then the Secret's patch, then the Deployment's. Seen without
+    /// timing: while the emulator holds one read unanswered, the other three still arrive; while
+    /// it holds the Secret's patch, all four reads have been made and the Deployment is not
+    /// patched yet.
+    @Test func aDirectSetMakesItsReadsAtOnceThenWritesTheSecretThenTheDeployment() async throws {
+        try await withStarted(try await Workstation.start()) { workstation in
+            let emulator = workstation.fixture.emulator
+            let valueFile = workstation.home.file("value")
+            try Data("sk-round-trips".utf8).write(to: URL(fileURLWithPath: valueFile))
+            func made(_ verb: String, _ resource: String, _ name: String) -> Int {
+                emulator.requestCounts().count(verb: verb, resource: resource, name: name)
+            }
+            func reads() -> [Int] {
+                [
+                    made("get", "configmaps", "beluga-ai-secrets-sealed"),
+                    made("get", "secrets", "beluga-ai-secrets"),
+                    made("get", "configmaps", "beluga-ai-config"), made("get", "deployments", "beluga-ai"),
+                ]
+            }
+            // The Secret does not exist yet: its write is a create.
+            for held in [(["get"], "secrets"), (["get"], "configmaps"), (["create", "patch"], "secrets")] {
+                emulator.faults.update { $0.hang = .init(verbs: held.0, resources: [held.1]) }
+                emulator.resetRequestCounts()
+                let set = try workstation.start(
+                    ["set", "openai-api-key", "--direct", "--from-file", valueFile], environment: [:])
+                // A sequential client would stop at the held request; these arrive only when
+                // the reads go out together.
+                try await eventually("all four reads are made while a \(held) is held") {
+                    reads().allSatisfy { $0 == 1 }
+                }
+                if held.0 != ["get"] {
+                    try await eventually("the Secret's write is held") {
+                        emulator.requestCounts().count(verb: "create", resource: "secrets") == 1
+                    }
+                }
+                #expect(made("patch", "deployments", "beluga-ai") == 0)
+                await set.stop()
+                emulator.faults.update { $0.hang = nil }
+            }
+            #expect(await workstation.rollouts() == 0)
         }
     }
 

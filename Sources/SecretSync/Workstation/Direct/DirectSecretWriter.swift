@@ -54,15 +54,27 @@ public struct DirectSecretWriter: Sendable {
         } catch {
             throw .sealing(error)
         }
-        try await refuseSealedKey(key)
+        // The sealed store and the Secret are read at once; the refusal is judged first.
+        async let refusal = ChangeError.result { () async throws(ChangeError) in
+            try await refuseSealedKey(key)
+        }
+        async let firstRead = ChangeError.result { () async throws(ChangeError) in try await readSecret() }
+        try await refusal.get()
+        var prefetched: GuardedSecret?? = .some(try await firstRead.get())
         return try await conflictRetry.run(
             isConflict: \.isConflict,
             exhausted: { attempts, _ in
                 .conflictPersisted(object: "Secret \(namespace)/\(names.secret)", attempts: attempts)
             }
         ) { (_: Int) async throws(ChangeError) -> Outcome in
-            let secret = try await api { () async throws(KubeError) in
-                try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
+            // The first attempt uses the read made with the sealed store's; after a conflict,
+            // what the server holds now.
+            let secret: GuardedSecret?
+            if let first = prefetched {
+                secret = first
+                prefetched = nil
+            } else {
+                secret = try await readSecret()
             }
             let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "")
                 .split(separator: ",").map(String.init)
@@ -129,10 +141,12 @@ public struct DirectSecretWriter: Sendable {
     /// Checks, before a value is asked for, that a direct write of `key` is allowed: the sealed
     /// store does not hold it, the agent does not manage it, and with `mustExist` it exists.
     public func check(key: String, mustExist: Bool) async throws(ChangeError) {
-        try await refuseSealedKey(key)
-        let secret = try await api { () async throws(KubeError) in
-            try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
+        async let refusal = ChangeError.result { () async throws(ChangeError) in
+            try await refuseSealedKey(key)
         }
+        async let read = ChangeError.result { () async throws(ChangeError) in try await readSecret() }
+        try await refusal.get()
+        let secret = try await read.get()
         let managed = (secret?.metadata.annotations[SecretPlan.managedKeysAnnotation] ?? "").split(
             separator: ",")
         if managed.contains(Substring(key)) {
@@ -151,6 +165,12 @@ public struct DirectSecretWriter: Sendable {
             .read()
         if let store, store.data[key] != nil {
             throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
+        }
+    }
+
+    private func readSecret() async throws(ChangeError) -> GuardedSecret? {
+        try await api { () async throws(KubeError) in
+            try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
         }
     }
 
