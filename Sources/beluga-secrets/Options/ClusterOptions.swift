@@ -71,7 +71,7 @@ struct ClusterOptions: ParsableArguments {
         guard let config = try loader.load() else {
             throw KubeError(
                 .configuration,
-                "--all-contexts needs a kubeconfig, and none was found (looked for "
+                "working on several contexts needs a kubeconfig, and none was found (looked for "
                     + loader.candidateFiles.paths.joined(separator: ", ")
                     + "): pass --kubeconfig or set KUBECONFIG")
         }
