@@ -55,6 +55,13 @@ KEYS_PER_NAMESPACE = 4 if QUICK else 20      # figure 5: 1,000 keys in all in a 
 COLD_STARTS = 2 if QUICK else 5              # figure 5
 CRYPTO_ROUNDS = 2 if QUICK else 5            # figure 3: alternating rounds inside the benchmark run
 
+# Goals (issue 16's table) that are used in more than one place.
+SEALED_P99_GOAL = 0.050                      # figure 2, seconds
+AGENT_REQUESTS_GOAL = 6                      # figure 4, agent requests per sealed rotation
+STARTUP_GOAL = 0.008                         # figure 5, seconds
+BINARY_GOAL_MIB = 25                         # figure 5, stripped release binary
+IMAGE_GOAL_MIB = 40                          # figure 5, image beyond its base
+
 KEY = "openai-api-key"
 BURST_KEY = "anthropic-api-key"
 SECRET = "beluga-ai-secrets"
@@ -384,6 +391,10 @@ def figure_sealed_path(run: Run, emulator: Emulator) -> Agent:
     for _ in range(3):  # warm-up: the first set pins the agent's identity and creates the store
         rotator.rotate()
     time.sleep(0.5)
+    # What the agent watches (its watch requests so far): a read of one of these is one the
+    # watch cache could have answered.
+    run.numbers["agent_watches"] = {(resource, name) for (verb, resource, name) in
+                                    requests_by(emulator.requests(), "agent") if verb == "watch"}
     emulator.reset_requests()
     totals, cli_times = [], []
     for index in range(SEALED_ROTATIONS):
@@ -401,14 +412,14 @@ def figure_sealed_path(run: Run, emulator: Emulator) -> Agent:
     run.add(Row("2. Sealed path p50 (set → Secret written, Deployment patched)", ms(p50), peer_text,
                 times_ratio(peer, p50) if peer else "—"))
     limit = ""
-    if p99 >= 0.1:
+    if p99 >= SEALED_P99_GOAL:
         slowest = sorted(range(len(totals)), key=lambda i: totals[i])[-max(1, len(totals) // 100):]
         limit = (f"Where the time goes, measured per rotation: the `set` process itself takes "
                  f"p50 {ms(median(cli_times))} / p99 {ms(percentile(cli_times, 99))}; the agent's part after "
                  f"the CLI exits p50 {ms(median(after_cli))} / p99 {ms(percentile(after_cli, 99))}. "
                  f"The slowest 1 %: " + ", ".join(f"{ms(totals[i])} (CLI {ms(cli_times[i])})" for i in slowest) + ".")
     run.add(Row("2. Sealed path p99", ms(p99), peer_text, times_ratio(peer, p99) if peer else "—",
-                "< 100 ms", "yes" if p99 < 0.1 else "no"), limit)
+                f"< {SEALED_P99_GOAL * 1000:.0f} ms", "yes" if p99 < SEALED_P99_GOAL else "no"), limit)
     run.detail(2, 
         f"### 2. Sealed path\n\n"
         f"`beluga-secrets set {KEY} --from-file FILE` (seals to the agent's public key, stores the envelope) "
@@ -437,8 +448,24 @@ def figure_api_cost(run: Run, emulator: Emulator, agent: Agent) -> None:
     rt_ours, rt_peer = run.numbers["rt_requests"]
     run.add(Row("4. API requests per rotation, workstation (set --direct vs kubectl path)", rt_ours[0], rt_peer[0],
                 times_ratio(rt_peer[1], rt_ours[1])))
+    watches = run.numbers.get("agent_watches", set())
+    cached_reads = Counter({(verb, resource, name): count for (verb, resource, name), count in agent_counts.items()
+                            if verb == "get" and ((resource, "") in watches or (resource, name) in watches)})
+    # A read after a conflict (409) is one the cache could not answer: the server's copy was newer.
+    conflicts = sum(int((row.get("codes") or {}).get("409", 0)) for row in accounting if row["user"] == "agent")
+    agent_total = sum(agent_counts.values()) / n
+    met = agent_total <= AGENT_REQUESTS_GOAL and sum(cached_reads.values()) <= conflicts
     run.add(Row("4. API requests per sealed rotation (set + agent)",
-                f"set {by_verb(cli_counts, n)}; agent {by_verb(agent_counts, n)}"))
+                f"set {by_verb(cli_counts, n)}; agent {by_verb(agent_counts, n)}, of which reads of watched "
+                f"objects {sum(cached_reads.values()) / n:.3g}",
+                goal=f"agent ≤ {AGENT_REQUESTS_GOAL}, no read the watches answer", met="yes" if met else "no"),
+            f"The agent's requests per rotation, measured: "
+            + "; ".join(f"{verb} {resource}{'/' + name if name else ''} {count / n:.3g}"
+                        for (verb, resource, name), count in sorted(agent_counts.items()))
+            + ". "
+            + f"Reads of objects it watches ({', '.join(sorted(r + ('/' + nm if nm else '') for r, nm in watches))}): "
+            f"{by_verb(cached_reads, n)}, against {conflicts} conflicts (409) answered to the agent in the "
+            f"{n} rotations (a conflict forces one read).")
     met = secret_writes <= n and deployment_patches <= n
     run.add(Row("4. Writes per debounced batch: Secret / each Deployment",
                 f"{secret_writes / n:g} / {deployment_patches / n:g}", goal="≤ 1 / ≤ 1",
@@ -595,8 +622,8 @@ def figure_crypto(run: Run) -> None:
     ratio = median(ratios)  # the median of the rounds' ratios: each round's sides ran back to back
     rest = 1e6 / ours - 1e6 / peer - parse - 2 * buffer
     run.add(Row("3. Envelopes opened per second (agent's code vs C loop)", f"{ours:,.0f}/s",
-                f"{peer:,.0f}/s (crypto_box_seal_open in C)", f"{ratio:.2f}", "≥ 0.9",
-                "yes" if ratio >= 0.9 else "no"),
+                f"{peer:,.0f}/s (crypto_box_seal_open in C)", f"{ratio:.2f}", "≥ 0.8",
+                "yes" if ratio >= 0.8 else "no"),
             f"Per envelope the agent's path takes {1e6 / ours:.1f} µs against {1e6 / peer:.1f} µs for the bare "
             f"libsodium call. Measured steps of the difference: `Envelope.parse` (base64 of the envelope "
             f"text) {parse:.1f} µs; a locked, zeroed buffer (`SecureBytes`: a page kept locked and "
@@ -644,12 +671,26 @@ def figure_startup(run: Run) -> None:
                              ROUNDS, RUNS_PER_ROUND * 3, shell=False, warmup=3)
     ours, peer = median(times["beluga-secrets"]), median(times["kubectl"])
     run.numbers["startup_ours"] = ours
+    loader = loader_statistics(run)
+    floor = median(hyperfine_rounds(run, "startup-floor", {"true": "/bin/true"}, 1, RUNS_PER_ROUND * 3,
+                                    shell=False, warmup=3)["true"])
     run.add(Row("5. CLI start-up (`--help`; peer `kubectl version --client`)", ms(ours), ms(peer),
-                times_ratio(peer, ours)))
+                times_ratio(peer, ours), f"< {STARTUP_GOAL * 1000:.0f} ms", "yes" if ours < STARTUP_GOAL else "no"),
+            f"Measured in the same run: starting and ending any process here (`/bin/true`, hyperfine) takes "
+            f"{ms(floor)}; the dynamic loader spends {loader} for `--help`; the rest, "
+            f"{ms(max(0.0, ours - floor))}, is the binary's own start (the Swift runtime's and the libraries' "
+            f"initialisers, argument parsing, writing the help).")
     kubectl = Path(shutil.which("kubectl") or "kubectl").resolve()
     size, peer_size = run.cli.stat().st_size, kubectl.stat().st_size
-    run.add(Row("5. Release binary size (beluga-secrets; peer kubectl)", mib(size / 1024), mib(peer_size / 1024),
-                times_ratio(peer_size, size)))
+    folder = run.work / "stripped-size"
+    folder.mkdir()
+    stripped = stripped_copy(run.cli, folder)
+    stripped_size = stripped.stat().st_size
+    run.add(Row("5. Release binary size, stripped as the Dockerfile builds it (beluga-secrets; peer kubectl)",
+                f"{mib(stripped_size / 1024)} ({mib(size / 1024)} before `strip`)", mib(peer_size / 1024),
+                times_ratio(peer_size, stripped_size), f"< {BINARY_GOAL_MIB} MiB",
+                "yes" if stripped_size < BINARY_GOAL_MIB * 1024 * 1024 else "no"),
+            "Where the bytes are (`size -A` of the stripped binary): " + section_sizes(stripped) + ".")
     cli_rss = max_rss_kib([str(run.cli), "--help"], run.env)
     kubectl_rss = max_rss_kib(["kubectl", "version", "--client"], run.env)
     run.numbers["kubectl_rss"] = kubectl_rss
@@ -662,6 +703,31 @@ def figure_startup(run: Run) -> None:
         f"and `{kubectl}` ({peer_size:,} bytes)\n"
         f"- peak RSS of one-shot commands: `beluga-secrets --help` {mib(cli_rss)}, "
         f"`kubectl version --client` {mib(kubectl_rss)}\n")
+
+
+def loader_statistics(run: Run) -> str:
+    """What the dynamic loader reports for one `--help` (LD_DEBUG=statistics): its time in
+    processor cycles and the relocations it made."""
+    result = subprocess.run([str(run.cli), "--help"], capture_output=True, text=True,
+                            env=dict(run.env, LD_DEBUG="statistics"), timeout=60)
+    text = result.stderr
+    cycles = re.search(r"total startup time in dynamic loader:\s*([\d,]+) cycles", text)
+    relocations = re.search(r"number of relocations:\s*(\d+)", text)
+    libraries = subprocess.run(["ldd", str(run.cli)], capture_output=True, text=True).stdout.count("=>")
+    return (f"{cycles.group(1) if cycles else '?'} processor cycles"
+            f" ({relocations.group(1) if relocations else '?'} relocations, {libraries} shared libraries)")
+
+
+def section_sizes(binary: Path) -> str:
+    """The largest sections of `binary`, from binutils' `size -A`."""
+    output = subprocess.run(["size", "-A", str(binary)], capture_output=True, text=True, check=True).stdout
+    sections = []
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            sections.append((int(parts[1]), parts[0]))
+    sections.sort(reverse=True)
+    return ", ".join(f"{name} {mib(size / 1024)}" for size, name in sections[:6])
 
 
 class ByteCount:
@@ -700,8 +766,13 @@ def figure_image(run: Run) -> None:
     binary_size = binary.stat().st_size
     added = sorted(set(installed_packages(root)) - base_packages(root))
     run.numbers["image_beyond_base"] = compressed + binary_compressed
+    beyond = compressed + binary_compressed
     run.add(Row("5. Image beyond its base (runtime packages + stripped binary; compressed, as pulled)",
-                mib((compressed + binary_compressed) / 1024)))
+                mib(beyond / 1024), goal=f"< {IMAGE_GOAL_MIB} MiB",
+                met="yes" if beyond < IMAGE_GOAL_MIB * 1024 * 1024 else "no"),
+            f"Measured: the stripped binary is {mib(binary_compressed / 1024)} of it as a gzip layer "
+            f"({mib(binary_size / 1024)} on disk); the {len(added)} packages the stage adds to the base "
+            f"({', '.join(added)}) are {mib(compressed / 1024)}.")
     run.detail(5,
         f"- image beyond `{stage.base}`: the runtime stage assembled from the Dockerfile as `make test` "
         f"assembles it (`debootstrap --variant=minbase --include={','.join(stage.packages)}`, its RUN commands, "
@@ -783,7 +854,7 @@ def figure_footprint(run: Run) -> None:
                     "yes" if idle_rss < 20 * 1024 else "no"), rss_reason(run.numbers["idle_rss_parts"]))
     run.add(Row(f"5. Agent RSS, {total_keys:,} keys in {NAMESPACES} namespaces (--all-namespaces)",
                 mib(loaded_rss), peer_rss, times_ratio(kubectl_rss, loaded_rss) if kubectl_rss else "—",
-                "< 40 MiB", "yes" if loaded_rss < 40 * 1024 else "no"), rss_reason(run.numbers["loaded_rss_parts"]))
+                "< 30 MiB", "yes" if loaded_rss < 30 * 1024 else "no"), rss_reason(run.numbers["loaded_rss_parts"]))
     cold_median = median(cold)
     run.add(Row(f"5. Cold start to ready (/readyz 200), {total_keys:,} keys", ms(cold_median), goal="< 2 s",
                 met="yes" if cold_median < 2 else "no"),
