@@ -58,17 +58,19 @@ public enum ClusterAuditLogs {
 
     /// The identity key each namespace's agent publishes (`identity.pub`).
     public static func identityKeys(
-        client: KubeClient, namespaces: [String], publicKeyConfigMap: String
-    ) async throws(KubeError) -> [String: SigningPublicKey] {
-        var keys: [String: SigningPublicKey] = [:]
+        client: KubeClient, namespaces: [String], names: ObjectNames
+    ) async throws(KubeError) -> [String: (key: SigningPublicKey, configMap: String)] {
+        var keys: [String: (key: SigningPublicKey, configMap: String)] = [:]
         for namespace in namespaces {
+            // Each namespace's agent of the release: derived names, or the fixed ones it owns.
+            let resolution = try await AgentObjectsResolver.resolve(
+                names, client: client, namespace: namespace)
             guard
-                let object = try await client.getIfPresent(
-                    ConfigMap.self, name: publicKeyConfigMap, namespace: namespace),
+                let object = resolution.publicKeys,
                 let text = object[AgentKeys.identityPublicKeyDataKey],
                 let key = try? SigningPublicKey(base64: text.trimmingWhitespace())
             else { continue }
-            keys[namespace] = key
+            keys[namespace] = (key, resolution.names.publicKeyConfigMap)
         }
         return keys
     }

@@ -35,6 +35,17 @@ public struct Workspace: Sendable {
         SyncStatusWaiter(client: client, namespace: namespace, name: names.sealedStore)
     }
 
+    /// The workspace with the agent's objects of its release as they are in the namespace (the
+    /// derived names, or the fixed ones the release owns), and the public-key ConfigMap read
+    /// under them (`AgentObjectsResolver`).
+    public func resolvingAgentObjects() async throws(KubeError) -> (Workspace, publicKeys: ConfigMap?) {
+        let resolution = try await AgentObjectsResolver.resolve(names, client: client, namespace: namespace)
+        return (
+            Workspace(client: client, namespace: namespace, names: resolution.names, server: server),
+            resolution.publicKeys
+        )
+    }
+
     /// `ConfigMap prod/beluga-ai-secrets-sealed`, as messages name objects.
     public func describe(_ kind: String, _ name: String) -> String { "\(kind) \(namespace)/\(name)" }
 }

@@ -23,8 +23,9 @@ struct AgentCommand: AsyncParsableCommand {
             the Deployments annotated beluga-ai.io/reload once per batch of changes, and prints one \
             audit record (JSON) per change on standard output; operational logs go to standard \
             error. Replicas elect a leader on a Lease; only the leader writes. On first start the \
-            leader creates the sealing keys (Secret beluga-secrets-sealing-key) and publishes the \
-            public keys (ConfigMap beluga-secrets-public-key). SIGTERM finishes the write in \
+            leader creates the sealing keys (Secret --sealing-key-secret) and publishes the public \
+            keys (ConfigMap --public-key-config-map); the chart names them after the release, so \
+            several releases share a namespace. SIGTERM finishes the write in \
             flight, releases the lease and exits 0. Health: /healthz, /readyz, /metrics.
             """)
 
@@ -57,6 +58,33 @@ struct AgentCommand: AsyncParsableCommand {
         name: .customLong("config-map"),
         help: ArgumentHelp("Name of the settings ConfigMap (default: <release>-config).", valueName: "name"))
     var configMap: String?
+
+    @Option(
+        name: .customLong("sealing-key-secret"),
+        help: ArgumentHelp(
+            "Secret holding the agent's private keys (the chart passes <release>-sealing-key).",
+            valueName: "name"))
+    var sealingKeySecret = ObjectNames.Legacy.sealingKeySecret
+
+    @Option(
+        name: .customLong("public-key-config-map"),
+        help: ArgumentHelp(
+            "ConfigMap the agent publishes its public keys in (the chart passes <release>-public-key).",
+            valueName: "name"))
+    var publicKeyConfigMap = ObjectNames.Legacy.publicKeyConfigMap
+
+    @Option(
+        name: .customLong("signers-config-map"),
+        help: ArgumentHelp(
+            "ConfigMap of the allowed signers, read only (the chart passes <release>-signers).",
+            valueName: "name"))
+    var signersConfigMap = ObjectNames.Legacy.signers
+
+    @Option(
+        help: ArgumentHelp(
+            "Lease of the leader election, in the agent's namespace (the chart passes <release>-agent).",
+            valueName: "name"))
+    var lease = ObjectNames.Legacy.lease
 
     @Option(
         help: ArgumentHelp(
@@ -123,7 +151,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Apply envelopes no allowed signer proved, flagged in the audit record (optional), or refuse them "
-                + "(required); the annotation beluga-ai.io/signatures of ConfigMap beluga-secrets-signers "
+                + "(required); the annotation beluga-ai.io/signatures of the signers ConfigMap "
                 + "overrides it per namespace.", valueName: "policy"))
     var signatures: SignaturePolicy = .optional
 
@@ -143,6 +171,16 @@ struct AgentCommand: AsyncParsableCommand {
                 "--max-delay (\(maxDelay)) must not be shorter than --debounce (\(debounce))")
         }
         _ = try HealthAddress(healthAddr)
+        for (flag, name) in [
+            ("--sealing-key-secret", sealingKeySecret), ("--public-key-config-map", publicKeyConfigMap),
+            ("--signers-config-map", signersConfigMap), ("--lease", lease),
+        ] {
+            do {
+                try KubernetesNames.validateObjectName(name, kind: "object")
+            } catch {
+                throw ValidationError("\(flag): \((error as? CommandError)?.message ?? "invalid name")")
+            }
+        }
     }
 
     func run() async throws {
@@ -159,7 +197,9 @@ struct AgentCommand: AsyncParsableCommand {
         let replica =
             identity ?? ProcessEnvironment.value("POD_NAME").flatMap { $0.isEmpty ? nil : $0 }
             ?? Self.hostName()
-        let names = ObjectNames(release: release, secret: secret, configMap: configMap)
+        let names = ObjectNames(
+            release: release, secret: secret, configMap: configMap, sealingKeySecret: sealingKeySecret,
+            publicKeyConfigMap: publicKeyConfigMap, lease: lease, signers: signersConfigMap)
         let configuration = AgentConfiguration(
             namespace: client.namespace, allNamespaces: allNamespaces, names: names, deployments: deployment,
             debounce: debounce.duration, maxDelay: maxDelay.duration, leaderElection: leaderElect,

@@ -41,11 +41,16 @@ struct Audit: AsyncParsableCommand {
     var fromCluster = false
 
     @Option(
-        help: ArgumentHelp("Label selector of the agent pods (with --from-cluster).", valueName: "selector"))
-    var selector = ClusterAuditLogs.agentSelector
+        help: ArgumentHelp(
+            "Label selector of the agent pods (with --from-cluster; default: \(ClusterAuditLogs.agentSelector), "
+                + "and with --release the release's instance label).", valueName: "selector"))
+    var selector: String?
 
-    @Option(help: ArgumentHelp("Helm release the object names derive from.", valueName: "name"))
-    var release: String = ObjectNames.defaultRelease
+    @Option(
+        help: ArgumentHelp(
+            "Helm release the object names derive from (default: \(ObjectNames.defaultRelease)).",
+            valueName: "name"))
+    var release: String?
 
     @Option(
         help: ArgumentHelp(
@@ -133,7 +138,12 @@ struct Audit: AsyncParsableCommand {
             client = made
             return made
         }
-        let names = ObjectNames(release: release)
+        let names = ObjectNames.derived(release: release ?? ObjectNames.defaultRelease)
+        // Several releases may share a namespace: with --release, only its agent's pods.
+        let selector =
+            self.selector
+            ?? release.map { "\(ClusterAuditLogs.agentSelector),\(AgentObjectsResolver.instanceLabel)=\($0)" }
+            ?? ClusterAuditLogs.agentSelector
         if fromCluster {
             let kube = try cluster()
             let pods = try await ClusterAuditLogs.read(
@@ -157,7 +167,8 @@ struct Audit: AsyncParsableCommand {
             switch FileContents.readAll(STDIN_FILENO, limit: Self.logLimit) {
             case .success(let data): log.read(String(decoding: data, as: UTF8.self), source: "stdin")
             case .failure(let failure):
-                throw CommandError("cannot read standard input (\(failure)): save the log to a file and pass --file", .usage)
+                throw CommandError(
+                    "cannot read standard input (\(failure)): save the log to a file and pass --file", .usage)
             }
         }
 
@@ -171,17 +182,19 @@ struct Audit: AsyncParsableCommand {
         } else if (fromCluster || verify) && !namespaces.isEmpty {
             let kube = try cluster()
             let published = try await ClusterAuditLogs.identityKeys(
-                client: kube, namespaces: namespaces, publicKeyConfigMap: names.publicKeyConfigMap)
+                client: kube, namespaces: namespaces, names: names)
             let pins = try AgentIdentityPins.standard()
             let server = kube.configuration.transport.server
-            for (namespace, key) in published {
-                if case .changed(let pinned) = try pins.check(key, server: server, namespace: namespace) {
+            for (namespace, (key, configMap)) in published {
+                if case .changed(let pinned) = try pins.check(
+                    key, server: server, namespace: namespace, configMap: configMap)
+                {
                     let pinnedID =
                         (try? SigningPublicKey(base64: pinned.identity)).map { $0.signerID.hex }
                         ?? "(unreadable)"
                     throw CommandError(
                         "the agent identity of namespace \(namespace) on \(server) changed: pinned \(pinnedID) "
-                            + "(\(pinned.pinnedAt)), now \(key.signerID) in ConfigMap \(names.publicKeyConfigMap); "
+                            + "(\(pinned.pinnedAt)), now \(key.signerID) in ConfigMap \(configMap); "
                             + "records signed by another key prove nothing. Check the records against the key you "
                             + "trust with --identity-key, or, if the agent was reinstalled on purpose, accept it with "
                             + "`beluga-secrets keys show --accept-new-identity`", .rejected)

@@ -13,7 +13,7 @@ struct Keys: AsyncParsableCommand {
 struct KeysShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show the agent's identity and sealing keys (ConfigMap beluga-secrets-public-key).",
+        abstract: "Show the agent's identity and sealing keys (ConfigMap <release>-public-key).",
         discussion: """
             Every key is checked against the identity's signature, and the identity against the one \
             pinned for this cluster and namespace (known-agents.json in the configuration folder): \
@@ -24,10 +24,7 @@ struct KeysShow: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(
-        name: .customLong("public-key-config-map"),
-        help: ArgumentHelp("Name of the public-key ConfigMap.", valueName: "name"))
-    var publicKeyConfigMap = ObjectNames().publicKeyConfigMap
+    @OptionGroup var agentObjects: AgentObjectsOptions
 
     @Flag(
         name: .customLong("accept-new-identity"),
@@ -39,6 +36,7 @@ struct KeysShow: AsyncParsableCommand {
 
     func run() async throws {
         let client = try cluster.client()
+        let publicKeyConfigMap = try await agentObjects.names(client).publicKeyConfigMap
         let published = try await PublishedKeysTrust.read(
             client: client, namespace: client.namespace, configMap: publicKeyConfigMap)
         let verdict = try PublishedKeysTrust.require(
@@ -79,8 +77,9 @@ struct KeysRotate: AsyncParsableCommand {
         commandName: "rotate",
         abstract: "Ask the agent for a new sealing key and wait until it is published.",
         discussion: """
-            Sets the annotation beluga-ai.io/rotate-sealing-key on ConfigMap \
-            beluga-secrets-public-key; the leading agent makes a new current key, publishes it \
+            Sets the annotation beluga-ai.io/rotate-sealing-key on the release's public-key \
+            ConfigMap (<release>-public-key, or beluga-secrets-public-key for a release installed \
+            with that name); the leading agent makes a new current key, publishes it \
             signed by its identity, and re-seals the stored envelopes to it. Old keys keep opening \
             old envelopes until nothing uses them. Operators need to do nothing: set and seal \
             follow the published current key. Needs get, patch and watch on that ConfigMap.
@@ -88,16 +87,14 @@ struct KeysRotate: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(
-        name: .customLong("public-key-config-map"),
-        help: ArgumentHelp("Name of the public-key ConfigMap.", valueName: "name"))
-    var publicKeyConfigMap = ObjectNames().publicKeyConfigMap
+    @OptionGroup var agentObjects: AgentObjectsOptions
 
     @Option(help: ArgumentHelp("How long to wait for the agent.", valueName: "duration"))
     var timeout = DurationArgument(.seconds(60), text: "60s")
 
     func run() async throws {
         let client = try cluster.client()
+        let publicKeyConfigMap = try await agentObjects.names(client).publicKeyConfigMap
         let server = client.configuration.transport.server
         let hint = "accept it with `beluga-secrets keys show --accept-new-identity` first"
         // The keys asked to rotate must be the pinned agent's: the request goes to whoever

@@ -11,7 +11,7 @@ struct Signer: ParsableCommand {
             you sealed it. The key lives in $XDG_CONFIG_HOME/beluga-secrets/signer.key \
             (~/.config/beluga-secrets/signer.key by default), mode 0600. An administrator lists \
             the public keys a namespace accepts with signer add, remove and list (ConfigMap \
-            beluga-secrets-signers); the agent records the verified signer of every change.
+            <release>-signers, or beluga-secrets-signers for a release installed with that name); the agent records the verified signer of every change.
             """,
         subcommands: [
             SignerInit.self,

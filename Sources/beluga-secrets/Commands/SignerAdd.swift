@@ -7,7 +7,7 @@ import SecretSync
 struct SignerAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Allow a signer in the namespace (ConfigMap beluga-secrets-signers).",
+        abstract: "Allow a signer in the namespace (ConfigMap <release>-signers).",
         discussion: """
             The agent then accepts envelopes signed by this key and records NAME as who changed \
             the key. PUBKEY is the public key as beluga-secrets signer show prints it (base64 of \
@@ -26,13 +26,14 @@ struct SignerAdd: AsyncParsableCommand {
 
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var agentObjects: AgentObjectsOptions
 
     func run() async throws {
         if let problem = AllowedSigners.validate(name: name) {
             throw AllowedSignersError.invalidName(name: name, reason: problem)
         }
         let key = try Self.parseKey(publicKey)
-        let signers = try SignersConfigMap(cluster)
+        let signers = try await SignersConfigMap(cluster, agentObjects)
         let name = self.name
         let outcome = try await signers.writer.update(dryRun: dryRun.enabled) {
             (list: inout AllowedSigners) throws(AllowedSignersError) -> AllowedSigners.AddOutcome in
@@ -67,14 +68,14 @@ struct SignerAdd: AsyncParsableCommand {
 struct SignersConfigMap {
     let writer: AllowedSignersWriter
 
-    init(_ cluster: ClusterOptions) throws {
+    init(_ cluster: ClusterOptions, _ agentObjects: AgentObjectsOptions) async throws {
         let client = try cluster.client()
         try KubernetesNames.validateNamespace(client.namespace)
         writer = AllowedSignersWriter(
-            client: client, namespace: client.namespace, name: ObjectNames().signers)
+            client: client, namespace: client.namespace, name: try await agentObjects.names(client).signers)
     }
 
-    /// `ConfigMap prod/beluga-secrets-signers`.
+    /// `ConfigMap prod/beluga-ai-signers`.
     var description: String { "ConfigMap \(writer.namespace)/\(writer.name)" }
 }
 

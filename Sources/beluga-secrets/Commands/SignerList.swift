@@ -8,7 +8,7 @@ struct SignerList: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the signers allowed in the namespace, and those removed.",
         discussion: """
-            Reads ConfigMap beluga-secrets-signers. STATE is allowed, removed (with when and by \
+            Reads the release's signers ConfigMap (<release>-signers). STATE is allowed, removed (with when and by \
             whom) or invalid (an entry that is not a name and a public key: it allows nobody). The \
             last line says whether the namespace's annotation beluga-ai.io/signatures sets the \
             signature policy, or the agent's --signatures flag does.
@@ -16,9 +16,10 @@ struct SignerList: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var agentObjects: AgentObjectsOptions
 
     func run() async throws {
-        let signers = try SignersConfigMap(cluster)
+        let signers = try await SignersConfigMap(cluster, agentObjects)
         let object = try await signers.writer.read()
         let list = object.map { AllowedSigners(lenientConfigMap: $0.json) } ?? AllowedSigners()
         for problem in list.problems { StandardError.writeLine("warning: \(problem)") }

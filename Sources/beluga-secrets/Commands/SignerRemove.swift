@@ -8,8 +8,8 @@ struct SignerRemove: AsyncParsableCommand {
         commandName: "remove",
         abstract: "Stop accepting a signer in the namespace.",
         discussion: """
-            The signer's key moves to the annotation beluga-ai.io/removed-signers of ConfigMap \
-            beluga-secrets-signers, so the agent refuses its new envelopes as those of a removed \
+            The signer's key moves to the annotation beluga-ai.io/removed-signers of the release's \
+            signers ConfigMap (<release>-signers), so the agent refuses its new envelopes as those of a removed \
             signer (under --signatures required) while the values it set before stay. A signer \
             that is not listed exits 2.
             """)
@@ -19,9 +19,10 @@ struct SignerRemove: AsyncParsableCommand {
 
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var agentObjects: AgentObjectsOptions
 
     func run() async throws {
-        let signers = try SignersConfigMap(cluster)
+        let signers = try await SignersConfigMap(cluster, agentObjects)
         let name = self.name
         let remover = LocalIdentity.userAtHost()
         let time = RFC3339.format(.now())

@@ -36,7 +36,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The status of one cluster.
     private func run(on release: ReleaseOptions) async throws {
-        let workspace = try release.connect()
+        let connected = try release.connect()
+        // The release's agent objects: the derived names, or the fixed ones the release owns. A
+        // failed look leaves the derived names, and the reads below report why.
+        let workspace = (try? await connected.resolvingAgentObjects())?.0 ?? connected
         let now = UnixTime.now()
         var data: JSON = ["namespace": .string(workspace.namespace)]
         var lines: [String] = []
@@ -89,14 +92,18 @@ struct StatusCommand: AsyncParsableCommand {
             let createdAt = published.currentEntry?.createdAt ?? ""
             let age = RFC3339.parse(createdAt).map { (now - $0).inSeconds }
             let pins = try AgentIdentityPins.standard()
-            let pin = try pins.check(published, server: workspace.server, namespace: workspace.namespace)
+            let pin = try pins.check(
+                published, server: workspace.server, namespace: workspace.namespace,
+                configMap: workspace.names.publicKeyConfigMap)
             let pinText: String
             let pinState: String
             switch pin {
             case .known:
                 pinText = "pinned"
                 pinState = "known"
-                try pins.noteCurrent(published, server: workspace.server, namespace: workspace.namespace)
+                try pins.noteCurrent(
+                    published, server: workspace.server, namespace: workspace.namespace,
+                    configMap: workspace.names.publicKeyConfigMap)
             case .firstUse:
                 pinText = "not pinned yet"
                 pinState = "firstUse"

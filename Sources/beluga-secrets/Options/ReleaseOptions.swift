@@ -22,8 +22,11 @@ struct ReleaseOptions: ParsableArguments {
         help: ArgumentHelp("Name of the Deployment to restart (default: <release>).", valueName: "name"))
     var deployment: String?
 
+    /// The names derived from the release; commands that use the agent's objects resolve them
+    /// against the namespace (`Workspace.resolvingAgentObjects`), which keeps the fixed names of
+    /// a release installed before names derived from the release.
     var names: ObjectNames {
-        ObjectNames(release: release, secret: secret, configMap: configMap, deployment: deployment)
+        ObjectNames.derived(release: release, secret: secret, configMap: configMap, deployment: deployment)
     }
 
     /// The same options for one of several contexts.

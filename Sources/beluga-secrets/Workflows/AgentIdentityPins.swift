@@ -9,8 +9,11 @@ import TimeFormat
     import Darwin
 #endif
 
-/// The agents' identity keys this user has trusted, per API server and namespace, in
-/// `known-agents.json` of the configuration folder (like ssh's known_hosts).
+/// The agents' identity keys this user has trusted, per API server, namespace and public-key
+/// ConfigMap, in `known-agents.json` of the configuration folder (like ssh's known_hosts).
+/// Several releases in one namespace have several agents, each with its own identity and its own
+/// public-key ConfigMap, so each has its own pin. An entry without `configMap` (written before
+/// pins named it) is the pin of the fixed name `beluga-secrets-public-key`.
 ///
 /// The first `set` in a namespace pins the identity key the agent publishes; later ones accept
 /// any sealing key that identity signed and marked current, and refuse a different identity
@@ -25,12 +28,18 @@ struct AgentIdentityPins {
     struct Pin: Equatable {
         var server: String
         var namespace: String
+        /// The public-key ConfigMap the identity was read from.
+        var configMap: String
         /// Standard base64 of the Ed25519 identity public key.
         var identity: String
         var pinnedAt: String
         /// The highest current-key counter seen under this identity, and the key it named.
         var currentCounter: Int?
         var currentKid: String?
+
+        func matches(server: String, namespace: String, configMap: String) -> Bool {
+            self.server == server && self.namespace == namespace && self.configMap == configMap
+        }
     }
 
     static func standard() throws -> AgentIdentityPins {
@@ -47,8 +56,12 @@ struct AgentIdentityPins {
         case changed(pinned: Pin)
     }
 
-    func check(_ identity: SigningPublicKey, server: String, namespace: String) throws -> Verdict {
-        guard let pin = try pinned(server: server, namespace: namespace) else { return .firstUse }
+    func check(_ identity: SigningPublicKey, server: String, namespace: String, configMap: String) throws
+        -> Verdict
+    {
+        guard let pin = try pinned(server: server, namespace: namespace, configMap: configMap) else {
+            return .firstUse
+        }
         return pin.identity == identity.base64 ? .known : .changed(pinned: pin)
     }
 
@@ -63,8 +76,12 @@ struct AgentIdentityPins {
         case currentReplayed(pinned: Pin)
     }
 
-    func check(_ published: PublishedKeys, server: String, namespace: String) throws -> KeysVerdict {
-        guard let pin = try pinned(server: server, namespace: namespace) else { return .firstUse }
+    func check(_ published: PublishedKeys, server: String, namespace: String, configMap: String) throws
+        -> KeysVerdict
+    {
+        guard let pin = try pinned(server: server, namespace: namespace, configMap: configMap) else {
+            return .firstUse
+        }
         guard pin.identity == published.identity.base64 else { return .changed(pinned: pin) }
         let statement = published.currentStatement
         if let seen = pin.currentCounter,
@@ -76,28 +93,33 @@ struct AgentIdentityPins {
         return .known
     }
 
-    func pinned(server: String, namespace: String) throws -> Pin? {
-        try read().first(where: { $0.server == server && $0.namespace == namespace })
+    func pinned(server: String, namespace: String, configMap: String) throws -> Pin? {
+        try read().first(where: { $0.matches(server: server, namespace: namespace, configMap: configMap) })
     }
 
     /// Pins the published identity for the server and namespace with its current key's counter,
     /// replacing what was pinned.
-    func pin(_ published: PublishedKeys, server: String, namespace: String) throws {
-        var pins = try read().filter { !($0.server == server && $0.namespace == namespace) }
+    func pin(_ published: PublishedKeys, server: String, namespace: String, configMap: String) throws {
+        var pins = try read().filter {
+            !$0.matches(server: server, namespace: namespace, configMap: configMap)
+        }
         pins.append(
             Pin(
-                server: server, namespace: namespace, identity: published.identity.base64,
+                server: server, namespace: namespace, configMap: configMap,
+                identity: published.identity.base64,
                 pinnedAt: RFC3339.format(.now()), currentCounter: published.currentStatement.counter,
                 currentKid: published.currentStatement.kid))
         try write(pins)
     }
 
     /// Raises the counter kept for the pinned identity to the published one, if higher.
-    func noteCurrent(_ published: PublishedKeys, server: String, namespace: String) throws {
+    func noteCurrent(_ published: PublishedKeys, server: String, namespace: String, configMap: String) throws
+    {
         var pins = try read()
         guard
             let index = pins.firstIndex(where: {
-                $0.server == server && $0.namespace == namespace && $0.identity == published.identity.base64
+                $0.matches(server: server, namespace: namespace, configMap: configMap)
+                    && $0.identity == published.identity.base64
             }),
             (pins[index].currentCounter ?? 0) < published.currentStatement.counter
         else { return }
@@ -135,7 +157,9 @@ struct AgentIdentityPins {
                 let identity = entry["identity"]?.stringValue
             else { return nil }
             return Pin(
-                server: server, namespace: namespace, identity: identity,
+                server: server, namespace: namespace,
+                configMap: entry["configMap"]?.stringValue ?? ObjectNames.Legacy.publicKeyConfigMap,
+                identity: identity,
                 pinnedAt: entry["pinnedAt"]?.stringValue ?? "",
                 currentCounter: entry["currentCounter"]?.intValue.flatMap {
                     $0 >= 1 && $0 <= CurrentKeyStatement.maximumCounter ? $0 : nil
@@ -152,7 +176,8 @@ struct AgentIdentityPins {
                 pins.map { pin in
                     var entry: JSON = [
                         "server": .string(pin.server), "namespace": .string(pin.namespace),
-                        "identity": .string(pin.identity), "pinnedAt": .string(pin.pinnedAt),
+                        "configMap": .string(pin.configMap), "identity": .string(pin.identity),
+                        "pinnedAt": .string(pin.pinnedAt),
                     ]
                     if let counter = pin.currentCounter { entry["currentCounter"] = .int(counter) }
                     if let kid = pin.currentKid { entry["currentKid"] = .string(kid) }

@@ -16,11 +16,13 @@ enum PublishedKeysTrust {
         case leave
     }
 
-    /// Reads the public-key ConfigMap of the workspace's namespace and checks its signatures.
-    static func read(_ workspace: Workspace) async throws -> PublishedKeys {
-        try await read(
-            client: workspace.client, namespace: workspace.namespace,
-            configMap: workspace.names.publicKeyConfigMap)
+    /// Reads the public-key ConfigMap of the workspace's release (the derived name, or the fixed
+    /// one the release owns) and checks its signatures; returns the name it was read from.
+    static func read(_ workspace: Workspace) async throws -> (keys: PublishedKeys, configMap: String) {
+        let (resolved, object) = try await workspace.resolvingAgentObjects()
+        let configMap = resolved.names.publicKeyConfigMap
+        guard let object else { throw missing(configMap, namespace: workspace.namespace) }
+        return (try PublishedKeys(configMap: object.json, namespace: workspace.namespace), configMap)
     }
 
     static func read(client: KubeClient, namespace: String, configMap: String) async throws -> PublishedKeys {
@@ -29,12 +31,17 @@ enum PublishedKeysTrust {
             object = try await client.get(ConfigMap.self, name: configMap, namespace: namespace)
         } catch {
             guard error.category == .notFound else { throw error }
-            throw CommandError(
-                "no ConfigMap \(configMap) in namespace \(namespace): the agent publishes its public key "
-                    + "there when it starts; install or start it, or write the Secret yourself with --direct",
-                .notFound)
+            throw missing(configMap, namespace: namespace)
         }
         return try PublishedKeys(configMap: object.json, namespace: namespace)
+    }
+
+    private static func missing(_ configMap: String, namespace: String) -> CommandError {
+        CommandError(
+            "no ConfigMap \(configMap) in namespace \(namespace): the agent publishes its public key "
+                + "there when it starts; install or start it (or pass the --release it belongs to), or "
+                + "write the Secret yourself with --direct",
+            .notFound)
     }
 
     /// Checks `published` against the pins and records what it may: the identity on first use
@@ -65,13 +72,15 @@ enum PublishedKeysTrust {
         let pins = try AgentIdentityPins.standard()
         let identity = published.identity
         let statement = published.currentStatement
-        let verdict = try pins.check(published, server: server, namespace: namespace)
+        let verdict = try pins.check(published, server: server, namespace: namespace, configMap: configMap)
         switch verdict {
         case .known:
-            if !dryRun { try pins.noteCurrent(published, server: server, namespace: namespace) }
+            if !dryRun {
+                try pins.noteCurrent(published, server: server, namespace: namespace, configMap: configMap)
+            }
         case .firstUse:
             guard firstUse == .pin else { break }
-            if !dryRun { try pins.pin(published, server: server, namespace: namespace) }
+            if !dryRun { try pins.pin(published, server: server, namespace: namespace, configMap: configMap) }
             StandardError.writeLine(
                 "\(dryRun ? "would pin" : "pinned") the agent identity \(identity.signerID) for namespace \(namespace) "
                     + "of \(server) (first use); a different identity will be refused")
@@ -85,7 +94,7 @@ enum PublishedKeysTrust {
                         + "replaced the agent's keys; if the agent was reinstalled on purpose, \(acceptHint)",
                     .rejected)
             }
-            if !dryRun { try pins.pin(published, server: server, namespace: namespace) }
+            if !dryRun { try pins.pin(published, server: server, namespace: namespace, configMap: configMap) }
             StandardError.writeLine(
                 "\(dryRun ? "would accept" : "accepted") the new agent identity \(identity.signerID) for namespace "
                     + "\(namespace) of \(server) (was \(pinnedID))")
@@ -100,7 +109,7 @@ enum PublishedKeysTrust {
                         + "who changed the ConfigMap (if the agent's keys were restored from a backup on purpose, "
                         + "\(acceptHint))", .rejected)
             }
-            if !dryRun { try pins.pin(published, server: server, namespace: namespace) }
+            if !dryRun { try pins.pin(published, server: server, namespace: namespace, configMap: configMap) }
             StandardError.writeLine(
                 "\(dryRun ? "would accept" : "accepted") sealing key \(statement.kid) as current for namespace "
                     + "\(namespace) of \(server) with counter \(statement.counter) (counter \(seen) was seen before)"

@@ -13,10 +13,10 @@ enum SealingKeySource {
     static func trustedKey(
         in workspace: Workspace, acceptNewIdentity: Bool, dryRun: Bool
     ) async throws -> SealingPublicKey {
-        let published = try await PublishedKeysTrust.read(workspace)
+        let (published, configMap) = try await PublishedKeysTrust.read(workspace)
         try PublishedKeysTrust.require(
             published, server: workspace.server, namespace: workspace.namespace,
-            configMap: workspace.names.publicKeyConfigMap, firstUse: .pin, accept: acceptNewIdentity,
+            configMap: configMap, firstUse: .pin, accept: acceptNewIdentity,
             dryRun: dryRun)
         return published.current
     }

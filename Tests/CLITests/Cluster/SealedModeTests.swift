@@ -267,7 +267,7 @@ import TestSupport
     @Test func withoutPublishedKeysSetSaysTheAgentIsMissing() async throws {
         try await withStarted(try await Workstation.start(publish: false)) { workstation in
             let result = try await workstation.run(["set", "openai-api-key"], stdin: "sk-x")
-            expectFailure(result, status: 2, mentioning: ["beluga-secrets-public-key", "--direct"])
+            expectFailure(result, status: 2, mentioning: ["beluga-ai-public-key", "--release", "--direct"])
             let store = try await workstation.kubectl(["get", "configmap", "beluga-ai-secrets-sealed"])
             #expect(store.status != 0)
         }
