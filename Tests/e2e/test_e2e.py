@@ -81,12 +81,12 @@ def test_the_agent_publishes_its_key_and_records_the_content_hash(story: Story) 
     before = story.deployment()
     assert before.content_hash is None
     story.start_agent()
-    published = story.get("configmap", "beluga-secrets-public-key")
+    published = story.get("configmap", "beluga-ai-public-key")
     assert published is not None, "no public-key ConfigMap after the agent became ready"
     data = published["data"]
     assert {"current", "sealing.pub", "identity.pub", "keys.json"} <= set(data)
     assert [entry["kid"] for entry in json.loads(data["keys.json"])] == [data["current"]]
-    lease = story.get("lease", "beluga-secrets-agent")
+    lease = story.get("lease", "beluga-ai-agent")
     assert lease is not None and lease["spec"]["holderIdentity"] == story.identity
     # A Deployment without a content hash: the agent records the hash of what its running pods
     # have on the Deployment itself, and restarts nothing.
@@ -171,7 +171,7 @@ def test_rollback_restores_the_previous_value_as_a_new_version(story: Story) -> 
 
 def test_a_change_made_while_the_agent_is_down_is_applied_when_it_returns(story: Story) -> None:
     assert story.stop_agent() == 0, "the agent did not exit 0 on SIGTERM"
-    lease = story.get("lease", "beluga-secrets-agent")
+    lease = story.get("lease", "beluga-ai-agent")
     assert not lease["spec"].get("holderIdentity"), "the agent kept the Lease after SIGTERM"
 
     before = story.deployment()
@@ -192,7 +192,7 @@ def test_a_change_made_while_the_agent_is_down_is_applied_when_it_returns(story:
 def test_an_agent_that_crashed_comes_back_and_restarts_nothing(story: Story) -> None:
     before = story.deployment()
     story.crash_agent()
-    lease = story.get("lease", "beluga-secrets-agent")
+    lease = story.get("lease", "beluga-ai-agent")
     assert lease["spec"]["holderIdentity"] == story.identity, "a killed agent cannot have released its Lease"
     # The same identity (a pod that restarted in place) takes its own Lease back at once.
     story.start_agent()
@@ -213,10 +213,10 @@ def test_direct_mode_writes_the_secret_and_patches_the_hash_itself(story: Story)
 
 def test_a_new_sealing_key_reseals_what_is_stored_and_restarts_nothing(story: Story) -> None:
     before = story.deployment()
-    before_keys = story.get("configmap", "beluga-secrets-public-key")["data"]
+    before_keys = story.get("configmap", "beluga-ai-public-key")["data"]
     old = before_keys["current"]
     story.cli("keys", "rotate", "--timeout", "60s")
-    published = story.get("configmap", "beluga-secrets-public-key")["data"]
+    published = story.get("configmap", "beluga-ai-public-key")["data"]
     new = published["current"]
     assert new != old and {old, new} <= {entry["kid"] for entry in json.loads(published["keys.json"])}
     # The signed statement of the current key moved on with a higher counter.
@@ -323,7 +323,7 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
     # The same, verified here with PyNaCl: the chain of SHA-256 links and the Ed25519 signatures
     # by the identity the agent published, over the lines exactly as printed (a restarted agent
     # prints the audit head's last lines again: those repeats are skipped).
-    identity = VerifyKey(base64.b64decode(story.get("configmap", "beluga-secrets-public-key")["data"]["identity.pub"]))
+    identity = VerifyKey(base64.b64decode(story.get("configmap", "beluga-ai-public-key")["data"]["identity.pub"]))
     previous, seen = "", 0
     for line in log.read_text().splitlines():
         record = json.loads(line)
@@ -361,7 +361,7 @@ def test_the_audit_trail_shows_every_change_in_order_and_verifies(story: Story) 
     assert states() == [(OPENAI, 4, "unsigned"), (OPENAI, 5, "unchecked"), (OPENAI, 6, "unchecked"),
                         (OPENAI, 7, "unchecked"), (OPENAI, 8, "unchecked")]
     identity_file = story.folder / "identity.pub"
-    identity_file.write_text(story.get("configmap", "beluga-secrets-public-key")["data"]["identity.pub"] + "\n")
+    identity_file.write_text(story.get("configmap", "beluga-ai-public-key")["data"]["identity.pub"] + "\n")
     assert states("--identity-key", str(identity_file)) == [
         (OPENAI, 4, "unsigned"), (OPENAI, 5, "verified"), (OPENAI, 6, "verified"), (OPENAI, 7, "verified"),
         (OPENAI, 8, "verified")]
@@ -404,7 +404,7 @@ def test_no_value_appears_outside_the_secret(story: Story) -> None:
     story.kubectl("get", "configmaps,deployments,replicasets,leases,events", "-o", "json")
     # …nor does any other Secret (the sealing keys; a cluster may add its own, e.g. OpenShift's).
     names = story.kubectl("get", "secrets", "-o", "name").stdout.decode().split()
-    assert {f"secret/{SECRET}", "secret/beluga-secrets-sealing-key"} <= set(names), names
+    assert {f"secret/{SECRET}", "secret/beluga-ai-sealing-key"} <= set(names), names
     for name in sorted(set(names) - {f"secret/{SECRET}"}):
         story.markers.capture(f"kubectl get {name}",
                               story.target.kubectl("get", name, "-n", story.ns, "-o", "json").stdout)

@@ -245,20 +245,23 @@ def set_key(emulator: Emulator, namespace: str, key: str, value: str, folder: Pa
 
 
 def set_direct(emulator: Emulator, namespace: str, key: str, value: str,
-               folder: Path) -> subprocess.CompletedProcess:
+               folder: Path, release: str = "beluga-ai") -> subprocess.CompletedProcess:
     """`beluga-secrets set KEY -n NS --direct`, the value on standard input, as the admin: how the
     chart's README sets the required keys before a first install that waits."""
     env = dict(base_env(folder), KUBECONFIG=str(emulator.kubeconfig))
-    return subprocess.run([bin_path("beluga-secrets"), "set", key, "-n", namespace, "--direct"],
+    return subprocess.run([bin_path("beluga-secrets"), "set", key, "-n", namespace, "--release", release,
+                           "--direct"],
                           input=value.encode(), capture_output=True, env=env, timeout=90, check=False)
 
 
-def prepare_first_install(emulator: Emulator, namespace: str, folder: Path) -> bytes:
+def prepare_first_install(emulator: Emulator, namespace: str, folder: Path, release: str = "beluga-ai",
+                          create_namespace: bool = True) -> bytes:
     """The chart's README, "First install": the namespace, and the required key set directly, so
     that `helm install --wait` finds the server ready. Returns the value set."""
-    emulator.kubectl("create", "namespace", namespace)
+    if create_namespace:
+        emulator.kubectl("create", "namespace", namespace)
     value = f"sk-first-install-{secrets.token_hex(12)}"
-    result = set_direct(emulator, namespace, "openai-api-key", value, folder)
+    result = set_direct(emulator, namespace, "openai-api-key", value, folder, release)
     assert result.returncode == 0, result.stderr.decode()
     assert value not in (result.stdout + result.stderr).decode()
     return value.encode()

@@ -204,13 +204,13 @@ def test_the_test_account_reads_what_doctor_reads_and_no_secret():
     role = render().get("Role", "beluga-ai-test")
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["configmaps"],
-         "resourceNames": ["beluga-ai-config", "beluga-ai-secrets-sealed", "beluga-secrets-public-key"],
+         "resourceNames": ["beluga-ai-config", "beluga-ai-secrets-sealed", "beluga-ai-public-key"],
          "verbs": ["get"]},
         {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["beluga-ai", "beluga-ai-agent"],
          "verbs": ["get"]},
         {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["list"]},
         {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["list"]},
-        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["beluga-secrets-agent"],
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["beluga-ai-agent"],
          "verbs": ["get"]},
     ]
     # Reads only: no Secret, no pod log, nothing written.

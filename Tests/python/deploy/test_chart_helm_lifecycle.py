@@ -76,7 +76,7 @@ def set_keys(emulator: Emulator, folder: Path, values: dict[str, str]) -> None:
 def kept(emulator: Emulator) -> dict:
     """What holds the keys: the Secret, the envelopes, the sealing keys."""
     sealed = emulator.get("configmap", "beluga-ai-secrets-sealed", NAMESPACE)
-    sealing = emulator.get("secret", "beluga-secrets-sealing-key", NAMESPACE)
+    sealing = emulator.get("secret", "beluga-ai-sealing-key", NAMESPACE)
     return {
         "secret": secret_data(emulator, NAMESPACE, "beluga-ai-secrets"),
         "envelopes": sealed.get("data"),
@@ -256,7 +256,7 @@ def test_helm_test_checks_that_the_agent_runs(emulator, helm, tmp_path):
         with pytest.raises(helm_python.HelmReleaseError):
             running.result(timeout=90)
     assert ran.returncode == 6, ran.stdout.decode() + ran.stderr.decode()
-    assert b"agent (failure): no agent holds the Lease beluga-secrets-agent" in ran.stdout
+    assert b"agent (failure): no agent holds the Lease beluga-ai-agent" in ran.stdout
     assert f"kubectl logs -n {NAMESPACE} deploy/beluga-ai-agent".encode() in ran.stdout
     # Failed: the Pod stays for `kubectl logs`.
     assert emulator.get("pod", "beluga-ai-test", NAMESPACE)["status"]["phase"] == "Failed"

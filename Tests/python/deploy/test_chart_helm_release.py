@@ -75,9 +75,9 @@ def owns(entries: list[dict], *path: str) -> bool:
 def snapshot(emulator: Emulator) -> dict:
     """What the agent and the CLI wrote, which no upgrade may change."""
     sealed = emulator.get("configmap", "beluga-ai-secrets-sealed", NAMESPACE)
-    public = emulator.get("configmap", "beluga-secrets-public-key", NAMESPACE)
-    lease = emulator.get("lease", "beluga-secrets-agent", NAMESPACE)
-    sealing = emulator.get("secret", "beluga-secrets-sealing-key", NAMESPACE)
+    public = emulator.get("configmap", "beluga-ai-public-key", NAMESPACE)
+    lease = emulator.get("lease", "beluga-ai-agent", NAMESPACE)
+    sealing = emulator.get("secret", "beluga-ai-sealing-key", NAMESPACE)
     return {
         "secret": secret_data(emulator, NAMESPACE, "beluga-ai-secrets"),
         "sealed data": sealed.get("data"),
@@ -182,7 +182,7 @@ def test_helm_install_agent_keys_then_upgrade_to_three_replicas_keeps_every_key(
         assert emulator.get("deployment", RELEASE, NAMESPACE) is None
         assert emulator.get("role", "beluga-ai-agent", NAMESPACE) is None
         assert secret_data(emulator, NAMESPACE, "beluga-ai-secrets") == expected
-        assert emulator.get("secret", "beluga-secrets-sealing-key", NAMESPACE) is not None
+        assert emulator.get("secret", "beluga-ai-sealing-key", NAMESPACE) is not None
         assert emulator.get("configmap", "beluga-ai-secrets-sealed", NAMESPACE)["data"] == sealed_before
     finally:
         helm.close()

@@ -142,10 +142,10 @@ def test_kubectl_apply_then_the_agent_works_within_the_charts_role(emulator, tmp
         eventually(reverted_twice, "one HandEditReverted Event counts both reverts")
 
         # The operator rotates the sealing key: the agent writes its keys and re-seals the store.
-        old_kid = emulator.get("configmap", "beluga-secrets-public-key", NAMESPACE)["data"]["current"]
+        old_kid = emulator.get("configmap", "beluga-ai-public-key", NAMESPACE)["data"]["current"]
         rotated = beluga(emulator, tmp_path, "keys", "rotate", "-n", NAMESPACE, "--timeout", "60s")
         assert rotated.returncode == 0, rotated.stderr.decode()
-        new_kid = emulator.get("configmap", "beluga-secrets-public-key", NAMESPACE)["data"]["current"]
+        new_kid = emulator.get("configmap", "beluga-ai-public-key", NAMESPACE)["data"]["current"]
         assert new_kid != old_kid
         eventually(lambda: emulator.get("configmap", "beluga-ai-secrets-sealed", NAMESPACE)["data"]
                    ["openai-api-key"].startswith(f"bs1.{new_kid}."), "the agent re-seals the stored envelope")
@@ -156,8 +156,8 @@ def test_kubectl_apply_then_the_agent_works_within_the_charts_role(emulator, tmp
         assert emulator.rollouts(NAMESPACE, RELEASE) == rollouts_before + 1
 
         # Someone deletes the Lease: the leader creates it again (docs/agent.md) and keeps leading.
-        emulator.kubectl("delete", "lease", "beluga-secrets-agent", "-n", NAMESPACE)
-        eventually(lambda: (emulator.get("lease", "beluga-secrets-agent", NAMESPACE) or {}).get("spec", {})
+        emulator.kubectl("delete", "lease", "beluga-ai-agent", "-n", NAMESPACE)
+        eventually(lambda: (emulator.get("lease", "beluga-ai-agent", NAMESPACE) or {}).get("spec", {})
                    .get("holderIdentity") == agent.identity, "the agent creates the deleted Lease again")
         assert (agent.ready() or "").startswith("leading")
         assert 'beluga_secrets_api_requests_total{code="403"}' not in agent.metrics()

@@ -12,15 +12,15 @@ from helmchart import SIDECAR, render, rule_set
 def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
     named = {
         ("", "secrets", f"{release_prefix}-secrets"): ["get", "list", "watch", "update"],
-        ("", "secrets", "beluga-secrets-sealing-key"): ["get", "update"],
+        ("", "secrets", f"{release_prefix}-sealing-key"): ["get", "update"],
         ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "list", "watch", "update", "patch"],
-        ("", "configmaps", "beluga-secrets-public-key"): ["get", "list", "watch", "update"],
+        ("", "configmaps", f"{release_prefix}-public-key"): ["get", "list", "watch", "update"],
         ("", "configmaps", f"{release_prefix}-config"): ["get", "list", "watch"],
-        ("", "configmaps", "beluga-secrets-signers"): ["get", "list", "watch"],
+        ("", "configmaps", f"{release_prefix}-signers"): ["get", "list", "watch"],
         ("apps", "deployments", release_prefix): ["get", "patch"],
     }
     if leader_election:
-        named[("coordination.k8s.io", "leases", "beluga-secrets-agent")] = ["get", "update"]
+        named[("coordination.k8s.io", "leases", f"{release_prefix}-agent")] = ["get", "update"]
     grants = {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
     # Kubernetes cannot restrict create by name: the Secrets the agent creates, Events, and the
     # Lease, which the agent creates again when it is missing.

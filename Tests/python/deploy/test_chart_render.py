@@ -78,11 +78,11 @@ def test_default_render_has_exactly_the_expected_objects():
         [
             "ConfigMap/beluga-ai-config",
             "ConfigMap/beluga-ai-secrets-sealed",
-            "ConfigMap/beluga-secrets-public-key",
-            "ConfigMap/beluga-secrets-signers",
+            "ConfigMap/beluga-ai-public-key",
+            "ConfigMap/beluga-ai-signers",
             "Deployment/beluga-ai",
             "Deployment/beluga-ai-agent",
-            "Lease/beluga-secrets-agent",
+            "Lease/beluga-ai-agent",
             "NetworkPolicy/beluga-ai",
             "NetworkPolicy/beluga-ai-agent",
             "PodDisruptionBudget/beluga-ai",
@@ -349,6 +349,10 @@ def test_agent_deployment_mode():
         "--secret=beluga-ai-secrets",
         "--config-map=beluga-ai-config",
         "--deployment=beluga-ai",
+        "--sealing-key-secret=beluga-ai-sealing-key",
+        "--public-key-config-map=beluga-ai-public-key",
+        "--signers-config-map=beluga-ai-signers",
+        "--lease=beluga-ai-agent",
         "--debounce=1s",
         "--max-delay=10s",
         "--health-addr=:8081",
@@ -389,7 +393,7 @@ def test_agent_settings_reach_its_command_line():
     for arg in ("--debounce=250ms", "--max-delay=5s", "--health-addr=:9091", "--log-level=debug", "--leader-elect=false"):
         assert arg in agent["args"], arg
     assert agent["ports"][0]["containerPort"] == 9091
-    assert not rendered.has("Lease", "beluga-secrets-agent")
+    assert not rendered.has("Lease", "beluga-ai-agent")
 
 
 def test_server_and_agent_selectors_never_overlap():
@@ -484,9 +488,10 @@ def test_name_overrides_point_the_cli_at_the_secret():
     for arg in ("--secret=llm-server-secrets", "--config-map=llm-server-config", "--deployment=llm-server"):
         assert arg in agent["args"], arg
     assert "beluga-secrets set openai-api-key -n ai --secret llm-server-secrets\n" in rendered.notes
-    # Namespace-wide objects keep the agent's fixed names.
-    assert rendered.has("ConfigMap", "beluga-secrets-public-key")
-    assert rendered.has("Lease", "beluga-secrets-agent")
+    # The agent's own objects follow the fullname too.
+    assert rendered.has("ConfigMap", "llm-server-public-key")
+    assert rendered.has("Lease", "llm-server-agent")
+    assert "--sealing-key-secret=llm-server-sealing-key" in agent["args"]
 
 
 def test_notes_tell_the_next_step():

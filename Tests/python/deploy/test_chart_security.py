@@ -147,7 +147,7 @@ def test_signed_envelopes_and_the_clis_own_are_accepted(tmp_path):
 def test_upgrade_never_renders_what_the_agent_writes(all_on):
     """What Helm does not render, neither a 3-way merge nor server-side apply can change.
 
-    - The Secrets (<fullname>-secrets, beluga-secrets-sealing-key) are not in the release at all,
+    - The Secrets (<fullname>-secrets, beluga-ai-sealing-key) are not in the release at all,
       so no upgrade, `--force-replace`, rollback or uninstall touches them.
     - The objects the agent writes into (the Lease, the public-key ConfigMap) carry no field the
       agent writes: Helm's patch or apply never names those fields.
@@ -158,9 +158,9 @@ def test_upgrade_never_renders_what_the_agent_writes(all_on):
         for is_upgrade in (False, True):
             rendered = render(values, is_upgrade=is_upgrade)
             assert rendered.of_kind("Secret") == []
-            lease = rendered.get("Lease", "beluga-secrets-agent")
+            lease = rendered.get("Lease", "beluga-ai-agent")
             assert "spec" not in lease
-            public_key = rendered.get("ConfigMap", "beluga-secrets-public-key")
+            public_key = rendered.get("ConfigMap", "beluga-ai-public-key")
             assert "data" not in public_key and "binaryData" not in public_key
             template = rendered.get("Deployment", "beluga-ai")["spec"]["template"]
             assert "beluga-ai.io/content-hash" not in template["metadata"].get("annotations", {})

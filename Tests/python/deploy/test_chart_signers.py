@@ -1,5 +1,5 @@
 """Signed rotations in the chart: `agent.signatures` reaches the agent's command line, the allowed
-signers of `agent.signers` are rendered into ConfigMap beluga-secrets-signers (the format of
+signers of `agent.signers` are rendered into ConfigMap beluga-ai-signers (the format of
 docs/formats.md), wrong names and keys fail at install time, and the agent may only read it.
 """
 
@@ -46,7 +46,7 @@ def test_an_unknown_policy_is_refused():
 
 
 def test_the_signers_configmap_is_rendered_empty_by_default_and_kept():
-    signers = render().get("ConfigMap", "beluga-secrets-signers")
+    signers = render().get("ConfigMap", "beluga-ai-signers")
     assert "data" not in signers
     assert signers["metadata"]["namespace"] == "ai"
     assert signers["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
@@ -58,7 +58,7 @@ def test_the_signers_configmap_is_rendered_empty_by_default_and_kept():
 def test_signers_from_values_are_the_documented_format():
     keys = {"alice": public_key(), "ci.pipeline-1": public_key()}
     rendered = render({"agent": {"signers": keys}}, name="prod", namespace="team-a")
-    signers = rendered.get("ConfigMap", "beluga-secrets-signers")
+    signers = rendered.get("ConfigMap", "prod-beluga-ai-signers")
     assert signers["data"] == keys
     for text in signers["data"].values():
         # Each entry is the 32-byte Ed25519 public key in standard base64.
@@ -66,7 +66,7 @@ def test_signers_from_values_are_the_documented_format():
 
 
 def test_no_signers_configmap_without_the_agent():
-    assert not render({"agent": {"enabled": False}}).has("ConfigMap", "beluga-secrets-signers")
+    assert not render({"agent": {"enabled": False}}).has("ConfigMap", "beluga-ai-signers")
 
 
 @pytest.mark.parametrize("name", ["alice@example.com", "-alice", "a" * 64, ""])  # '@': not a ConfigMap key
@@ -97,6 +97,6 @@ def test_wrong_signer_keys_fail_at_install_time(key):
 def test_the_agent_may_only_read_the_signers():
     """Whoever may write the signers decides who may change keys: never the agent."""
     grants = rule_set(render({"agent": {"signers": {"alice": public_key()}}}).get("Role", "beluga-ai-agent"))
-    on_signers = {verb for (group, resource, verb, name) in grants if name == "beluga-secrets-signers"}
+    on_signers = {verb for (group, resource, verb, name) in grants if name == "beluga-ai-signers"}
     assert on_signers == {"get", "list", "watch"}
     assert ("", "configmaps", "create", None) not in grants

@@ -226,7 +226,7 @@ def test_the_agent_runs_in_cluster_in_the_image_as_the_chart_runs_it(image, stag
         # Ready first as a standby, then as the leader once its first sync is done.
         agent.wait(lambda: (agent.ready() or "").startswith("leading; synced"),
                    "the agent in the image leads and has synced (in-cluster configuration, TLS, RBAC)")
-        lease = emulator.get("lease", "beluga-secrets-agent", NAMESPACE)
+        lease = emulator.get("lease", "beluga-ai-agent", NAMESPACE)
         assert lease["spec"]["holderIdentity"] == pod_name
 
         # What a cluster enforces, seen from outside the container.

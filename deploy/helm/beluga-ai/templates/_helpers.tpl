@@ -36,8 +36,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 Objects the server and the agent share. Names follow the fullname, which `beluga-secrets
---release RELEASE` derives the same way; the sealing key, public key, signers and Lease are one
-per namespace and have fixed names (the agent's own defaults).
+--release RELEASE` derives the same way.
 */}}
 {{- define "beluga-ai.secretName" -}}
 {{- printf "%s-secrets" (include "beluga-ai.fullname" .) }}
@@ -51,10 +50,52 @@ per namespace and have fixed names (the agent's own defaults).
 {{- printf "%s-secrets-sealed" (include "beluga-ai.fullname" .) }}
 {{- end }}
 
-{{- define "beluga-ai.sealingKeyName" -}}beluga-secrets-sealing-key{{- end }}
-{{- define "beluga-ai.publicKeyName" -}}beluga-secrets-public-key{{- end }}
-{{- define "beluga-ai.signersName" -}}beluga-secrets-signers{{- end }}
-{{- define "beluga-ai.leaseName" -}}beluga-secrets-agent{{- end }}
+{{/*
+The agent's own objects: <fullname>-sealing-key (Secret), -public-key and -signers (ConfigMaps),
+-agent (Lease), so that several releases share a namespace. The fullname is cut to 51 characters
+to leave room for the longest suffix, as the CLI cuts it. A release installed before these names
+keeps the fixed ones it owns (beluga-ai.legacyObjectNames).
+*/}}
+{{- define "beluga-ai.agentObjectBase" -}}
+{{- include "beluga-ai.fullname" . | trunc 51 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "beluga-ai.sealingKeyName" -}}
+{{- if eq (include "beluga-ai.legacyObjectNames" .) "true" }}beluga-secrets-sealing-key{{ else }}{{ include "beluga-ai.agentObjectBase" . }}-sealing-key{{ end }}
+{{- end }}
+{{- define "beluga-ai.publicKeyName" -}}
+{{- if eq (include "beluga-ai.legacyObjectNames" .) "true" }}beluga-secrets-public-key{{ else }}{{ include "beluga-ai.agentObjectBase" . }}-public-key{{ end }}
+{{- end }}
+{{- define "beluga-ai.signersName" -}}
+{{- if eq (include "beluga-ai.legacyObjectNames" .) "true" }}beluga-secrets-signers{{ else }}{{ include "beluga-ai.agentObjectBase" . }}-signers{{ end }}
+{{- end }}
+{{- define "beluga-ai.leaseName" -}}
+{{- if eq (include "beluga-ai.legacyObjectNames" .) "true" }}beluga-secrets-agent{{ else }}{{ include "beluga-ai.agentObjectBase" . }}-agent{{ end }}
+{{- end }}
+
+{{/*
+"true" when this release keeps the fixed names beluga-secrets-sealing-key, -public-key, -signers
+and the Lease beluga-secrets-agent: agent.legacyObjectNames when set; otherwise (auto) when the
+live ConfigMap beluga-secrets-public-key or beluga-secrets-signers is this release's (Helm's
+release annotations name it; the signers ConfigMap outlives an uninstall, so a reinstall finds
+it too). Switching such a release to the derived names would give it a new, empty sealing key:
+the envelopes sealed to the old one would no longer open. `lookup` returns nothing under `helm
+template` and in GitOps tools that render without a cluster: there, set agent.legacyObjectNames.
+*/}}
+{{- define "beluga-ai.legacyObjectNames" -}}
+{{- if kindIs "bool" .Values.agent.legacyObjectNames }}
+{{- .Values.agent.legacyObjectNames }}
+{{- else }}
+{{- $owned := false }}
+{{- range $name := list "beluga-secrets-public-key" "beluga-secrets-signers" }}
+{{- $annotations := dig "metadata" "annotations" dict (lookup "v1" "ConfigMap" $.Release.Namespace $name) }}
+{{- if and (eq (get $annotations "meta.helm.sh/release-name") $.Release.Name) (eq (get $annotations "meta.helm.sh/release-namespace") $.Release.Namespace) }}
+{{- $owned = true }}
+{{- end }}
+{{- end }}
+{{- $owned }}
+{{- end }}
+{{- end }}
 
 {{/* Agent names and labels: distinct from the server's, so no selector of one matches the other. */}}
 {{- define "beluga-ai.agentName" -}}
@@ -227,6 +268,10 @@ The agent container, the same in deployment and sidecar mode. Its command line i
     - --secret={{ include "beluga-ai.secretName" . }}
     - --config-map={{ include "beluga-ai.configName" . }}
     - --deployment={{ include "beluga-ai.fullname" . }}
+    - --sealing-key-secret={{ include "beluga-ai.sealingKeyName" . }}
+    - --public-key-config-map={{ include "beluga-ai.publicKeyName" . }}
+    - --signers-config-map={{ include "beluga-ai.signersName" . }}
+    - --lease={{ include "beluga-ai.leaseName" . }}
     - --debounce={{ .Values.agent.debounce }}
     - --max-delay={{ .Values.agent.maxDelay }}
     - --health-addr=:{{ .Values.agent.healthPort }}
@@ -355,7 +400,7 @@ value: a value in the wrong place may be an API key.
 {{- fail "extraVolumeMounts mounts something at /tmp, where the chart mounts the server's writable emptyDir; choose another path" }}
 {{- end }}
 {{- end }}
-{{- $chartFlags := list "-n" "--namespace" "--all-namespaces" "--release" "--secret" "--config-map" "--deployment" "--debounce" "--max-delay" "--health-addr" "--leader-elect" "--identity" "--signatures" "--log-level" }}
+{{- $chartFlags := list "-n" "--namespace" "--all-namespaces" "--release" "--secret" "--config-map" "--deployment" "--sealing-key-secret" "--public-key-config-map" "--signers-config-map" "--lease" "--debounce" "--max-delay" "--health-addr" "--leader-elect" "--identity" "--signatures" "--log-level" }}
 {{- range $i, $arg := .Values.agent.extraArgs }}
 {{- $flag := regexReplaceAll "=.*$" (toString $arg) "" }}
 {{- if not (hasPrefix "-" $flag) }}
