@@ -59,6 +59,14 @@ public enum AgentObjectsResolver {
         return Resolution(names: names, publicKeys: nil, legacy: false)
     }
 
+    /// The release that marks an object (instance label or Helm release annotation) when that is
+    /// not `release`: the agent's own objects so marked are another release's, never to be used.
+    /// An unmarked object (an agent run without Helm made it) names no other release.
+    public static func otherRelease(_ metadata: ObjectMeta, than release: String) -> String? {
+        [metadata.labels[instanceLabel], metadata.annotations[releaseAnnotation]]
+            .compactMap { $0 }.first { $0 != release }
+    }
+
     /// Whether an object under the fixed names is the release's: every release marking it
     /// carries names the release, and it carries one; an unmarked object (made by an agent run
     /// without Helm) is the default release's.

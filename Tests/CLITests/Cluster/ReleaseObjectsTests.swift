@@ -17,20 +17,26 @@ import TestSupport
         let client = try workstation.client()
         let source = try await client.get(ConfigMap.self, name: Self.legacy, namespace: "default")
         var copy = ConfigMap(name: name, namespace: "default")
-        copy.metadata.labels = ["app.kubernetes.io/instance": release, "app.kubernetes.io/managed-by": "Helm"]
-        copy.metadata.annotations = ["meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": "default"]
+        copy.metadata.labels = [
+            "app.kubernetes.io/instance": release, "app.kubernetes.io/managed-by": "Helm",
+        ]
+        copy.metadata.annotations = [
+            "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": "default",
+        ]
         copy.data = source.data
         _ = try await client.create(copy, namespace: "default")
     }
 
     func pins(_ workstation: Workstation) throws -> [JSON] {
-        let text = try String(contentsOfFile: workstation.configFolder + "/known-agents.json", encoding: .utf8)
+        let text = try String(
+            contentsOfFile: workstation.configFolder + "/known-agents.json", encoding: .utf8)
         return try JSON(parsing: text)["agents"]?.arrayValue ?? []
     }
 
     func writePins(_ workstation: Workstation, _ entries: [JSON]) throws {
         let text = JSON.object(["agents": .array(entries)]).prettyText()
-        try text.write(toFile: workstation.configFolder + "/known-agents.json", atomically: true, encoding: .utf8)
+        try text.write(
+            toFile: workstation.configFolder + "/known-agents.json", atomically: true, encoding: .utf8)
     }
 
     @Test func eachReleaseReadsItsOwnPublicKeysAndIsPinnedApart() async throws {
@@ -45,7 +51,8 @@ import TestSupport
                 ["set", "openai-api-key", "--release", "beluga-ai-canary"], stdin: "sk-canary")
             expectFailure(missing, status: 2, mentioning: ["beluga-ai-canary-public-key", "--release"])
             #expect(
-                try await workstation.kubectl(["get", "configmap", "beluga-ai-canary-secrets-sealed"]).status != 0)
+                try await workstation.kubectl(["get", "configmap", "beluga-ai-canary-secrets-sealed"]).status
+                    != 0)
 
             // With its own keys published, it seals to them and gets its own pin beside the first.
             try await publishCopy(workstation, as: "beluga-ai-canary-public-key", release: "beluga-ai-canary")

@@ -123,6 +123,8 @@ enum SyncError: Error, CustomStringConvertible {
     case chainMoved(seq: Int)
     /// Other writers kept changing `object` while the agent wrote it, past its conflict retries.
     case conflictPersisted(object: InvolvedObject, attempts: Int)
+    /// The agent's own object (`kind` `name`) is marked as another release's (`owner`).
+    case otherRelease(kind: String, name: String, owner: String, release: String)
 
     /// A 409 from the API (retried by `ConflictRetry`).
     var isConflict: Bool {
@@ -142,6 +144,11 @@ enum SyncError: Error, CustomStringConvertible {
             return
                 "\(object.kind) \(object.name) kept changing while the agent wrote it (\(attempts) attempts); "
                 + "trying again later"
+        case .otherRelease(let kind, let name, let owner, let release):
+            return
+                "\(kind) \(name) belongs to release \(owner), not \(release): this agent never uses another "
+                + "release's keys or signers; give it its own objects (--sealing-key-secret, "
+                + "--public-key-config-map, --signers-config-map, --lease, as the chart does)"
         }
     }
 }

@@ -35,9 +35,21 @@ struct NamespaceReads: Sendable {
     }
 
     /// The allowed signers; the error as the API gave it (a Role may not grant this read).
+    /// Another release's signers are refused like an unreadable list.
     func signers() async throws(KubeError) -> ConfigMap? {
-        if let cached = await cached(ConfigMap.self, names.signers) { return cached }
-        return try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
+        let object: ConfigMap?
+        if let cached = await cached(ConfigMap.self, names.signers) {
+            object = cached
+        } else {
+            object = try await client.getIfPresent(ConfigMap.self, name: names.signers, namespace: namespace)
+        }
+        if let object, let owner = AgentObjectsResolver.otherRelease(object.metadata, than: names.release) {
+            throw KubeError(
+                .forbidden,
+                "ConfigMap \(names.signers) belongs to release \(owner), not \(names.release): this agent never "
+                    + "uses another release's signers")
+        }
+        return object
     }
 
     /// The Deployments named `names`, those that exist; with no names, every Deployment that

@@ -24,6 +24,14 @@ actor SealingKeeper {
     /// the keys and whether they were made now.
     func ensureKeys() async throws(SyncError) -> (keys: AgentKeys, created: Bool) {
         let context = self.context
+        // The public keys name the release they belong to (the chart's labels): keys published
+        // for another release are never taken over, whatever names this agent was given.
+        if let published = try await context.reads.publicKeys(),
+            let owner = AgentObjectsResolver.otherRelease(published.metadata, than: names.release)
+        {
+            throw .otherRelease(
+                kind: "ConfigMap", name: names.publicKeyConfigMap, owner: owner, release: names.release)
+        }
         let stored = try await context.reads.sealingKeys()
         if let stored {
             let loaded: AgentKeys
