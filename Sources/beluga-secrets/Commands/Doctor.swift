@@ -74,7 +74,10 @@ struct DoctorCommand: AsyncParsableCommand {
 
     /// The checks of one cluster.
     private func run(on release: ReleaseOptions) async throws {
-        let workspace = try release.connect()
+        let connected = try release.connect()
+        // The release's agent objects: the derived names, or the fixed ones the release owns; a
+        // failed look leaves the derived names, and the checks below report why.
+        let workspace = (try? await connected.resolvingAgentObjects())?.0 ?? connected
         if let agentDeployment { try KubernetesNames.validateObjectName(agentDeployment, kind: "Deployment") }
         // The keys as list and status read them: the same code, wherever the agent keeps its verdicts.
         var keys: [KeyReport]?
@@ -96,6 +99,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let pins = try AgentIdentityPins.standard()
         let server = workspace.server
         let namespace = workspace.namespace
+        let publicKeys = workspace.names.publicKeyConfigMap
         let doctor = Doctor(
             workspace: workspace,
             options: Doctor.Options(
@@ -107,7 +111,9 @@ struct DoctorCommand: AsyncParsableCommand {
             inputs: Doctor.Inputs(
                 keys: keys, secret: secret,
                 pin: { published in
-                    switch try? pins.check(published, server: server, namespace: namespace) {
+                    switch try? pins.check(
+                        published, server: server, namespace: namespace, configMap: publicKeys)
+                    {
                     case .known: return .known
                     case .firstUse, nil: return .firstUse
                     case .changed(let pinned):

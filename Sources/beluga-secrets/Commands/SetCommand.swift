@@ -9,7 +9,7 @@ struct SetCommand: AsyncParsableCommand {
             The value is read without echo from the terminal (twice, unless --no-confirm), from \
             standard input when that is not a terminal, or from --from-file or --from-env; never \
             from the command line. It is sealed to the agent's current public key (ConfigMap \
-            beluga-secrets-public-key), after checking that key's signature by the agent identity \
+            <release>-public-key), after checking that key's signature by the agent identity \
             pinned for this cluster and namespace on first use, and stored as the key's next version \
             in the sealed store (ConfigMap <secret>-sealed, created when missing). The agent then \
             writes it into the Secret and restarts the Deployment. With --direct, the value goes \
