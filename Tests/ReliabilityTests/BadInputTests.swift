@@ -102,9 +102,9 @@ extension ReliabilityTests {
                 }
 
                 // Damaged version records: the CLI refuses to write over what it cannot read
-                // (one line, exit 6, the store untouched); the agent keeps applying envelopes.
-                // (With sync-status damaged, the agent no longer knows which refusals it reported,
-                // so it may report them again.)
+                // (one line, exit 6, the store untouched); the agent reports it once and keeps
+                // applying envelopes. A sync-status annotation on the sealed store, where agents
+                // before the status object kept their status, is nobody's any more: ignored.
                 expectSuccess(
                     try await cluster.fixture.kubectl([
                         "annotate", "--overwrite", "configmap", "beluga-ai-secrets-sealed",
@@ -151,6 +151,11 @@ extension ReliabilityTests {
                     try await cluster.secretValues() == good
                 }
 
+                let inputRejected = cluster.auditRecords([agent]).filter { $0["event"] == "input.rejected" }
+                #expect(
+                    inputRejected.filter {
+                        $0["reason"]?.stringValue?.contains("annotation beluga-ai.io/sealed-versions") == true
+                    }.count == 1, "\(inputRejected)")
                 let (audit, document) = try await cluster.verifyAudit([agent])
                 expectSuccess(audit)
                 #expect(document[path: "verification", "complete"] == true)

@@ -101,47 +101,49 @@ import Testing
         #expect(lenient.problems.first?.description.contains("sealed-versions") == true)
     }
 
-    /// Each damaged annotation's error says what removing that annotation costs.
-    @Test(arguments: [
-        (SealedStore.versionsAnnotation, "versions restart at the next set"),
-        (SealedStore.statusAnnotation, "the agent writes it again"),
-        (SealedStore.auditHeadAnnotation, "audit chain then starts again at 1"),
-    ])
-    func eachMalformedAnnotationNamesItsOwnConsequence(annotation: String, consequence: String) throws {
+    /// A damaged annotation's error says what removing it costs.
+    @Test func aMalformedVersionsAnnotationNamesItsConsequence() throws {
+        let annotation = SealedStore.versionsAnnotation
         let broken = configMap(data: ["k": "bs1.a.b"], annotations: [annotation: "[1"])
         #expect {
             try SealedStore(configMap: broken)
         } throws: { error in
             let text = "\(error)"
-            return text.contains(annotation) && text.contains(consequence) && !text.contains("\n")
+            return text.contains(annotation) && text.contains("versions restart at the next set")
+                && !text.contains("\n")
         }
     }
 
     @Test func stateComparesWritersVersionWithAgentStatus() {
         var store = SealedStore()
+        var status = AgentStatus()
         store.set(key: "k", envelope: "e1", fingerprint: "f1", sealedBy: "a", sealedAt: "t1")
-        #expect(store.state(of: "k") == .pending)
-        store.status["k"] = SyncStatus(state: .applied, version: 1, fingerprint: "f1", at: "t")
-        #expect(store.state(of: "k") == .applied)
+        #expect(KeyReport.state(of: "k", store: store, status: nil) == .pending)
+        status.keys["k"] = SyncStatus(state: .applied, version: 1, fingerprint: "f1", at: "t")
+        #expect(KeyReport.state(of: "k", store: store, status: status) == .applied)
         store.set(key: "k", envelope: "e2", fingerprint: "f2", sealedBy: "a", sealedAt: "t2")
-        #expect(store.state(of: "k") == .pending)
-        store.status["k"] = SyncStatus(state: .rejected, version: 2, at: "t", reason: "bad")
-        #expect(store.state(of: "k") == .rejected)
+        #expect(KeyReport.state(of: "k", store: store, status: status) == .pending)
+        status.keys["k"] = SyncStatus(state: .rejected, version: 2, at: "t", reason: "bad")
+        #expect(KeyReport.state(of: "k", store: store, status: status) == .rejected)
     }
 
-    @Test func statusPatchTouchesOnlyTheAgentsAnnotations() throws {
+    @Test func writersNumberAboveTheSignedVersionTheAgentApplied() {
         var store = SealedStore()
-        store.status["k"] = SyncStatus(state: .applied, version: 3, fingerprint: "fp1:x", at: "t")
-        store.auditHead = AuditHead(seq: 9, hash: "abc")
-        let patch = store.statusPatch()
-        #expect(patch.objectValue?.keys.sorted() == ["metadata"])
-        let annotations = try #require(patch[path: "metadata", "annotations"]?.objectValue)
-        #expect(annotations.keys.sorted() == [SealedStore.auditHeadAnnotation, SealedStore.statusAnnotation])
-        var object = configMap(data: ["k": "e"])
-        object[path: "metadata", "annotations"] = patch[path: "metadata", "annotations"]
-        let reread = try SealedStore(configMap: object)
-        #expect(reread.status == store.status)
-        #expect(reread.auditHead == AuditHead(seq: 9, hash: "abc"))
+        store.set(key: "k", envelope: "e1", fingerprint: "f1", sealedBy: "a", sealedAt: "t1")
+        #expect(store.nextVersion(of: "k") == 2)
+        store.signedVersions["k"] = 7
+        #expect(store.nextVersion(of: "k") == 8)
+    }
+
+    @Test func theAgentsOldAnnotationsAreKeptAsOtherAnnotationsByWriters() throws {
+        let object = configMap(
+            data: ["k": "bs1.a.b"],
+            annotations: ["beluga-ai.io/sync-status": "{}", "beluga-ai.io/audit-head": #"{"seq":1}"#])
+        var store = try SealedStore(configMap: object)
+        store.set(key: "k", envelope: "e2", fingerprint: "f2", sealedBy: "a", sealedAt: "t2")
+        let written = store.writingEnvelopesAndVersions(into: object)
+        #expect(written[path: "metadata", "annotations", "beluga-ai.io/sync-status"] == "{}")
+        #expect(written[path: "metadata", "annotations", "beluga-ai.io/audit-head"] == #"{"seq":1}"#)
     }
 }
 

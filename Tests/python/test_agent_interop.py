@@ -178,8 +178,8 @@ def test_what_the_agent_publishes_and_prints_verifies_independently(cluster):
     assert created[0]["sealedBy"] == "pynacl@test"
     assert value.decode() not in audit_log.read_text()
 
-    # The head in the sealed store names the last line.
-    store = json.loads(kubectl("get", "configmap", "beluga-ai-secrets-sealed", "-o", "json"))
-    head = json.loads(store["metadata"]["annotations"]["beluga-ai.io/audit-head"])
+    # The head in the agent's status object names the last line.
+    status = json.loads(kubectl("get", "configmap", "beluga-ai-secrets-status", "-o", "json"))
+    head = json.loads(status["data"]["audit-head"])
     assert head["seq"] == records[-1]["seq"]
     assert head["hash"] == hashlib.sha256(lines[-1].encode()).hexdigest()

@@ -156,9 +156,9 @@ def test_envelopes_signed_with_pynacl_are_verified_by_the_agent(cluster):
         return base64.b64decode(data[KEY]) if KEY in data else None
 
     def status():
-        store_object = json.loads(kubectl("get", "configmap", "beluga-ai-secrets-sealed", "-o", "json"))
-        text = store_object["metadata"].get("annotations", {}).get("beluga-ai.io/sync-status", "{}")
-        return json.loads(text).get(KEY, {})
+        text = kubectl("get", "configmap", "beluga-ai-secrets-status", "-o", "json", check=False)
+        status_object = json.loads(text) if text else {}
+        return json.loads(status_object.get("data", {}).get("sync-status", "{}")).get(KEY, {})
 
     def records():
         return [json.loads(line) for line in audit_log.read_text().splitlines() if line.strip()]

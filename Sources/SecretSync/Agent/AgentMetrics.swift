@@ -26,6 +26,15 @@ public enum AgentMetrics {
         .increment()
     }
 
+    /// A field of an object someone else may write was out of bounds, or the agent's status object
+    /// was changed by someone else (`object`: `sealed-store`, `status`, `signers`, `secret`, …).
+    public static func inputRejected(namespace: String, object: String) {
+        Counter(
+            label: "beluga_secrets_input_rejected_total",
+            dimensions: [("namespace", namespace), ("object", object)]
+        ).increment()
+    }
+
     /// A Deployment's pods were rolled.
     public static func rolledOut(namespace: String, deployment: String) {
         Counter(

@@ -24,10 +24,13 @@ public struct AuditEvent: RawRepresentable, Sendable, Hashable, CustomStringConv
     /// The lines of the audit head did not verify as the agent's own records, so a taking-over
     /// agent did not print them again.
     public static let auditHeadRejected = AuditEvent(rawValue: "audit.head-rejected")
+    /// A field of an object someone else may write was out of bounds, or the agent's status
+    /// object was edited by someone else; the agent kept its previous good state.
+    public static let inputRejected = AuditEvent(rawValue: "input.rejected")
 
     public static let known: [AuditEvent] = [
         .secretCreated, .secretRotated, .secretDeleted, .secretRejected, .configChanged,
-        .rolloutTriggered, .sealingKeyCreated, .sealingKeyRotated, .auditHeadRejected,
+        .rolloutTriggered, .sealingKeyCreated, .sealingKeyRotated, .auditHeadRejected, .inputRejected,
     ]
 
     public var description: String { rawValue }

@@ -102,13 +102,16 @@ public struct AllowedSigners: Sendable, Equatable {
     private static func parseRemoved(_ entries: [String: JSON]) -> [SignerID: RemovedSigner]? {
         var result: [SignerID: RemovedSigner] = [:]
         for (id, entry) in entries {
+            // Names and times end up in rejection reasons and audit records: bounded.
+            let path = UntrustedField.Path(object: "", field: "")
             guard let keyText = entry["publicKey"]?.stringValue,
-                let key = try? SigningPublicKey(base64: keyText), key.signerID.hex == id
+                let key = try? SigningPublicKey(base64: keyText), key.signerID.hex == id,
+                let name = try? UntrustedField.text(entry, "name", maximumBytes: maximumNameLength, at: path),
+                let removedAt = try? UntrustedField.text(entry, "removedAt", maximumBytes: 64, at: path),
+                let removedBy = try? UntrustedField.text(entry, "removedBy", at: path)
             else { return nil }
             result[key.signerID] = RemovedSigner(
-                name: entry["name"]?.stringValue ?? "", publicKey: key,
-                removedAt: entry["removedAt"]?.stringValue ?? "",
-                removedBy: entry["removedBy"]?.stringValue ?? "")
+                name: name, publicKey: key, removedAt: removedAt, removedBy: removedBy)
         }
         return result
     }

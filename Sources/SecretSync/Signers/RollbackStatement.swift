@@ -85,13 +85,23 @@ public struct RollbackStatement: Sendable, Equatable {
         ]
     }
 
-    init?(json: JSON) {
-        guard let from = json["from"]?.intValue, let to = json["to"]?.intValue,
-            let version = json["version"]?.intValue, let hash = json["envelopeHash"]?.stringValue,
-            let signerText = json["signer"]?.stringValue, let signer = SignerID(signerText),
-            let signedAt = json["signedAt"]?.stringValue, let signatureText = json["signature"]?.stringValue,
-            let signature = SigningPublicKey.signature(base64: signatureText)
-        else { return nil }
+    /// Reads a statement someone else may have written, within bounds.
+    init(untrusted json: JSON, at path: UntrustedField.Path) throws(FieldProblem) {
+        guard json.objectValue != nil else { throw path.problem("is not an object") }
+        let from = try UntrustedField.counter(json, "from", at: path)
+        let to = try UntrustedField.counter(json, "to", at: path)
+        let version = try UntrustedField.counter(json, "version", at: path)
+        let hash = try UntrustedField.hash(json, "envelopeHash", at: path)
+        guard
+            let signer = SignerID(
+                try UntrustedField.text(json, "signer", maximumBytes: 16, required: true, at: path))
+        else { throw path.problem("signer", "is not a signer id (16 lower-case hex digits)") }
+        let signedAt = try UntrustedField.text(json, "signedAt", maximumBytes: 64, required: true, at: path)
+        guard
+            let signature = Base64.decode(
+                try UntrustedField.text(json, "signature", maximumBytes: 128, at: path)),
+            signature.count == 64
+        else { throw path.problem("signature", "is not base64 of 64 bytes") }
         self.init(
             from: from, to: to, version: version, envelopeHash: hash, signer: signer, signedAt: signedAt,
             signature: signature)

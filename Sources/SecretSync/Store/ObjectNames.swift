@@ -9,6 +9,9 @@ public struct ObjectNames: Sendable, Equatable {
     public var configMap: String
     /// ConfigMap holding the sealed envelopes: the Secret's name plus `-sealed`.
     public var sealedStore: String
+    /// ConfigMap holding the agent's status (written by the agent only): the Secret's name plus
+    /// `-status`.
+    public var status: String
     /// The Deployment restarted when the Secret or ConfigMap change.
     public var deployment: String
     /// Secret holding the agent's private keys.
@@ -46,6 +49,7 @@ public struct ObjectNames: Sendable, Equatable {
         self.secret = secret ?? fullname + "-secrets"
         self.configMap = configMap ?? fullname + "-config"
         self.sealedStore = self.secret + "-sealed"
+        self.status = self.secret + "-status"
         self.deployment = deployment ?? fullname
         self.sealingKeySecret = sealingKeySecret
         self.publicKeyConfigMap = publicKeyConfigMap

@@ -1,15 +1,14 @@
 import JSONValue
 import Sealing
 
-/// The sealed store ConfigMap (`<secret>-sealed`) as data: one envelope per key, the writers'
-/// version records and the agent's sync status. See docs/formats.md.
+/// The sealed store ConfigMap (`<secret>-sealed`) as data: one envelope per key and the writers'
+/// version records, the desired state. What the agent observed and decided is not here but in
+/// its status object (`AgentStatus`). See docs/formats.md.
 ///
 /// This type only reads and edits the object; callers fetch and write it through the API with
 /// the `resourceVersion` they read, and on a conflict read again and replay their edit.
 public struct SealedStore: Sendable, Equatable {
     public static let versionsAnnotation = "beluga-ai.io/sealed-versions"
-    public static let statusAnnotation = "beluga-ai.io/sync-status"
-    public static let auditHeadAnnotation = "beluga-ai.io/audit-head"
     /// Previous versions kept per key for rollback.
     public static let historyLimit = 3
     /// Writers keep all annotations of the object below this size (Kubernetes allows 256 KiB).
@@ -19,10 +18,9 @@ public struct SealedStore: Sendable, Equatable {
     public var envelopes: [String: String]
     /// Version records of keys (`beluga-ai.io/sealed-versions`).
     public var versions: [String: SealedVersion]
-    /// The agent's last outcome per key (`beluga-ai.io/sync-status`).
-    public var status: [String: SyncStatus]
-    /// Where the agent's audit chain stands (`beluga-ai.io/audit-head`).
-    public var auditHead: AuditHead?
+    /// The highest signed version the agent applied per key, from its status object (never
+    /// written here): writers number a key's next change above it, see `nextVersion(of:)`.
+    public var signedVersions: [String: Int]
     /// Annotations of the object that are not this store's, kept to respect the size budget.
     var otherAnnotationBytes: Int
 
@@ -30,27 +28,27 @@ public struct SealedStore: Sendable, Equatable {
     public init() {
         envelopes = [:]
         versions = [:]
-        status = [:]
-        auditHead = nil
+        signedVersions = [:]
         otherAnnotationBytes = 0
     }
 
     /// Reads the store from a ConfigMap object.
     ///
     /// Strict reading (the CLI, before it writes) refuses annotations that are not the JSON of
-    /// docs/formats.md, so a writer never silently drops what it cannot read. Lenient reading
-    /// (the agent) keeps going: it records each problem in `problems` and treats the damaged
-    /// annotation as empty, since the envelopes alone are enough to reconcile.
+    /// docs/formats.md, or hold a field out of bounds (see `UntrustedField`), so a writer never
+    /// silently drops what it cannot read. Lenient reading (the agent) keeps going: it records
+    /// each problem in `problems` and leaves the damaged annotation or entry out, since the
+    /// envelopes alone are enough to reconcile.
     public init(configMap: JSON, lenient: Bool = false) throws(SealedStoreError) {
         self.init()
         let name = configMap[path: "metadata", "name"]?.stringValue ?? "(unnamed)"
+        let object = AgentStatus.describe(configMap)
         for (key, value) in configMap["data"]?.objectValue ?? [:] {
             guard let envelope = value.stringValue else { continue }
             envelopes[key] = envelope
         }
         let annotations = configMap[path: "metadata", "annotations"]?.objectValue ?? [:]
-        for (key, value) in annotations
-        where ![Self.versionsAnnotation, Self.statusAnnotation, Self.auditHeadAnnotation].contains(key) {
+        for (key, value) in annotations where key != Self.versionsAnnotation {
             otherAnnotationBytes += key.utf8.count + (value.stringValue?.utf8.count ?? 0)
         }
         func members(_ annotation: String) throws(SealedStoreError) -> [String: JSON] {
@@ -65,19 +63,24 @@ public struct SealedStore: Sendable, Equatable {
             }
             return object
         }
-        for (key, value) in try members(Self.versionsAnnotation) {
-            if let version = SealedVersion(json: value) { versions[key] = version }
-        }
-        for (key, value) in try members(Self.statusAnnotation) {
-            if let entry = SyncStatus(json: value) { status[key] = entry }
-        }
-        if annotations[Self.auditHeadAnnotation] != nil {
-            auditHead = AuditHead(json: .object(try members(Self.auditHeadAnnotation)))
+        let path = UntrustedField.Path(object: object, field: "annotation \(Self.versionsAnnotation)")
+        for (key, value) in try members(Self.versionsAnnotation).sorted(by: { $0.key < $1.key }) {
+            do {
+                versions[try UntrustedField.keyName(key, at: path)] = try SealedVersion(
+                    untrusted: value, at: path.member(key))
+            } catch {
+                guard lenient else { throw .outOfBounds(error) }
+                problems.append(.outOfBounds(error))
+                damagedRecords.insert(key)
+            }
         }
     }
 
     /// What lenient reading could not understand.
     public private(set) var problems: [SealedStoreError] = []
+    /// Keys whose version record lenient reading left out (out of bounds): their version is not
+    /// known, so the agent keeps the one it recorded.
+    public private(set) var damagedRecords: Set<String> = []
 
     /// The key's current version: 0 for an envelope no writer has recorded.
     public func version(of key: String) -> Int { versions[key]?.version ?? 0 }
@@ -86,7 +89,7 @@ public struct SealedStore: Sendable, Equatable {
     /// the highest signed version the agent applied. The two differ when signed envelopes reach
     /// the store without a version record (Helm's `sealedSecrets`, sealed with `seal --version`).
     public func nextVersion(of key: String) -> Int {
-        max(version(of: key), status[key]?.signedVersion ?? 0) + 1
+        max(version(of: key), signedVersions[key] ?? 0) + 1
     }
 
     /// Every key the store holds, sorted.
@@ -157,10 +160,28 @@ extension SealedStore {
             sealedAt: sealedAt, rollbackOf: entry.version, rollback: statement)
     }
 
-    /// Removes the key; the agent then removes it from the Secret.
-    public mutating func delete(key: String) throws(SealedStoreError) {
-        guard envelopes.removeValue(forKey: key) != nil else { throw .keyNotFound(key: key) }
-        versions.removeValue(forKey: key)
+    /// Deletes the key: removes its envelope and records the deletion as the key's next version, a
+    /// tombstone saying who deleted it and when (signed with `signer` when given), without the
+    /// key's history: a deleted value is gone. The agent removes a key from the Secret only for
+    /// such a tombstone (under `required`, a signed one). A key already absent from `data` (one the
+    /// agent reports orphaned: `known`) can be deleted too. Returns the tombstone's version.
+    @discardableResult
+    public mutating func delete(
+        key: String, by deletedBy: String, at deletedAt: String, signer: RollbackSigner? = nil,
+        known: Bool = false
+    ) throws(SealedStoreError) -> Int {
+        guard envelopes[key] != nil || versions[key] != nil || known else { throw .keyNotFound(key: key) }
+        let version = nextVersion(of: key)
+        envelopes[key] = nil
+        var tombstone = SealedVersion(
+            version: version, fingerprint: "", sealedBy: deletedBy, sealedAt: deletedAt)
+        tombstone.deletedAt = deletedAt
+        tombstone.deletedBy = deletedBy
+        tombstone.deletion = signer.map {
+            DeletionStatement.sign(binding: $0.binding, version: version, key: $0.key, at: deletedAt)
+        }
+        versions[key] = tombstone
+        return version
     }
 
     /// Drops the oldest history entries, largest first, until the annotations fit the budget.
@@ -179,12 +200,9 @@ extension SealedStore {
     var annotationBytes: Int {
         otherAnnotationBytes
             + Self.versionsAnnotation.utf8.count + versionsText.utf8.count
-            + Self.statusAnnotation.utf8.count + statusText.utf8.count
-            + Self.auditHeadAnnotation.utf8.count + (auditHead?.json.jsonText.utf8.count ?? 0)
     }
 
     var versionsText: String { JSON.object(versions.mapValues(\.json)).jsonText }
-    var statusText: String { JSON.object(status.mapValues(\.json)).jsonText }
 }
 
 // MARK: - Writing back
@@ -214,40 +232,10 @@ extension SealedStore {
         return writingEnvelopesAndVersions(into: object)
     }
 
-    /// The JSON merge patch by which the agent records its sync status and audit head, touching
-    /// nothing else of the object.
-    public func statusPatch() -> JSON {
-        var annotations: JSON = [Self.statusAnnotation: .string(statusText)]
-        if let auditHead { annotations[Self.auditHeadAnnotation] = .string(auditHead.json.jsonText) }
-        return ["metadata": ["annotations": annotations]]
-    }
 }
 
-// MARK: - What operators see
-
-extension SealedStore {
-    /// Where a key stands, as `beluga-secrets list` shows it.
-    public enum KeyState: String, Sendable {
-        /// The agent applied the current version.
-        case applied
-        /// The agent has not yet applied the current version.
-        case pending
-        /// The agent refused the current version; the Secret keeps the previous value.
-        case rejected
-    }
-
-    /// The key's state, from the writers' version and the agent's status.
-    public func state(of key: String) -> KeyState {
-        let current = version(of: key)
-        guard let entry = status[key], entry.version >= current else { return .pending }
-        switch entry.state {
-        case .applied: return .applied
-        case .rejected: return .rejected
-        }
-    }
-}
-
-/// The key and binding a signed rollback is signed with (see `SealedStore.rollback`).
+/// The key and binding a signed statement is signed with (see `SealedStore.rollback` and
+/// `SealedStore.delete`).
 public struct RollbackSigner: Sendable {
     public let key: SigningKeyPair
     /// Where the key is: the statement is bound to it.
@@ -262,8 +250,22 @@ public struct RollbackSigner: Sendable {
 /// What is wrong with a sealed store or an edit of it.
 public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedAnnotation(configMap: String, annotation: String)
+    /// A field of an annotation is out of bounds.
+    case outOfBounds(FieldProblem)
     case keyNotFound(key: String)
     case versionNotKept(key: String, version: Int?, kept: [Int])
+
+    /// The problem as bad input the agent reports; `nil` for errors of an edit.
+    public var fieldProblem: FieldProblem? {
+        switch self {
+        case .outOfBounds(let problem): return problem
+        case .malformedAnnotation(let configMap, let annotation):
+            return FieldProblem(
+                object: "ConfigMap \(configMap)", field: "annotation \(annotation)",
+                problem: "is not a JSON object")
+        case .keyNotFound, .versionNotKept: return nil
+        }
+    }
 
     public var description: String {
         switch self {
@@ -271,15 +273,15 @@ public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertibl
             let consequence: String
             switch annotation {
             case SealedStore.versionsAnnotation: consequence = "versions restart at the next set"
-            case SealedStore.statusAnnotation: consequence = "the agent writes it again at its next sync"
-            case SealedStore.auditHeadAnnotation:
-                consequence =
-                    "the agent's audit chain then starts again at 1, a break `audit --verify` reports"
             default: consequence = "beluga-secrets writes it again"
             }
             return
                 "annotation \(annotation) of ConfigMap \"\(configMap)\" is not the JSON beluga-secrets writes; "
                 + "restore it from a backup or remove the annotation (\(consequence))"
+        case .outOfBounds(let problem):
+            return
+                "\(problem): restore the annotation from a backup, or remove the entry (its versions restart "
+                + "at the next set)"
         case .keyNotFound(let key):
             return "key \"\(key)\" is not in the sealed store; run `beluga-secrets list` to see the keys"
         case .versionNotKept(let key, let version, let kept):

@@ -36,6 +36,14 @@ public struct SealedVersion: Sendable, Equatable {
     public var history: [SealedHistoryEntry]
     /// The change this version belongs to, when one command made it in several clusters.
     public var change: ChangeID?
+    /// Set when this version deleted the key (a tombstone): when, and who said they did.
+    public var deletedAt: String?
+    public var deletedBy: String?
+    /// The signed request for the deletion, when the writer had a signing key.
+    public var deletion: DeletionStatement?
+
+    /// Whether this version deleted the key.
+    public var isTombstone: Bool { deletedAt != nil }
 
     public init(
         version: Int, fingerprint: String, sealedBy: String, sealedAt: String, rollbackOf: Int? = nil,
@@ -52,56 +60,6 @@ public struct SealedVersion: Sendable, Equatable {
     }
 }
 
-/// The agent's outcome for one key, from the annotation `beluga-ai.io/sync-status`.
-public struct SyncStatus: Sendable, Equatable {
-    public enum State: String, Sendable {
-        /// The Secret holds this version's value.
-        case applied
-        /// This version's envelope was refused; the Secret keeps the previous value.
-        case rejected
-    }
-
-    public var state: State
-    public var version: Int
-    /// The verified fingerprint of the applied value; empty for a rejection.
-    public var fingerprint: String
-    public var at: String
-    /// Why a version was rejected; empty when applied.
-    public var reason: String
-    /// The highest signed version the agent applied to the key (the version inside a format 2
-    /// envelope, which may come from `seal --version` through Helm rather than from this store's
-    /// numbering); nil when it applied no signed version. Writers number the next version above
-    /// it, so that an agent requiring signatures does not take their change for a replay.
-    public var signedVersion: Int?
-
-    public init(
-        state: State, version: Int, fingerprint: String = "", at: String, reason: String = "",
-        signedVersion: Int? = nil
-    ) {
-        self.state = state
-        self.version = version
-        self.fingerprint = fingerprint
-        self.at = at
-        self.reason = reason
-        self.signedVersion = signedVersion
-    }
-}
-
-/// Where the audit chain stands: the last record's sequence number and line hash, and the
-/// lines of the last records written, which an agent that takes over prints again (it cannot
-/// know whether the agent before it printed them before it stopped).
-public struct AuditHead: Sendable, Equatable {
-    public var seq: Int
-    public var hash: String
-    public var lines: [String]
-
-    public init(seq: Int, hash: String, lines: [String] = []) {
-        self.seq = seq
-        self.hash = hash
-        self.lines = lines
-    }
-}
-
 // MARK: - JSON form (docs/formats.md)
 
 extension SealedHistoryEntry {
@@ -114,18 +72,26 @@ extension SealedHistoryEntry {
         return object
     }
 
-    init?(json: JSON) {
-        guard let version = json["version"]?.intValue, let envelope = json["envelope"]?.stringValue else {
-            return nil
-        }
+    /// Reads an entry someone else may have written, within bounds.
+    init(untrusted json: JSON, at path: UntrustedField.Path) throws(FieldProblem) {
+        guard json.objectValue != nil else { throw path.problem("is not an object") }
         self.init(
-            version: version, envelope: envelope, fingerprint: json["fingerprint"]?.stringValue ?? "",
-            sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
-            rollbackOf: json["rollbackOf"]?.intValue)
+            version: try UntrustedField.counter(json, "version", at: path),
+            envelope: try UntrustedField.text(
+                json, "envelope", maximumBytes: SealedVersion.maximumEnvelopeBytes, required: true, at: path),
+            fingerprint: try UntrustedField.text(json, "fingerprint", maximumBytes: 64, at: path),
+            sealedBy: try UntrustedField.text(json, "sealedBy", at: path),
+            sealedAt: try UntrustedField.text(json, "sealedAt", maximumBytes: 64, at: path),
+            rollbackOf: try UntrustedField.optionalCounter(json, "rollbackOf", at: path))
     }
 }
 
 extension SealedVersion {
+    /// Most history entries read (writers keep `SealedStore.historyLimit`).
+    static let maximumHistory = 16
+    /// Longest envelope read: a ConfigMap holds 1 MiB in all.
+    static let maximumEnvelopeBytes = 1_048_576
+
     var json: JSON {
         var object: JSON = [
             "version": .int(version), "fingerprint": .string(fingerprint), "sealedBy": .string(sealedBy),
@@ -134,48 +100,45 @@ extension SealedVersion {
         if let rollbackOf { object["rollbackOf"] = .int(rollbackOf) }
         if let rollback { object["rollback"] = rollback.json }
         if let change { object["change"] = .string(change.text) }
+        if let deletedAt { object["deletedAt"] = .string(deletedAt) }
+        if let deletedBy { object["deletedBy"] = .string(deletedBy) }
+        if let deletion { object["deletion"] = deletion.json }
         return object
     }
 
-    init?(json: JSON) {
-        guard let version = json["version"]?.intValue, version >= 0 else { return nil }
+    /// Reads an entry someone else may have written, within bounds: counters in range, texts of
+    /// bounded length, the statements' signatures and hashes of the right form.
+    init(untrusted json: JSON, at path: UntrustedField.Path) throws(FieldProblem) {
+        guard json.objectValue != nil else { throw path.problem("is not an object") }
+        var history: [SealedHistoryEntry] = []
+        if let value = json["history"], !value.isNull {
+            guard let entries = value.arrayValue else { throw path.problem("history", "is not an array") }
+            guard entries.count <= Self.maximumHistory else {
+                throw path.problem("history", "holds \(entries.count) entries, over \(Self.maximumHistory)")
+            }
+            for (index, entry) in entries.enumerated() {
+                history.append(try SealedHistoryEntry(untrusted: entry, at: path.member("history.\(index)")))
+            }
+        }
+        let deletedAt = try UntrustedField.time(json, "deletedAt", at: path)
         self.init(
-            version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
-            sealedBy: json["sealedBy"]?.stringValue ?? "", sealedAt: json["sealedAt"]?.stringValue ?? "",
-            rollbackOf: json["rollbackOf"]?.intValue,
-            rollback: json["rollback"].flatMap(RollbackStatement.init(json:)),
-            history: (json["history"]?.arrayValue ?? []).compactMap(SealedHistoryEntry.init(json:)),
+            version: try UntrustedField.counter(json, "version", at: path),
+            fingerprint: try UntrustedField.text(json, "fingerprint", maximumBytes: 64, at: path),
+            sealedBy: try UntrustedField.text(json, "sealedBy", at: path),
+            sealedAt: try UntrustedField.text(json, "sealedAt", maximumBytes: 64, at: path),
+            rollbackOf: try UntrustedField.optionalCounter(json, "rollbackOf", at: path),
+            rollback: try json["rollback"].flatMap { value throws(FieldProblem) in
+                value.isNull ? nil : try RollbackStatement(untrusted: value, at: path.member("rollback"))
+            },
+            history: history,
             // Untrusted: anything but a well-formed id is dropped.
             change: json["change"]?.stringValue.flatMap(ChangeID.init))
-    }
-}
-
-extension SyncStatus {
-    var json: JSON {
-        var object: JSON = [
-            "state": .string(state.rawValue), "version": .int(version), "fingerprint": .string(fingerprint),
-            "at": .string(at), "reason": .string(reason),
-        ]
-        if let signedVersion { object["signedVersion"] = .int(signedVersion) }
-        return object
-    }
-
-    init?(json: JSON) {
-        guard let raw = json["state"]?.stringValue, let state = State(rawValue: raw),
-            let version = json["version"]?.intValue
-        else { return nil }
-        self.init(
-            state: state, version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
-            at: json["at"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "",
-            signedVersion: json["signedVersion"]?.intValue.flatMap { $0 > 0 ? $0 : nil })
-    }
-}
-
-extension AuditHead {
-    var json: JSON { ["seq": .int(seq), "hash": .string(hash), "lines": .array(lines.map { .string($0) })] }
-
-    init?(json: JSON) {
-        guard let seq = json["seq"]?.intValue, let hash = json["hash"]?.stringValue else { return nil }
-        self.init(seq: seq, hash: hash, lines: (json["lines"]?.arrayValue ?? []).compactMap(\.stringValue))
+        if !deletedAt.isEmpty {
+            self.deletedAt = deletedAt
+            self.deletedBy = try UntrustedField.text(json, "deletedBy", at: path)
+            self.deletion = try json["deletion"].flatMap { value throws(FieldProblem) in
+                value.isNull ? nil : try DeletionStatement(untrusted: value, at: path.member("deletion"))
+            }
+        }
     }
 }

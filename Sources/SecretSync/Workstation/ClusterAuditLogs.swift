@@ -2,7 +2,7 @@ import KubeAPI
 import Sealing
 
 /// Reads audit records and what checks them from a cluster: the logs of the agent pods
-/// (current and previous containers), the audit heads in the sealed stores, and the identity
+/// (current and previous containers), the audit heads in the agents' status objects, and the identity
 /// keys in the public-key ConfigMaps.
 public enum ClusterAuditLogs {
     /// The label the chart gives agent pods.
@@ -39,18 +39,14 @@ public enum ClusterAuditLogs {
         return read
     }
 
-    /// The audit head of each namespace's sealed store.
+    /// The audit head of each namespace's agent status object (`status` names it).
     public static func heads(
-        client: KubeClient, namespaces: [String], sealedStore: String
+        client: KubeClient, namespaces: [String], status: String
     ) async throws(KubeError) -> [String: AuditVerifier.Head] {
         var heads: [String: AuditVerifier.Head] = [:]
         for namespace in namespaces {
-            guard
-                let object = try await client.getIfPresent(
-                    ConfigMap.self, name: sealedStore, namespace: namespace),
-                let store = try? SealedStore(configMap: object.json, lenient: true),
-                let head = store.auditHead
-            else { continue }
+            let reader = AgentStatusReader(client: client, namespace: namespace, name: status)
+            guard let head = try await reader.read()?.auditHead else { continue }
             heads[namespace] = AuditVerifier.Head(seq: head.seq, hash: head.hash)
         }
         return heads

@@ -60,6 +60,6 @@ public struct SealAndRecord: Sendable {
                     + "(\(recorded.fingerprint)), stored in \(store); "
                     + (waiting ? "waiting for the agent" : "the agent will apply it"))
         }
-        return Outcome(recorded: recorded, previousStatus: outcome.previous.status[key])
+        return Outcome(recorded: recorded, previousStatus: outcome.status?.keys[key])
     }
 }

@@ -17,7 +17,8 @@ public struct Workspace: Sendable {
     }
 
     public var sealedStore: SealedStoreWriter {
-        SealedStoreWriter(client: client, namespace: namespace, name: names.sealedStore)
+        SealedStoreWriter(
+            client: client, namespace: namespace, name: names.sealedStore, statusName: names.status)
     }
     public var directSecret: DirectSecretWriter {
         DirectSecretWriter(client: client, namespace: namespace, names: names)
@@ -32,7 +33,10 @@ public struct Workspace: Sendable {
         RolloutFollower(client: client, namespace: namespace, deployment: names.deployment)
     }
     public var syncStatus: SyncStatusWaiter {
-        SyncStatusWaiter(client: client, namespace: namespace, name: names.sealedStore)
+        SyncStatusWaiter(client: client, namespace: namespace, name: names.status)
+    }
+    public var agentStatus: AgentStatusReader {
+        AgentStatusReader(client: client, namespace: namespace, name: names.status)
     }
 
     /// The workspace with the agent's objects of its release as they are in the namespace (the

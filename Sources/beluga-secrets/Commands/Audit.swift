@@ -217,7 +217,7 @@ struct Audit: AsyncParsableCommand {
             var heads: [String: AuditVerifier.Head] = [:]
             if fromCluster {
                 heads = try await ClusterAuditLogs.heads(
-                    client: try cluster(), namespaces: namespaces, sealedStore: names.sealedStore)
+                    client: try cluster(), namespaces: namespaces, status: names.status)
             }
             for argument in head {
                 guard let namespace = argument.namespace ?? (namespaces.count == 1 ? namespaces.first : nil)

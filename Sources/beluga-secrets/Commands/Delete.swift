@@ -1,14 +1,21 @@
 import ArgumentParser
+import Sealing
 import SecretSync
+import TimeFormat
 
 /// `beluga-secrets delete`: removes a key.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete a key.",
         discussion: """
-            Removes the key and its versions from the sealed store; the agent then removes it from \
-            the Secret and restarts the Deployment. With --direct, removes it from the Secret here \
-            and patches the Deployment's content hash. \
+            Removes the key's envelope from the sealed store and records the deletion as the key's \
+            next version (a tombstone: who, when; signed with your signing key when you have one); \
+            the agent then removes the key from the Secret and restarts the Deployment. A key that \
+            merely left the sealed store (Helm values without it, a hand edit) stays in the Secret, \
+            shown as orphaned by list and status, until deleted here. An agent that requires \
+            signatures deletes a key only for a deletion signed by an allowed signer. With \
+            --direct, removes the key from the Secret here and patches the Deployment's content \
+            hash. \
             With --context given several times, or --all-contexts, the same change is made in \
             every cluster at once, a failure in one leaving the others to finish; one summary \
             follows (see beluga-secrets set --help).
@@ -18,6 +25,7 @@ struct Delete: AsyncParsableCommand {
     var key: String
 
     @OptionGroup var direct: DirectOption
+    @OptionGroup var signing: SigningOptions
     @OptionGroup var dryRun: DryRunOption
     @OptionGroup var release: ReleaseOptions
     @OptionGroup(title: "Several clusters") var clusters: MultiClusterOptions
@@ -49,22 +57,35 @@ struct Delete: AsyncParsableCommand {
             ).run()
             return
         }
+        let signer = try signing.signingKey().map {
+            RollbackSigner(
+                key: $0,
+                binding: try SecretBinding(
+                    namespace: workspace.namespace, secret: workspace.names.secret, key: key))
+        }
+        // A key the agent still holds but the sealed store no longer does (orphaned) can be deleted.
+        let status = try await workspace.agentStatus.readIfPermitted()
+        let known = status?.orphaned[key] != nil || status?.keys[key] != nil
+        let author = LocalIdentity.userAtHost()
         let outcome = try await workspace.sealedStore.update(dryRun: dryRun.enabled) {
             (store: inout SealedStore) throws(ChangeError) -> Int in
-            let version = store.version(of: key)
             do throws(SealedStoreError) {
-                try store.delete(key: key)
+                return try store.delete(
+                    key: key, by: author, at: RFC3339.format(.now()), signer: signer, known: known)
             } catch {
                 throw .store(error)
             }
-            return version
         }
         let store = workspace.describe("ConfigMap", workspace.names.sealedStore)
+        let signed = signer.map { " signed by \($0.key.signerID)," } ?? ""
         if dryRun.enabled {
             Narration.say(
-                "\(key): would delete version \(outcome.result) from \(store) (dry run: nothing written)")
+                "\(key): would record its deletion as version \(outcome.result)\(signed) in \(store) "
+                    + "(dry run: nothing written)")
         } else {
-            Narration.say("\(key): deleted from \(store); the agent will remove it from \(secret)")
+            Narration.say(
+                "\(key): deletion recorded as version \(outcome.result)\(signed) in \(store); the agent will "
+                    + "remove it from \(secret)")
         }
     }
 }

@@ -75,7 +75,7 @@ struct Rollback: AsyncParsableCommand {
             "\(key): version \(version) restores version \(restored) (\(fingerprint))\(signed); "
                 + (wait.wait ? "waiting for the agent" : "the agent will apply it"))
         guard wait.wait else { return }
-        let previous = outcome.previous.status[key]
+        let previous = outcome.status?.keys[key]
         try await ChangeFollower(workspace: workspace, timeout: wait.timeout).followSealed(
             key: key, version: version,
             previousAppliedFingerprint: previous?.state == .applied ? previous?.fingerprint : nil,

@@ -143,7 +143,7 @@ struct StatusCommand: AsyncParsableCommand {
 
         // Keys: last sync, pending changes, ages.
         let inventory = try await KeyInventory.read(workspace)
-        let lastSync = inventory.store?.status.values.map(\.at).max() ?? ""
+        let lastSync = inventory.status?.keys.values.map(\.at).max() ?? ""
         data["lastSync"] = .string(lastSync)
         lines.append(
             "Last sync:    "

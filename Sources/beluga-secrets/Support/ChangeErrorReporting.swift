@@ -24,7 +24,7 @@ extension SealedStoreError: ReportableError {
     var exitStatus: ExitStatus {
         switch self {
         case .keyNotFound, .versionNotKept: return .notFound
-        case .malformedAnnotation: return .rejected
+        case .malformedAnnotation, .outOfBounds: return .rejected
         }
     }
 }

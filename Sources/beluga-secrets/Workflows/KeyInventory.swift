@@ -2,12 +2,14 @@ import JSONValue
 import KubeAPI
 import SecretSync
 
-/// The keys of a namespace as `list` and `get` show them, read from the sealed store and, when
-/// this user may read it, the Secret.
+/// The keys of a namespace as `list` and `get` show them, read from the sealed store, the agent's
+/// status object and, when this user may read it, the Secret.
 struct KeyInventory {
     var reports: [KeyReport]
     /// The sealed store, `nil` when it does not exist.
     var store: SealedStore?
+    /// The agent's status, `nil` when it wrote none or it may not be read.
+    var status: AgentStatus?
     /// The Secret, `nil` when it does not exist or may not be read; read guarded, so that its
     /// values stay in secure memory (`get --reveal` writes one from there).
     var secret: GuardedSecret?
@@ -19,6 +21,7 @@ struct KeyInventory {
         let store = try object.map { configMap throws(SealedStoreError) in
             try SealedStore(configMap: configMap.json)
         }
+        let status = try await workspace.agentStatus.readIfPermitted()
         var secret: GuardedSecret?
         var denied: KubeError?
         do {
@@ -29,8 +32,10 @@ struct KeyInventory {
             denied = error
         }
         let reports = KeyReport.all(
-            store: store, secret: secret, namespace: workspace.namespace, secretName: workspace.names.secret)
-        return KeyInventory(reports: reports, store: store, secret: secret, secretDenied: denied)
+            store: store, status: status, secret: secret, namespace: workspace.namespace,
+            secretName: workspace.names.secret)
+        return KeyInventory(
+            reports: reports, store: store, status: status, secret: secret, secretDenied: denied)
     }
 
     /// Said on standard error when the Secret could not be read: keys only it holds are missing.

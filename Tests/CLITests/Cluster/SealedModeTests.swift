@@ -111,16 +111,25 @@ import TestSupport
             #expect(yaml.stdout.contains("key: openai-api-key\n"))
             #expect(yaml.stdout.contains("version: 3\n"))
 
-            // Delete removes the key and its versions; the other key stays.
+            // Delete removes the envelope and records the deletion as the next version (a
+            // tombstone without history); the other key stays. Until an agent applies it, `get`
+            // shows the deletion pending.
             let delete = try await workstation.run(["delete", "openai-api-key"])
             outputs.append(delete)
             expectSuccess(delete)
+            #expect(delete.stdout.contains("deletion recorded as version 4"), "\(delete.stdout)")
             let afterDelete = try await workstation.sealedStoreWithKubectl()
             #expect(afterDelete[path: "data", "openai-api-key"] == nil)
             #expect(afterDelete[path: "data", "anthropic-api-key"] != nil)
             versions = try await workstation.sealedVersions()
-            #expect(versions["openai-api-key"] == nil)
-            let missing = try await workstation.run(["get", "openai-api-key"])
+            #expect(versions[path: "openai-api-key", "version"] == 4)
+            #expect(versions[path: "openai-api-key", "deletedAt"]?.stringValue?.isEmpty == false)
+            #expect(versions[path: "openai-api-key", "history"]?.arrayValue?.isEmpty == true)
+            let pending = try await workstation.run(["get", "openai-api-key"])
+            outputs.append(pending)
+            expectSuccess(pending)
+            #expect(pending.stdout.contains("deleted (version 4)"), "\(pending.stdout)")
+            let missing = try await workstation.run(["get", "never-set"])
             outputs.append(missing)
             expectFailure(missing, status: 2)
 

@@ -79,9 +79,21 @@ import TestSupport
                 expectFailure(refused, status: 6, mentioning: ["rejected version 4"])
                 #expect(try await workstation.secretValue("openai-api-key") == first)
 
+                // Under required, a deletion needs a signature too: an unsigned one is refused and
+                // the value stays, until the policy is lowered explicitly.
                 let delete = try await workstation.run(["delete", "openai-api-key"])
                 outputs.append(delete)
                 expectSuccess(delete)
+                try await eventually("the agent refuses the unsigned deletion") {
+                    let list = try await workstation.run(["list"])
+                    return list.stdout.contains("deletion refused: deletion is not signed")
+                }
+                #expect(try await workstation.secretValue("openai-api-key") == first)
+                expectSuccess(
+                    try await workstation.kubectl([
+                        "annotate", "--overwrite", "configmap", "beluga-secrets-signers",
+                        "beluga-ai.io/signatures=optional",
+                    ]))
                 try await eventually("the agent removes the key from the Secret") {
                     try await workstation.secretValue("openai-api-key") == nil
                 }

@@ -184,14 +184,19 @@ final class Workstation: TestScoped {
         await fixture.emulator.rollouts(namespace: namespace, deployment: "beluga-ai")
     }
 
-    /// Records the agent's verdict on a key's version, as the agent does (a merge patch of the
-    /// `sync-status` annotation).
+    /// Records the agent's verdict on a key's version, as the agent does: the `sync-status` of its
+    /// status object `beluga-ai-secrets-status`, created when missing.
     func recordSyncStatus(_ entries: [String: JSON]) async throws {
-        let patch: JSON = [
-            "metadata": ["annotations": ["beluga-ai.io/sync-status": .string(JSON.object(entries).jsonText)]]
-        ]
-        _ = try await client().patch(
-            ConfigMap.self, name: "beluga-ai-secrets-sealed", namespace: namespace, patch: .merge(patch))
+        let name = "beluga-ai-secrets-status"
+        let client = try client()
+        if var object = try await client.getIfPresent(ConfigMap.self, name: name, namespace: namespace) {
+            object.data["sync-status"] = JSON.object(entries).jsonText
+            _ = try await client.replace(object, namespace: namespace)
+        } else {
+            var object = ConfigMap(name: name, namespace: namespace)
+            object.data = ["sync-status": JSON.object(entries).jsonText]
+            _ = try await client.create(object, namespace: namespace)
+        }
     }
 }
 

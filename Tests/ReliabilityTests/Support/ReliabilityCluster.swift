@@ -118,8 +118,10 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
 
     /// Starts the CLI with this workstation's configuration and the admin kubeconfig; `stdin`
     /// is fed from a file (a value never goes on the command line).
-    func startCLI(_ arguments: [String], stdin: String? = nil, kubeconfig: Bool = true) throws
-        -> LoggedProcess
+    func startCLI(
+        _ arguments: [String], stdin: String? = nil, kubeconfig: Bool = true, as user: String? = nil
+    )
+        throws -> LoggedProcess
     {
         var stdinPath: String?
         if let stdin {
@@ -132,7 +134,9 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
         }
         let process = try LoggedProcess(
             Binaries.path("beluga-secrets"),
-            kubeconfig ? BelugaLaunch.cliArguments(arguments, kubeconfig: fixture.kubeconfigPath) : arguments,
+            kubeconfig
+                ? BelugaLaunch.cliArguments(arguments, kubeconfig: user ?? fixture.kubeconfigPath)
+                : arguments,
             environment: BelugaLaunch.workstationEnvironment(home: home),
             stdinPath: stdinPath, directory: logs.path, name: nextName(arguments.first ?? "cli"))
         if let stdinPath { try? FileManager.default.removeItem(atPath: stdinPath) }
@@ -141,9 +145,10 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
     }
 
     /// Runs the CLI to its end (with the admin kubeconfig unless the command works offline).
-    func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 120) async throws -> ProcessResult
+    func run(_ arguments: [String], stdin: String? = nil, as user: String? = nil, timeout: Double = 120)
+        async throws -> ProcessResult
     {
-        let process = try startCLI(arguments, stdin: stdin)
+        let process = try startCLI(arguments, stdin: stdin, as: user)
         return try await finish([process], timeout: timeout)[0]
     }
 
@@ -167,6 +172,43 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
             }
         }
         return processes.map(\.result)
+    }
+
+    /// A kubeconfig for user `operator`, bound in `namespace` to a Role with the rules of the
+    /// chart's operator Role (`templates/operator-role.yaml`; the chart tests check its rules):
+    /// update the sealed store, read the agent's status, public keys, Deployment and Lease.
+    func operatorKubeconfig(namespace: String? = nil) async throws -> String {
+        let namespace = namespace ?? self.namespace
+        let token = "operator-" + UUID().uuidString
+        fixture.emulator.addToken(token, user: UserInfo(name: "operator", groups: []))
+        func rule(_ group: String, _ resource: String, _ names: [String], _ verbs: [String]) -> JSON {
+            [
+                "apiGroups": [.string(group)], "resources": [.string(resource)],
+                "resourceNames": .array(names.map { .string($0) }),
+                "verbs": .array(verbs.map { .string($0) }),
+            ]
+        }
+        try await fixture.emulator.put([
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": ["name": "beluga-ai-operator", "namespace": .string(namespace)],
+            "rules": [
+                rule("", "configmaps", ["beluga-ai-secrets-sealed"], ["get", "update"]),
+                rule(
+                    "", "configmaps", ["beluga-ai-secrets-status", "beluga-secrets-public-key"],
+                    ["get", "list", "watch"]),
+                rule("apps", "deployments", ["beluga-ai"], ["get", "list", "watch"]),
+                rule("coordination.k8s.io", "leases", ["beluga-secrets-agent"], ["get"]),
+            ],
+        ])
+        try await fixture.emulator.put([
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": ["name": "beluga-ai-operator", "namespace": .string(namespace)],
+            "roleRef": [
+                "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "beluga-ai-operator",
+            ],
+            "subjects": [["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"]],
+        ])
+        return try fixture.kubeconfig(user: "operator", token: token, namespace: namespace)
     }
 
     /// Every process started so far (for the leak check).
@@ -220,9 +262,18 @@ final class ReliabilityCluster: TestScoped, @unchecked Sendable {
         }
     }
 
-    /// `beluga-ai.io/sync-status`: the agent's verdict per key.
+    /// A part of the agent's status object `beluga-ai-secrets-status` (`data[part]`), parsed.
+    func statusPart(_ part: String, namespace: String? = nil) async throws -> JSON? {
+        guard
+            let text = try await object("configmaps", "beluga-ai-secrets-status", namespace: namespace)?[
+                path: "data", part]?.stringValue
+        else { return nil }
+        return try? JSON(parsing: text)
+    }
+
+    /// The status object's `sync-status`: the agent's verdict per key.
     func syncStatus(namespace: String? = nil) async throws -> [String: JSON] {
-        try await storeAnnotation(SealedStore.statusAnnotation, namespace: namespace)
+        try await statusPart("sync-status", namespace: namespace)?.objectValue ?? [:]
     }
 
     /// Waits until `sync-status` records each of `keys` as applied at the version the writers

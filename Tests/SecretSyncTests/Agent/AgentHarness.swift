@@ -155,9 +155,20 @@ final class AgentHarness: TestScoped {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The sealed store as a writer reads it: with the signed versions of the agent's status.
     func store() async throws -> SealedStore {
-        guard let object = try await object("configmaps", names.sealedStore) else { return SealedStore() }
-        return try SealedStore(configMap: object, lenient: true)
+        var store = SealedStore()
+        if let object = try await object("configmaps", names.sealedStore) {
+            store = try SealedStore(configMap: object, lenient: true)
+        }
+        store.signedVersions = try await status().keys.compactMapValues(\.signedVersion)
+        return store
+    }
+
+    /// The agent's status object as the CLI reads it (empty when there is none).
+    func status() async throws -> AgentStatus {
+        guard let object = try await object("configmaps", names.status) else { return AgentStatus() }
+        return AgentStatus(configMap: object)
     }
 
     func rollouts() async -> Int {
@@ -291,60 +302,32 @@ final class AgentHarness: TestScoped {
     func rollback(key: String, to version: Int, signer: SigningKeyPair?) async throws -> Int {
         let binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
         for _ in 0..<50 {
-            guard
-                let object = try? await client.get(
+            let object: ConfigMap?
+            do {
+                object = try await client.getIfPresent(
                     ConfigMap.self, name: names.sealedStore, namespace: namespace)
-            else { continue }
-            var store = try SealedStore(configMap: object.json)
-            let restored = try store.rollback(
-                key: key, to: version, by: "bob@ws2", at: RFC3339.format(.now()),
-                signer: signer.map { RollbackSigner(key: $0, binding: binding) })
-            if await replaceOutcome(ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
-                == nil
-            {
-                return restored
+            } catch {
+                continue
             }
-        }
-        throw HarnessError("the sealed store kept changing")
-    }
-
-    /// Removes `key` from the sealed store (retrying on conflict), like `beluga-secrets delete`.
-    func delete(key: String) async throws {
-        for _ in 0..<50 {
-            guard
-                let object = try? await client.get(
-                    ConfigMap.self, name: names.sealedStore, namespace: namespace)
-            else { continue }
-            var store = try SealedStore(configMap: object.json)
-            try store.delete(key: key)
-            if await replaceOutcome(ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
-                == nil
-            {
-                return
-            }
-        }
-        throw HarnessError("the sealed store kept changing")
-    }
-
-    /// Stores `envelope` as a new version of `key` (read, edit, replace with the resourceVersion
-    /// read, retry on conflict), like `beluga-secrets set`.
-    @discardableResult
-    func store(key: String, envelope: String, fingerprint: String = "") async throws -> Int {
-        for _ in 0..<50 {
-            guard
-                let object = try? await client.get(
-                    ConfigMap.self, name: names.sealedStore, namespace: namespace)
-            else { continue }
-            var store = try SealedStore(configMap: object.json)
+            var store = try object.map { try SealedStore(configMap: $0.json) } ?? SealedStore()
+            store.signedVersions = try await status().keys.compactMapValues(\.signedVersion)
             let version = store.set(
                 key: key, envelope: envelope, fingerprint: fingerprint, sealedBy: "alice@ws1",
                 sealedAt: RFC3339.format(.now()))
-            let updated = ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json))
-            let outcome = await replaceOutcome(updated)
+            let outcome: KubeError.Category?
+            if let object {
+                outcome = await replaceOutcome(
+                    ConfigMap(json: store.writingEnvelopesAndVersions(into: object.json)))
+            } else {
+                outcome = await createOutcome(
+                    ConfigMap(json: store.newConfigMap(name: names.sealedStore, namespace: namespace)))
+            }
             if outcome == nil { return version }
             // The tests that inject faults expect writers to try again, as the CLI does.
-            if let outcome, ![.conflict, .server, .throttled, .unreachable, .timeout].contains(outcome) {
-                throw HarnessError("replace failed: \(outcome)")
+            if let outcome,
+                ![.conflict, .alreadyExists, .server, .throttled, .unreachable, .timeout].contains(outcome)
+            {
+                throw HarnessError("write failed: \(outcome)")
             }
         }
         throw HarnessError("the sealed store kept changing")
@@ -356,6 +339,15 @@ extension AgentHarness {
     fileprivate func replaceOutcome(_ object: ConfigMap) async -> KubeError.Category? {
         do {
             _ = try await client.replace(object)
+            return nil
+        } catch {
+            return error.category
+        }
+    }
+
+    fileprivate func createOutcome(_ object: ConfigMap) async -> KubeError.Category? {
+        do {
+            _ = try await client.create(object, namespace: namespace)
             return nil
         } catch {
             return error.category

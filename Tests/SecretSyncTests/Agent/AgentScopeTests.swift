@@ -73,9 +73,9 @@ import TestSupport
 
             let version = try await harness.store(key: "k", envelope: harness.seal("v2", key: "k", to: key))
             try await eventually("the write is refused and recorded") {
-                try await harness.store().status["k"]?.state == .rejected
+                try await harness.status().keys["k"]?.state == .rejected
             }
-            let status = try #require(try await harness.store().status["k"])
+            let status = try #require(try await harness.status().keys["k"])
             #expect(status.version == version)
             #expect(status.reason.hasPrefix("the API server refused the Secret"))
             try await harness.store(key: "other", envelope: harness.seal("x", key: "other", to: key))

@@ -37,7 +37,7 @@ import TimeFormat
             #expect(secret[path: "metadata", "annotations", "beluga-ai.io/managed-keys"] == "openai-api-key")
 
             // Status and audit: applied version 1, one created record, one rollout record.
-            let status = try #require(try await harness.store().status["openai-api-key"])
+            let status = try #require(try await harness.status().keys["openai-api-key"])
             #expect(status.state == .applied && status.version == 1)
             let binding = try SecretBinding(
                 namespace: "default", secret: "beluga-ai-secrets", key: "openai-api-key")
@@ -159,7 +159,7 @@ import TimeFormat
                 key: "openai-api-key", envelope: harness.seal("v1", key: "openai-api-key", to: key))
             try await eventually("the value is applied and rolled out") {
                 let value = try await harness.secretValue("openai-api-key")
-                let state = try await harness.store().status["openai-api-key"]?.state
+                let state = try await harness.status().keys["openai-api-key"]?.state
                 return value == "v1" && state == .applied
             }
             try await harness.waitForCurrentHash()
@@ -167,7 +167,7 @@ import TimeFormat
             let rollouts = await harness.rollouts()
             let generation = try await harness.object("deployments", "beluga-ai")?[
                 path: "metadata", "generation"]
-            let seq = try await harness.store().auditHead?.seq
+            let seq = try await harness.status().auditHead?.seq
 
             let second = harness.startAgent(identity: "agent-b")
             try await eventually("the new agent is ready") { await second.agent.health().ready }
@@ -179,7 +179,7 @@ import TimeFormat
             #expect(after == rollouts)
             // It printed the last recorded lines again (it cannot know they were printed), and
             // recorded nothing new.
-            #expect(try await harness.store().auditHead?.seq == seq)
+            #expect(try await harness.status().auditHead?.seq == seq)
             await second.stop()
         }
     }
@@ -209,9 +209,9 @@ import TimeFormat
             }
             let version = try await harness.store(key: "openai-api-key", envelope: bad)
             try await eventually("the envelope is rejected") {
-                try await harness.store().status["openai-api-key"]?.state == .rejected
+                try await harness.status().keys["openai-api-key"]?.state == .rejected
             }
-            let status = try #require(try await harness.store().status["openai-api-key"])
+            let status = try #require(try await harness.status().keys["openai-api-key"])
             #expect(status.version == version)
             let expectedReason = [
                 "tampered": "does not open", "wrong-kid": "sealed to", "wrong-binding": "namespace",
@@ -360,7 +360,10 @@ import TimeFormat
             // Each version is written in process, so that every request counted is the agent's.
             func store(_ value: String) async throws {
                 let rollouts = await running.sink.records().filter { $0.event == .rolloutTriggered }.count
-                let object = try #require(try await harness.object("configmaps", harness.names.sealedStore))
+                let object =
+                    try await harness.object("configmaps", harness.names.sealedStore)
+                    ?? SealedStore().newConfigMap(
+                        name: harness.names.sealedStore, namespace: harness.namespace)
                 var store = try SealedStore(configMap: object)
                 store.set(
                     key: "openai-api-key", envelope: try harness.seal(value, key: "openai-api-key", to: key),
@@ -395,6 +398,9 @@ import TimeFormat
             #expect(costs["get store"] == 0, "\(costs)")
             #expect(costs["get secret"] == 0, "\(costs)")
             #expect(costs["get signers"] == 0, "\(costs)")
+            // The status lives in memory while the agent leads: written, never read back.
+            #expect(made("get", "configmaps", names.status) == 0, "\(costs)")
+            #expect(made("update", "configmaps", names.status) >= 1, "\(costs)")
             await running.stop()
         }
     }
@@ -431,7 +437,7 @@ import TimeFormat
             harness.fixture.emulator.faults.reset()
             #expect(harness.log.text.contains("trying again"))
             try await eventually("every key's status is recorded", timeout: .seconds(15)) {
-                try await harness.store().status.values.filter { $0.state == .applied }.count == 6
+                try await harness.status().keys.values.filter { $0.state == .applied }.count == 6
             }
             try await harness.waitForCurrentHash(timeout: .seconds(15))
             await running.stop()

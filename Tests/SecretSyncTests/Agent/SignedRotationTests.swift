@@ -38,10 +38,10 @@ import TestSupport
     ) async throws -> SyncStatus {
         let key = self.key
         try await eventually("version \(version) is \(state.rawValue)", sourceLocation: sourceLocation) {
-            let status = try await harness.store().status[key]
+            let status = try await harness.status().keys[key]
             return status?.version == version && status?.state == state
         }
-        return try #require(try await harness.store().status[key])
+        return try #require(try await harness.status().keys[key])
     }
 
     /// The audit record of `version` of the key, once the agent printed it (it prints after it
@@ -116,7 +116,7 @@ import TestSupport
             ])
             let key = self.key
             try await eventually("the agent publishes the signed version it applied") {
-                try await harness.store().status[key]?.signedVersion == 7
+                try await harness.status().keys[key]?.signedVersion == 7
             }
             #expect(try await harness.secretValue(key) == "from-helm")
             let next = try await harness.store().nextVersion(of: key)
@@ -249,7 +249,7 @@ import TestSupport
                 try await harness.secretValue("third") == "3"
             }
             #expect(try await harness.secretValue(key) == "by-alice")
-            #expect(try await harness.store().status[key]?.state == .applied)
+            #expect(try await harness.status().keys[key]?.state == .applied)
             #expect(await running.sink.records().filter { $0.event == .secretRejected }.isEmpty)
 
             // Her new envelope is refused, naming her as removed.

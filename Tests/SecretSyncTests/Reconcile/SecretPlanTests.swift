@@ -20,9 +20,14 @@ import Testing
         return Fingerprint(of: SecureBytes(Array(value.utf8)), binding: binding).text
     }
 
-    func plan(_ store: SealedStore, live: [String: [UInt8]]?, managed: [String] = []) -> SecretPlan {
+    func plan(
+        _ store: SealedStore, status: [String: SyncStatus] = [:], live: [String: [UInt8]]?,
+        managed: [String] = []
+    ) -> SecretPlan {
         SecretPlan(
-            namespace: "prod", secretName: "beluga-ai-secrets", store: store, keyring: keyring, live: live,
+            namespace: "prod", secretName: "beluga-ai-secrets", store: store, status: status,
+            keyring: keyring,
+            live: live,
             managed: managed, at: "2026-01-01T00:00:00Z")
     }
 
@@ -45,11 +50,12 @@ import Testing
 
     @Test func aRecordedValueIsNotWrittenAgain() throws {
         var store = SealedStore()
+        var status: [String: SyncStatus] = [:]
         store.set(
             key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        store.status["a"] = SyncStatus(
+        status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
-        let result = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        let result = plan(store, status: status, live: ["a": Array("1".utf8)], managed: ["a"])
         #expect(result.outcomes.map(\.action) == [.unchanged])
         #expect(result.desiredData == nil)
         #expect(!result.statusChanged)
@@ -58,14 +64,15 @@ import Testing
 
     @Test func aValueAppliedButNotRecordedIsRecordedLate() throws {
         var store = SealedStore()
+        var status: [String: SyncStatus] = [:]
         store.set(
             key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        store.status["a"] = SyncStatus(
+        status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
         store.set(
             key: "a", envelope: try seal("2", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
         // The agent wrote version 2 into the Secret and stopped before recording it.
-        let result = plan(store, live: ["a": Array("2".utf8)], managed: ["a"])
+        let result = plan(store, status: status, live: ["a": Array("2".utf8)], managed: ["a"])
         #expect(result.outcomes.map(\.action) == [.recordApplied])
         #expect(result.desiredData == nil)
         let record = try #require(result.auditRecords.first)
@@ -77,11 +84,12 @@ import Testing
 
     @Test func aHandEditIsSetBack() throws {
         var store = SealedStore()
+        var status: [String: SyncStatus] = [:]
         store.set(
             key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        store.status["a"] = SyncStatus(
+        status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
-        let result = plan(store, live: ["a": Array("edited".utf8)], managed: ["a"])
+        let result = plan(store, status: status, live: ["a": Array("edited".utf8)], managed: ["a"])
         #expect(result.outcomes.map(\.action) == [.revertHandEdit])
         #expect(result.desiredData?["a"] == Array("1".utf8))
         #expect(result.auditRecords.first?.previousFingerprint == (try fingerprint("edited", key: "a")))
@@ -90,21 +98,22 @@ import Testing
 
     @Test func aBadEnvelopeIsRejectedOnceAndKeepsTheValue() throws {
         var store = SealedStore()
+        var status: [String: SyncStatus] = [:]
         store.set(
             key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        store.status["a"] = SyncStatus(
+        status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
         store.set(
             key: "a", envelope: try seal("2", key: "a", namespace: "staging"), fingerprint: "",
             sealedBy: "eve", sealedAt: "t")
-        let first = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        let first = plan(store, status: status, live: ["a": Array("1".utf8)], managed: ["a"])
         #expect(first.outcomes.map(\.action) == [.reject])
         #expect(first.desiredData == nil)
         #expect(first.status["a"]?.state == .rejected)
         #expect(first.auditRecords.map(\.event) == [.secretRejected])
         #expect(first.auditRecords.first?.reason.contains("namespace") == true)
-        store.status = first.status
-        let again = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        status = first.status
+        let again = plan(store, status: status, live: ["a": Array("1".utf8)], managed: ["a"])
         #expect(again.outcomes.map(\.action) == [.stillRejected])
         #expect(again.auditRecords.isEmpty && again.events.isEmpty && !again.statusChanged)
         #expect(again.managedKeys == ["a"])
@@ -113,7 +122,7 @@ import Testing
         // again, recorded as no change of value, never as a key created a second time.
         store.set(
             key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        let restored = plan(store, live: ["a": Array("1".utf8)], managed: ["a"])
+        let restored = plan(store, status: status, live: ["a": Array("1".utf8)], managed: ["a"])
         #expect(restored.outcomes.map(\.action) == [.recordApplied])
         #expect(restored.desiredData == nil)
         #expect(restored.status["a"]?.state == .applied)
@@ -126,14 +135,15 @@ import Testing
 
     @Test func onlyKeysTheStoreAppliedAreDeleted() throws {
         var store = SealedStore()
+        var status: [String: SyncStatus] = [:]
         store.set(
             key: "b", envelope: try seal("2", key: "b"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
-        store.status["b"] = SyncStatus(
+        status["b"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("2", key: "b"), at: "t")
-        store.status["a"] = SyncStatus(
+        status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
         let live: [String: [UInt8]] = ["a": Array("1".utf8), "b": Array("2".utf8)]
-        let result = plan(store, live: live, managed: ["a", "b"])
+        let result = plan(store, status: status, live: live, managed: ["a", "b"])
         #expect(result.outcomes.map(\.action) == [.delete, .unchanged])
         #expect(result.desiredData == ["b": Array("2".utf8)])
         #expect(result.status["a"] == nil)

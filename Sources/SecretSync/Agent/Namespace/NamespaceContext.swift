@@ -118,7 +118,6 @@ struct NamespaceContext: Sendable {
 enum SyncError: Error, CustomStringConvertible {
     case api(KubeError)
     case keys(AgentKeysError)
-    case storeMissing(String)
     /// Another agent extended the audit chain: this one must not act as leader.
     case chainMoved(seq: Int)
     /// Other writers kept changing `object` while the agent wrote it, past its conflict retries.
@@ -136,7 +135,6 @@ enum SyncError: Error, CustomStringConvertible {
         switch self {
         case .api(let error): return error.description
         case .keys(let error): return error.description
-        case .storeMissing(let name): return "the sealed store ConfigMap \"\(name)\" is gone"
         case .chainMoved(let seq):
             return
                 "another agent extended the audit chain (to \(seq)); stepping back until the lease is settled"

@@ -13,9 +13,16 @@ struct NamespaceReads: Sendable {
     /// so the replay reads what the server holds.
     @TaskLocal static var fromServer = false
 
-    /// The sealed store (desired state, and today the agent's status and audit head).
+    /// The sealed store (desired state: envelopes and version records).
     func sealedStore() async throws(SyncError) -> ConfigMap? {
         try await watched(ConfigMap.self, names.sealedStore)
+    }
+
+    /// The agent's status object (per-key status, audit head), written by the agent only. Not
+    /// watched: the agent reads it when it takes a namespace over and after a write of it
+    /// conflicted, and both times what the server holds is what counts, so it is a GET.
+    func status() async throws(SyncError) -> ConfigMap? {
+        try await get(ConfigMap.self, names.status)
     }
 
     func secret() async throws(SyncError) -> Secret? {

@@ -162,21 +162,19 @@ actor NamespaceSync {
 
     // MARK: - Taking over
 
-    /// Prepares the namespace when this replica starts leading: the sealed store, the keys (made
-    /// on first start), the audit chain where the last leader left it, the settings baseline, the
+    /// Prepares the namespace when this replica starts leading: the keys (made on first start),
+    /// the audit chain and status where the last leader left them, the settings baseline, the
     /// content hash of Deployments that carry none (recorded, not rolled); then a full reconcile
     /// and a restart check of every Deployment, so that nothing changed while no agent led is
     /// missed.
     private func activateUnlocked() async throws(SyncError) {
         guard !activated else { return }
-        let storeObject = try await ensureStore()
         let (keys, created) = try await keeper.ensureKeys()
-        let store = context.readStore(storeObject.json)
-        let headProblem = await audit.resume(from: store, identity: keys.identity)
+        let headProblem = try await audit.resume(identity: keys.identity)
         configBaseline = try await context.reads.settings().map { ContentHash.content(ofConfigMap: $0.json) }
         activated = true
         startRestarts()
-        if let headProblem, let head = store.auditHead {
+        if let headProblem, let head = await audit.status.auditHead {
             // Lines this agent cannot prove it wrote are never printed as its records; the
             // chain goes on from the head, and `audit --verify` shows the break if there is one.
             let message =
@@ -184,11 +182,11 @@ actor NamespaceSync {
                 + "\(head.seq)"
             logger.warning("audit head rejected", metadata: ["problem": "\(headProblem)"])
             await context.events.record(
-                about: context.involved(storeObject.json, kind: "ConfigMap", name: names.sealedStore),
+                about: context.involved(nil, kind: "ConfigMap", name: names.status),
                 warning: true, reason: "AuditHeadRejected", message: message)
             try await audit.record([
                 AuditRecord(
-                    event: .auditHeadRejected, namespace: namespace, secret: names.sealedStore,
+                    event: .auditHeadRejected, namespace: namespace, secret: names.status,
                     reason: message)
             ])
         }
@@ -201,12 +199,13 @@ actor NamespaceSync {
                 )
             ])
         }
+        let auditSeq = await audit.status.auditHead?.seq ?? 0
         logger.info(
             "managing namespace",
             metadata: [
                 "secret": "\(names.secret)", "sealed_store": "\(names.sealedStore)",
                 "sealing_key": "\(keys.keyring.currentKeyID.hex)",
-                "audit_seq": "\(store.auditHead?.seq ?? 0)",
+                "audit_seq": "\(auditSeq)",
             ])
         // Before the reconcile writes anything: the content the running pods were started with.
         try await restarts.recordBaseline()
@@ -228,36 +227,6 @@ actor NamespaceSync {
                     await onFailure("could not restart", error)
                 }
             }
-        }
-    }
-
-    /// Creates an empty sealed store when there is none, so the agent has where to record its
-    /// status and audit head (the CLI and Helm write into it the same way).
-    private func ensureStore() async throws(SyncError) -> ConfigMap {
-        if let existing = try await context.reads.sealedStore() { return existing }
-        var object = ConfigMap(
-            json: SealedStore().newConfigMap(
-                name: names.sealedStore, namespace: namespace,
-                labels: ["app.kubernetes.io/managed-by": "beluga-secrets"]))
-        object.metadata.namespace = namespace
-        let context = self.context
-        do {
-            let created = try await context.ownWrite(ConfigMap.self, name: names.sealedStore) {
-                () async throws(KubeError) in
-                try await context.client.create(object, namespace: context.namespace)
-            }
-            logger.info("created the empty sealed store", metadata: ["configmap": "\(names.sealedStore)"])
-            return created
-        } catch  where error.category == .alreadyExists {
-            // The watch had not delivered it yet: what the server holds.
-            guard let existing = try await context.readingFromServer({ () async throws(SyncError) in
-                try await context.reads.sealedStore()
-            }) else {
-                throw .storeMissing(names.sealedStore)
-            }
-            return existing
-        } catch {
-            throw .api(error)
         }
     }
 

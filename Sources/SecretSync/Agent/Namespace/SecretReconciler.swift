@@ -45,18 +45,24 @@ actor SecretReconciler {
             }
             reportedMissingStore = false
             let store = context.readStore(storeObject.json)
-            for problem in store.problems { context.logger.warning("\(problem)") }
+            try await audit.reportInput(
+                store.problems.compactMap(\.fieldProblem), source: "sealed-store",
+                about: context.involved(storeObject.json, kind: "ConfigMap", name: names.sealedStore),
+                keeping: "the agent goes on with the envelopes, without that version record")
             let live = try await context.reads.secret()
             let managed =
                 live?.metadata.annotations[SecretPlan.managedKeysAnnotation]?
                 .split(separator: ",").map { $0.trimmingWhitespace() }
                 .filter { !$0.isEmpty } ?? []
-            let signers = try await readSigners()
+            let status = await audit.status
+            let signerPolicy = try await readSigners(recorded: status.signatures)
             let plan = SecretPlan(
-                namespace: namespace, secretName: names.secret, store: store, keyring: keys.keyring,
-                live: live?.data, managed: managed, policy: signers.effectivePolicy(default: settings.policy),
-                signers: signers,
+                namespace: namespace, secretName: names.secret, store: store, status: status.keys,
+                orphaned: status.orphaned, keyring: keys.keyring,
+                live: live?.data, managed: managed, policy: signerPolicy.policy,
+                signers: signerPolicy.signers,
                 applied: AppliedVersion.parse(live?.metadata.annotations[AppliedVersion.annotation]),
+                direct: Set(live.map { Array(DirectVersions(secret: $0.json).entries.keys) } ?? []),
                 at: RFC3339.format(.now()))
 
             var written = live
@@ -86,8 +92,7 @@ actor SecretReconciler {
                     // The values break a rule of the API server (all keys together above 1 MiB,
                     // an immutable Secret): refused like a bad envelope, the Secret unchanged.
                     AgentMetrics.reconciled(result: "error")
-                    try await refuseWrite(
-                        plan, because: error, store: store, storeObject: storeObject, live: live)
+                    try await refuseWrite(plan, because: error, status: status.keys, live: live)
                     return nil
                 } catch {
                     AgentMetrics.reconciled(result: "error")
@@ -106,8 +111,15 @@ actor SecretReconciler {
                     })
             }
             let records = plan.auditRecords
-            if plan.statusChanged || !records.isEmpty {
-                try await audit.record(records, status: plan.status, store: storeObject)
+            let policyRecord = signerPolicy.record
+            if plan.statusChanged || !records.isEmpty || policyRecord != status.signatures {
+                let keys = plan.status
+                let orphaned = plan.orphaned
+                try await audit.record(records) {
+                    $0.keys = keys
+                    $0.orphaned = orphaned
+                    $0.signatures = policyRecord
+                }
             }
             for outcome in plan.outcomes {
                 switch outcome.action {
@@ -130,6 +142,10 @@ actor SecretReconciler {
                 case .recordApplied:
                     context.logger.info(
                         "recorded a value applied earlier", metadata: ["key": "\(outcome.key)"])
+                case .orphan:
+                    context.logger.warning(
+                        "a key left the sealed store without a deletion; the Secret keeps it",
+                        metadata: ["key": "\(outcome.key)", "version": "\(outcome.version)"])
                 case .unchanged, .stillRejected:
                     break
                 }
@@ -144,52 +160,95 @@ actor SecretReconciler {
         }
     }
 
-    /// The namespace's allowed signers (none when the ConfigMap does not exist). An agent that may
-    /// not read them goes on with none under `optional` (unsigned envelopes still apply) and
-    /// stops under `required`, where nothing could be verified.
-    private func readSigners() async throws(SyncError) -> AllowedSigners {
-        let signers: AllowedSigners
-        var warnings: [String]
+    /// What the signers' ConfigMap decides: the allowed signers, the policy that applies, and
+    /// the policy to record in the status (see `PolicyRecord`).
+    struct SignerPolicy {
+        var signers: AllowedSigners
+        var policy: SignaturePolicy
+        var record: PolicyRecord?
+        /// Why a stricter policy than the ConfigMap and flag give alone is kept, if it is.
+        var kept: String?
+    }
+
+    /// The namespace's allowed signers (none when the ConfigMap does not exist) and its policy:
+    /// the annotation's when it is set (a value that is neither counts as `required`); else the
+    /// stricter of the policy the annotation last set (`recorded`) and `--signatures`, so that
+    /// deleting the ConfigMap or its annotation never weakens it silently. An agent that may not
+    /// read the ConfigMap goes on with no signer under `optional` (unsigned envelopes still
+    /// apply) and stops under `required`, where nothing could be verified.
+    private func readSigners(recorded: PolicyRecord?) async throws(SyncError) -> SignerPolicy {
+        let object: ConfigMap?
+        var warnings: [String] = []
+        let fallback: SignaturePolicy = recorded?.policy == .required ? .required : settings.policy
         do {
-            let object = try await context.reads.signers()
-            signers = object.map { AllowedSigners(lenientConfigMap: $0.json) } ?? AllowedSigners()
-            warnings = signers.problems.map(\.description)
-        } catch  where error.category == .forbidden && settings.policy == .optional {
-            signers = AllowedSigners()
-            warnings = ["cannot read the allowed signers, so no signature can be verified: \(error)"]
+            object = try await context.reads.signers()
+        } catch  where error.category == .forbidden && fallback == .optional {
+            object = nil
+            warnings.append("cannot read the allowed signers, so no signature can be verified: \(error)")
         } catch {
             throw .api(error)
         }
-        let policy = signers.effectivePolicy(default: settings.policy)
-        let source =
-            signers.policy != nil || signers.invalidPolicy != nil
-            ? "annotation \(AllowedSigners.policyAnnotation)" : "--signatures"
+        let signers = object.map { AllowedSigners(lenientConfigMap: $0.json) } ?? AllowedSigners()
+        try await audit.reportInput(
+            signers.problems.map {
+                FieldProblem(
+                    object: "ConfigMap \(context.namespace)/\(names.signers)", field: "", problem: "\($0)")
+            }, source: "signers",
+            about: context.involved(object?.json, kind: "ConfigMap", name: names.signers),
+            keeping: "what it allows is left out")
+        var result = SignerPolicy(signers: signers, policy: fallback, record: recorded)
+        let source: String
+        if signers.policy != nil || signers.invalidPolicy != nil {
+            result.policy = signers.effectivePolicy(default: settings.policy)
+            source = "annotation \(AllowedSigners.policyAnnotation)"
+            if recorded?.policy != result.policy {
+                result.record = PolicyRecord(policy: result.policy, since: RFC3339.format(.now()))
+            }
+        } else if fallback != settings.policy {
+            source =
+                "kept from annotation \(AllowedSigners.policyAnnotation) of \(recorded?.since ?? "before")"
+            result.kept =
+                (object == nil
+                    ? "ConfigMap \(names.signers) is gone"
+                    : "its annotation \(AllowedSigners.policyAnnotation) is gone")
+                + "; signatures stay required, as the annotation set them: set the annotation to optional to "
+                + "lower the policy"
+        } else {
+            source = "--signatures"
+        }
         let summary =
-            "signatures \(policy.rawValue) (\(source)); \(signers.signers.count) allowed signer"
+            "signatures \(result.policy.rawValue) (\(source)); \(signers.signers.count) allowed signer"
             + "\(signers.signers.count == 1 ? "" : "s"), \(signers.removed.count) removed"
-        if warnings + [summary] != reportedSigners {
-            reportedSigners = warnings + [summary]
+        let report = warnings + [summary] + (result.kept.map { [$0] } ?? [])
+        if report != reportedSigners {
+            reportedSigners = report
             for warning in warnings {
                 context.logger.warning("\(warning)", metadata: ["configmap": "\(names.signers)"])
             }
             context.logger.info("\(summary)", metadata: ["configmap": "\(names.signers)"])
+            if let kept = result.kept {
+                context.logger.warning("\(kept)", metadata: ["configmap": "\(names.signers)"])
+                await context.events.record(
+                    about: context.involved(nil, kind: "Secret", name: names.secret), warning: true,
+                    reason: "SignaturePolicyKept", message: kept)
+            }
         }
-        return signers
+        return result
     }
 
     /// Records the keys a refused Secret write would have changed as rejected (once per version
     /// and reason), with an Event; every other key keeps the status it had.
     private func refuseWrite(
-        _ plan: SecretPlan, because error: KubeError, store: SealedStore, storeObject: ConfigMap,
+        _ plan: SecretPlan, because error: KubeError, status previousStatus: [String: SyncStatus],
         live: Secret?
     ) async throws(SyncError) {
         let reason = "the API server refused the Secret: \(error.message)"
-        var status = store.status
+        var status = previousStatus
         var records: [AuditRecord] = []
         for outcome in plan.outcomes {
             switch outcome.action {
             case .create, .rotate, .revertHandEdit:
-                let previous = store.status[outcome.key]
+                let previous = previousStatus[outcome.key]
                 if previous?.state == .rejected, previous?.version == outcome.version,
                     previous?.reason == reason
                 {
@@ -214,7 +273,8 @@ actor SecretReconciler {
         guard !records.isEmpty else { return }
         context.logger.warning(
             "the API server refused the Secret; the previous values stay", metadata: ["error": "\(error)"])
-        try await audit.record(records, status: status, store: storeObject)
+        let keys = status
+        try await audit.record(records) { $0.keys = keys }
         let about = context.involved(live?.json, kind: "Secret", name: names.secret)
         for record in records {
             AgentMetrics.rejected(namespace: namespace, key: record.key)

@@ -27,10 +27,12 @@ public struct AppliedVersion: Sendable, Equatable {
         self.deletedAt = deletedAt
     }
 
-    /// The entry to keep once the key is deleted from the Secret.
-    func deleted(at time: String) -> AppliedVersion {
+    /// The entry to keep once the key is deleted from the Secret by the deletion of `tombstone`
+    /// (its version).
+    func deleted(at time: String, tombstone: Int = 0) -> AppliedVersion {
         AppliedVersion(
-            version: 0, fingerprint: "", deletedVersion: max(version, deletedVersion ?? 0), deletedAt: time)
+            version: 0, fingerprint: "", deletedVersion: max(version, deletedVersion ?? 0, tombstone),
+            deletedAt: time)
     }
 
     /// The entry after `version` with `fingerprint` is applied (never lower than before).

@@ -20,8 +20,10 @@ public struct SecretPlan: Sendable {
         /// The Secret already holds the sealed value, but no record says so (an agent stopped
         /// between writing the Secret and recording it); the record is written now.
         case recordApplied
-        /// The key left the sealed store and is removed from the Secret.
+        /// A deletion of the key (its tombstone) is applied: the key is removed from the Secret.
         case delete
+        /// The key left the sealed store without a deletion: it stays in the Secret, reported once.
+        case orphan
         /// The envelope is refused; the Secret keeps what it had.
         case reject
         /// The envelope is refused, as it was on an earlier reconcile; nothing new to report.
@@ -62,6 +64,8 @@ public struct SecretPlan: Sendable {
     public internal(set) var managedKeys: [String] = []
     /// The sync status to record.
     public internal(set) var status: [String: SyncStatus] = [:]
+    /// The orphaned keys to record: managed keys that left the sealed store without a deletion.
+    public internal(set) var orphaned: [String: OrphanedKey] = [:]
     /// The Secret's applied versions after the write (its `applied-versions` annotation).
     public internal(set) var appliedVersions: [String: AppliedVersion] = [:]
     /// The signature policy the plan followed.
@@ -94,6 +98,7 @@ public struct SecretPlan: Sendable {
             case .recordApplied:
                 event = outcome.previousFingerprint.isEmpty ? .secretCreated : .secretRotated
             case .delete: event = .secretDeleted
+            case .orphan: return nil
             case .reject: event = .secretRejected
             }
             return AuditRecord(
@@ -126,9 +131,17 @@ public struct SecretPlan: Sendable {
                         "key \(outcome.key) was changed outside beluga-secrets; set back to sealed \(version)"
                 )
             case .delete:
+                let by = outcome.signer.isEmpty ? outcome.sealedBy : outcome.signer
                 return PlannedEvent(
                     warning: false, reason: "KeyDeleted",
-                    message: "key \(outcome.key) removed: it left the sealed store")
+                    message: "key \(outcome.key) deleted (\(version), by \(by))")
+            case .orphan:
+                return PlannedEvent(
+                    warning: true, reason: "KeyOrphaned",
+                    message:
+                        "key \(outcome.key) left the sealed store without a deletion: the Secret keeps it (\(version)); "
+                        + "delete it with beluga-secrets delete \(outcome.key), or put it back in the sealed store"
+                )
             case .reject:
                 return PlannedEvent(
                     warning: true, reason: "EnvelopeRejected",
@@ -143,17 +156,24 @@ public struct SecretPlan: Sendable {
     ///
     /// - Parameters:
     ///   - store: the sealed store as read.
+    ///   - status: the agent's status per key, as it last recorded it.
+    ///   - orphaned: the keys it last recorded as orphaned.
     ///   - keyring: the agent's sealing keys.
     ///   - live: the Secret's current data, `nil` when the Secret does not exist.
     ///   - managed: the Secret's `managed-keys` annotation.
     ///   - policy: whether envelopes without an allowed signer's proof are applied.
     ///   - signers: the namespace's allowed (and removed) signers.
     ///   - applied: the Secret's `applied-versions` annotation.
+    ///   - direct: the keys the Secret's `direct-versions` annotation lists (written with
+    ///     `--direct`): their envelopes are refused, not taken over.
     ///   - at: the time to stamp on status entries.
     public init(
-        namespace: String, secretName: String, store: SealedStore, keyring: SealingKeyring,
+        namespace: String, secretName: String, store: SealedStore,
+        status previousStatus: [String: SyncStatus] = [:],
+        orphaned previouslyOrphaned: [String: OrphanedKey] = [:], keyring: SealingKeyring,
         live: [String: [UInt8]]?, managed: [String], policy: SignaturePolicy = .optional,
-        signers: AllowedSigners = AllowedSigners(), applied: [String: AppliedVersion] = [:], at now: String
+        signers: AllowedSigners = AllowedSigners(), applied: [String: AppliedVersion] = [:],
+        direct: Set<String> = [], at now: String
     ) {
         self.namespace = namespace
         self.secretName = secretName
@@ -161,13 +181,16 @@ public struct SecretPlan: Sendable {
         statusChanged = false
         var data = live ?? [:]
         var managedSet = Set(managed)
-        var status = store.status
+        var status = previousStatus
+        var orphaned = previouslyOrphaned
         var appliedVersions = applied
         let allowedKeys = signers.publicKeys
 
         for key in store.keys {
             guard let text = store.envelopes[key] else { continue }
-            let version = store.version(of: key)
+            // A version record out of bounds tells nothing: the version recorded before stays.
+            let version =
+                store.damagedRecords.contains(key) ? (status[key]?.version ?? 0) : store.version(of: key)
             let record = store.versions[key]
             let previous = status[key]
             let liveValue = live?[key]
@@ -176,6 +199,14 @@ public struct SecretPlan: Sendable {
                 binding = try SecretBinding(namespace: namespace, secret: secretName, key: key)
             } catch {
                 reject(key: key, version: version, record: record, reason: "\(error)", liveValue: liveValue)
+                continue
+            }
+            if direct.contains(key) {
+                reject(
+                    key: key, version: version, record: record,
+                    reason: "key \(key) is written straight into the Secret (--direct; annotation "
+                        + "\(DirectVersions.annotation)): the agent does not take it over; run beluga-secrets delete "
+                        + "\(key) --direct first, then set it again", liveValue: nil)
                 continue
             }
             let liveFingerprint =
@@ -251,27 +282,71 @@ public struct SecretPlan: Sendable {
             outcomes.append(outcome)
         }
 
-        // Keys the agent applied from this store that left it. A key counts only when the
-        // store's status still lists it, so a sealed store that is deleted and created again
-        // empty does not empty the Secret.
-        for key in managedSet.sorted() where store.envelopes[key] == nil && store.status[key] != nil {
-            managedSet.remove(key)
-            if status.removeValue(forKey: key) != nil { statusChanged = true }
-            guard let value = live?[key] else { continue }
-            let previous =
-                (try? SecretBinding(namespace: namespace, secret: secretName, key: key)).map {
-                    Fingerprint(of: SecureBytes(value), binding: $0).text
-                } ?? ""
-            data[key] = nil
-            if let entry = appliedVersions[key] { appliedVersions[key] = entry.deleted(at: now) }
-            outcomes.append(
-                KeyOutcome(
-                    key: key, action: .delete, version: store.version(of: key), fingerprint: "",
-                    previousFingerprint: previous, sealedBy: "", sealedAt: "", signer: "", signerKeyId: "",
-                    reason: "removed from the sealed store"))
+        // Keys the agent manages that left the sealed store's data. Only a deletion (a tombstone
+        // in the key's version record, signed under `required`) removes one from the Secret; a
+        // key that merely vanished is orphaned: kept, and reported once.
+        for key in managedSet.sorted() where store.envelopes[key] == nil {
+            let record = store.versions[key]
+            guard let value = live?[key],
+                let binding = try? SecretBinding(namespace: namespace, secret: secretName, key: key)
+            else {
+                // Already gone from the Secret: nothing is left to manage.
+                managedSet.remove(key)
+                if orphaned.removeValue(forKey: key) != nil { statusChanged = true }
+                continue
+            }
+            let liveFingerprint = Fingerprint(of: SecureBytes(value), binding: binding).text
+            guard let record, record.isTombstone else {
+                if orphaned[key] == nil {
+                    orphaned[key] = OrphanedKey(
+                        since: now, version: status[key]?.version ?? record?.version ?? 0)
+                    statusChanged = true
+                    outcomes.append(
+                        KeyOutcome(
+                            key: key, action: .orphan, version: orphaned[key]?.version ?? 0,
+                            fingerprint: liveFingerprint, previousFingerprint: liveFingerprint, sealedBy: "",
+                            sealedAt: "", signer: "", signerKeyId: "",
+                            reason: "it left the sealed store without a deletion"))
+                }
+                continue
+            }
+            if orphaned.removeValue(forKey: key) != nil { statusChanged = true }
+            switch SignatureCheck.deletionVerdict(
+                record: record, binding: binding, signers: signers, applied: applied[key], policy: policy)
+            {
+            case .reject(let reason):
+                reject(key: key, version: record.version, record: record, reason: reason, liveValue: value)
+            case .accept(let acceptance):
+                managedSet.remove(key)
+                data[key] = nil
+                appliedVersions[key] = (appliedVersions[key] ?? AppliedVersion(version: 0, fingerprint: ""))
+                    .deleted(at: now, tombstone: record.version)
+                status[key] = SyncStatus(state: .deleted, version: record.version, at: now)
+                statusChanged = true
+                outcomes.append(
+                    KeyOutcome(
+                        key: key, action: .delete, version: record.version, fingerprint: "",
+                        previousFingerprint: liveFingerprint, sealedBy: record.deletedBy ?? "",
+                        sealedAt: record.deletedAt ?? "", signer: acceptance.signer,
+                        signerKeyId: acceptance.signerKeyId,
+                        reason: [
+                            "deleted by \(record.deletedBy ?? "") at \(record.deletedAt ?? "")",
+                            acceptance.reason,
+                        ]
+                        .filter { !$0.isEmpty }.joined(separator: "; ")))
+            }
         }
-        // Status entries of keys that are neither stored nor managed any more.
-        for key in status.keys where store.envelopes[key] == nil {
+        // Orphaned keys that came back to the store, or that the agent no longer manages.
+        for key in orphaned.keys where store.envelopes[key] != nil || !managedSet.contains(key) {
+            orphaned.removeValue(forKey: key)
+            statusChanged = true
+        }
+        // Status entries of keys that are neither stored nor managed any more; a deletion's
+        // entry stays while its tombstone does, so that readers can tell it was applied.
+        for (key, entry) in status
+        where store.envelopes[key] == nil && !managedSet.contains(key)
+            && !(entry.state == .deleted && store.versions[key]?.version == entry.version)
+        {
             status.removeValue(forKey: key)
             statusChanged = true
         }
@@ -288,6 +363,7 @@ public struct SecretPlan: Sendable {
 
         outcomes.sort { $0.key < $1.key }
         self.status = status
+        self.orphaned = orphaned
         self.appliedVersions = appliedVersions
         managedKeys = managedSet.sorted()
         if live == nil

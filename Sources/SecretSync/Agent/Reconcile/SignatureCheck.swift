@@ -38,6 +38,11 @@ struct SignatureCheck: Sendable {
         case rollbackUnknownSigner(SignerID)
         case rollbackRemovedSigner(name: String, id: SignerID)
         case rollbackBadSignature(name: String, id: SignerID)
+        case unsignedDeletion
+        case deletionUnknownSigner(SignerID)
+        case deletionRemovedSigner(name: String, id: SignerID)
+        case deletionBadSignature(name: String, id: SignerID)
+        case replayedDeletion(version: Int, applied: Int)
 
         /// The rejection reason under `required`.
         var rejection: String {
@@ -75,6 +80,26 @@ struct SignatureCheck: Sendable {
                 return
                     "rollback statement's signature in the name of signer \(name) (\(id)) does not verify: it "
                     + "was altered or forged; roll back again"
+            case .unsignedDeletion:
+                return
+                    "deletion is not signed, and signatures are required: the value stays; delete the key again "
+                    + "with an allowed signer's key (beluga-secrets delete KEY --signer-key FILE)"
+            case .deletionUnknownSigner(let id):
+                return
+                    "deletion is signed by signer \(id), which is not an allowed signer: the value stays; have an "
+                    + "allowed signer delete the key"
+            case .deletionRemovedSigner(let name, let id):
+                return
+                    "deletion is signed by signer \(name) (\(id)), removed from the allowed signers: the value "
+                    + "stays; have an allowed signer delete the key"
+            case .deletionBadSignature(let name, let id):
+                return
+                    "deletion's signature in the name of signer \(name) (\(id)) does not verify: it was altered or "
+                    + "forged; the value stays; delete the key again"
+            case .replayedDeletion(let version, let applied):
+                return
+                    "deletion version \(version) is not higher than version \(applied), applied before (an old "
+                    + "deletion replayed): the value stays; delete the key again"
             }
         }
 
@@ -100,13 +125,23 @@ struct SignatureCheck: Sendable {
                 return Flag.notVerified + " rollback signed by removed signer \(name) (\(id))"
             case .rollbackBadSignature(let name, let id):
                 return Flag.notVerified + " bad rollback signature in the name of signer \(name) (\(id))"
+            case .unsignedDeletion: return Flag.unsigned
+            case .deletionUnknownSigner(let id):
+                return Flag.notVerified + " deletion signed by unknown signer \(id)"
+            case .deletionRemovedSigner(let name, let id):
+                return Flag.notVerified + " deletion signed by removed signer \(name) (\(id))"
+            case .deletionBadSignature(let name, let id):
+                return Flag.notVerified + " bad deletion signature in the name of signer \(name) (\(id))"
+            case .replayedDeletion(let version, let applied):
+                return Flag.replayed
+                    + " deletion version \(version) is not higher than version \(applied), applied before"
             }
         }
 
         /// Whether the envelope's own signature is verified and only its version is wrong.
         var isReplay: Bool {
             switch self {
-            case .replayed, .sealedBeforeDeletion: return true
+            case .replayed, .sealedBeforeDeletion, .replayedDeletion: return true
             default: return false
             }
         }
@@ -226,6 +261,52 @@ struct SignatureCheck: Sendable {
                 Acceptance(
                     signer: signer?.name ?? "", signerKeyId: signer?.id.hex ?? "",
                     reason: [reason, problem.flag].filter { !$0.isEmpty }.joined(separator: "; "),
+                    applied: applied))
+        }
+    }
+
+    /// Decides on a deletion (a tombstone in the key's version record, `record`): under
+    /// `required` it takes a deletion statement by an allowed signer, for this key and the
+    /// tombstone's version, higher than the version applied; under `optional` any tombstone
+    /// deletes, and the record says what was not proven.
+    static func deletionVerdict(
+        record: SealedVersion, binding: SecretBinding, signers: AllowedSigners, applied: AppliedVersion?,
+        policy: SignaturePolicy
+    ) -> Verdict {
+        var accountable: (name: String, id: SignerID)?
+        var problem: Problem?
+        if let statement = record.deletion {
+            if let (name, key) = signers.signer(withID: statement.signer) {
+                if statement.version == record.version, statement.isSigned(by: key, for: binding) {
+                    accountable = (name, statement.signer)
+                } else {
+                    problem = .deletionBadSignature(name: name, id: statement.signer)
+                }
+            } else if let removed = signers.removed[statement.signer] {
+                problem = .deletionRemovedSigner(name: removed.name, id: statement.signer)
+            } else {
+                problem = .deletionUnknownSigner(statement.signer)
+            }
+        } else {
+            problem = .unsignedDeletion
+        }
+        if problem == nil, let applied, record.version <= applied.version {
+            problem = .replayedDeletion(version: record.version, applied: applied.version)
+        }
+        guard let problem else {
+            return .accept(
+                Acceptance(
+                    signer: accountable?.name ?? "", signerKeyId: accountable?.id.hex ?? "", reason: "",
+                    applied: applied))
+        }
+        switch policy {
+        case .required:
+            return .reject(reason: problem.rejection)
+        case .optional:
+            let signer = problem.isReplay ? accountable : nil
+            return .accept(
+                Acceptance(
+                    signer: signer?.name ?? "", signerKeyId: signer?.id.hex ?? "", reason: problem.flag,
                     applied: applied))
         }
     }

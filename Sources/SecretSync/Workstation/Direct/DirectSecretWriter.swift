@@ -161,8 +161,9 @@ public struct DirectSecretWriter: Sendable {
 
     /// A key the sealed store holds belongs to the agent.
     private func refuseSealedKey(_ key: String) async throws(ChangeError) {
-        let store = try await SealedStoreWriter(client: client, namespace: namespace, name: names.sealedStore)
-            .read()
+        let store = try await SealedStoreWriter(
+            client: client, namespace: namespace, name: names.sealedStore, statusName: names.status
+        ).read()
         if let store, store.data[key] != nil {
             throw .managedBySealedStore(key: key, sealedStore: "\(namespace)/\(names.sealedStore)")
         }

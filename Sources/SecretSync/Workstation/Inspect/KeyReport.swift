@@ -3,8 +3,9 @@ import Sealing
 import TimeFormat
 
 /// What `list` and `get` show of each key: where it is kept, its version, its fingerprint, who
-/// wrote it and when, and whether the Secret holds it yet. Read from the sealed store (readable
-/// by operators who may not read Secrets) and, when it can be read, the Secret.
+/// wrote it and when, and whether the Secret holds it yet. Read from the sealed store and the
+/// agent's status object (both readable by operators who may not read Secrets) and, when it can
+/// be read, the Secret.
 public struct KeyReport: Sendable, Equatable {
     /// Where a key's value comes from.
     public enum Source: String, Sendable {
@@ -25,7 +26,8 @@ public struct KeyReport: Sendable, Equatable {
     public var by: String
     /// When (RFC 3339), empty when unknown.
     public var at: String
-    /// `applied`, `pending` or `rejected` for sealed keys; `direct` or `unmanaged` otherwise.
+    /// `applied`, `pending`, `rejected` or `orphaned` for sealed keys; `direct` or `unmanaged`
+    /// otherwise.
     public var state: String
     /// Why a version was rejected, or what a pending key waits for.
     public var reason: String
@@ -34,17 +36,41 @@ public struct KeyReport: Sendable, Equatable {
     /// Previous versions kept for rollback, newest first.
     public var history: [SealedHistoryEntry]
 
-    /// The reports of every key, sorted by name. `secret` is `nil` when it does not exist or
-    /// could not be read; its values are only fingerprinted, in secure memory.
-    public static func all(store: SealedStore?, secret: GuardedSecret?, namespace: String, secretName: String)
-        -> [KeyReport]
-    {
+    /// Where a sealed key stands.
+    public enum KeyState: String, Sendable {
+        /// The agent applied the current version.
+        case applied
+        /// The agent has not yet applied the current version.
+        case pending
+        /// The agent refused the current version; the Secret keeps the previous value.
+        case rejected
+        /// The key left the sealed store without a deletion; the Secret keeps it.
+        case orphaned
+    }
+
+    /// The state of `key`, from the writers' version and the agent's status.
+    public static func state(of key: String, store: SealedStore, status: AgentStatus?) -> KeyState {
+        guard let entry = status?.keys[key], entry.version >= store.version(of: key) else { return .pending }
+        switch entry.state {
+        case .applied: return .applied
+        case .rejected: return .rejected
+        case .deleted: return .pending
+        }
+    }
+
+    /// The reports of every key, sorted by name. `status` is `nil` when the agent wrote none (or
+    /// it could not be read), `secret` when it does not exist or could not be read; its values are only fingerprinted, in
+    /// secure memory.
+    public static func all(
+        store: SealedStore?, status agentStatus: AgentStatus?, secret: GuardedSecret?, namespace: String,
+        secretName: String
+    ) -> [KeyReport] {
         var reports: [String: KeyReport] = [:]
         if let store {
             for key in store.keys {
                 let record = store.versions[key]
-                let status = store.status[key]
-                let state = store.state(of: key)
+                let status = agentStatus?.keys[key]
+                let state = Self.state(of: key, store: store, status: agentStatus)
                 var reason = ""
                 switch state {
                 case .rejected: reason = status?.reason ?? ""
@@ -56,7 +82,7 @@ public struct KeyReport: Sendable, Equatable {
                     } else {
                         reason = "not yet applied by the agent"
                     }
-                case .applied: break
+                case .applied, .orphaned: break
                 }
                 reports[key] = KeyReport(
                     key: key, source: .sealed, version: store.version(of: key),
@@ -66,6 +92,29 @@ public struct KeyReport: Sendable, Equatable {
                     appliedVersion: status?.state == .applied ? status?.version : nil,
                     history: record?.history ?? [])
             }
+            // Deletions the agent has not applied yet (or refused).
+            for (key, record) in store.versions where record.isTombstone && store.envelopes[key] == nil {
+                let status = agentStatus?.keys[key]
+                if let status, status.state == .deleted, status.version >= record.version { continue }
+                let refused = status?.state == .rejected && status?.version == record.version
+                reports[key] = KeyReport(
+                    key: key, source: .sealed, version: record.version, fingerprint: "",
+                    by: record.deletedBy ?? "", at: record.deletedAt ?? "",
+                    state: refused ? KeyState.rejected.rawValue : KeyState.pending.rawValue,
+                    reason: refused
+                        ? "deletion refused: \(status?.reason ?? "")"
+                        : "deleted (version \(record.version)); the agent removes it from the Secret",
+                    appliedVersion: status?.state == .applied ? status?.version : nil, history: [])
+            }
+        }
+        for (key, orphan) in agentStatus?.orphaned ?? [:] where reports[key] == nil {
+            reports[key] = KeyReport(
+                key: key, source: .sealed, version: orphan.version,
+                fingerprint: agentStatus?.keys[key]?.fingerprint ?? "", by: "", at: "",
+                state: KeyState.orphaned.rawValue,
+                reason: "left the sealed store without a deletion (since \(orphan.since)); the Secret keeps "
+                    + "version \(orphan.version): delete it with beluga-secrets delete \(key), or put it back",
+                appliedVersion: orphan.version, history: [])
         }
         guard let secret else { return reports.keys.sorted().compactMap { reports[$0] } }
         let direct = DirectVersions(secret: secret.object.json)
@@ -89,9 +138,10 @@ public struct KeyReport: Sendable, Equatable {
             } else {
                 reports[key] = KeyReport(
                     key: key, source: .unmanaged, version: 0, fingerprint: live, by: "", at: "",
-                    state: managed.contains(key) ? "pending" : "unmanaged",
+                    state: managed.contains(key) ? KeyState.orphaned.rawValue : "unmanaged",
                     reason: managed.contains(key)
-                        ? "deleted from the sealed store; the agent removes it" : "",
+                        ? "not in the sealed store; the Secret keeps it: delete it with beluga-secrets delete \(key)"
+                        : "",
                     appliedVersion: nil, history: [])
             }
         }

@@ -9,9 +9,13 @@ import KubeAPI
 public struct SealedStoreWriter: Sendable {
     /// The sealed store ConfigMap (`<secret>-sealed`) and how conflicts on it are retried.
     public var configMap: ConfigMapEdit
+    /// The agent's status object, read for the signed versions it applied (see
+    /// `SealedStore.nextVersion(of:)`).
+    public var status: AgentStatusReader
 
-    public init(client: KubeClient, namespace: String, name: String) {
+    public init(client: KubeClient, namespace: String, name: String, statusName: String) {
         configMap = ConfigMapEdit(client: client, namespace: namespace, name: name)
+        status = AgentStatusReader(client: client, namespace: namespace, name: statusName)
     }
 
     /// What one edit did.
@@ -22,6 +26,8 @@ public struct SealedStoreWriter: Sendable {
         public var store: SealedStore
         /// The store as it was before the edit.
         public var previous: SealedStore
+        /// The agent's status before the edit; `nil` when there is none or it may not be read.
+        public var status: AgentStatus?
         /// Whether the ConfigMap did not exist and was (or would be) created.
         public var created: Bool
         /// Attempts it took (1 without conflicts).
@@ -40,6 +46,13 @@ public struct SealedStoreWriter: Sendable {
     ) async throws(ChangeError) -> Outcome<Result> {
         let namespace = configMap.namespace
         let name = configMap.name
+        let status: AgentStatus?
+        do throws(KubeError) {
+            status = try await self.status.readIfPermitted()
+        } catch {
+            throw .api(error)
+        }
+        let signedVersions = status?.keys.compactMapValues(\.signedVersion) ?? [:]
         return try await configMap.run(
             api: ChangeError.api, conflictPersisted: ChangeError.conflictPersisted
         ) {
@@ -48,10 +61,12 @@ public struct SealedStoreWriter: Sendable {
             ) in
             let previous: SealedStore
             do throws(SealedStoreError) {
-                previous =
+                var read =
                     try object.map { configMap throws(SealedStoreError) in
                         try SealedStore(configMap: configMap.json)
                     } ?? SealedStore()
+                read.signedVersions = signedVersions
+                previous = read
             } catch {
                 throw .store(error)
             }
@@ -63,7 +78,8 @@ public struct SealedStoreWriter: Sendable {
                 throw .storeTooLarge(object: "the sealed store ConfigMap \(namespace)/\(name)", bytes: bytes)
             }
             let outcome = Outcome(
-                result: result, store: store, previous: previous, created: object == nil, attempts: attempt)
+                result: result, store: store, previous: previous, status: status, created: object == nil,
+                attempts: attempt)
             if dryRun { return (nil, outcome) }
             let written =
                 object.map { ConfigMap(json: store.writingEnvelopesAndVersions(into: $0.json)) }
