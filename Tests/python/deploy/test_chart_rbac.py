@@ -13,8 +13,9 @@ def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
     named = {
         ("", "secrets", f"{release_prefix}-secrets"): ["get", "list", "watch", "update"],
         ("", "secrets", f"{release_prefix}-sealing-key"): ["get", "update"],
-        ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "list", "watch", "update", "patch"],
+        ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "list", "watch", "update"],
         ("", "configmaps", f"{release_prefix}-public-key"): ["get", "list", "watch", "update"],
+        ("", "configmaps", f"{release_prefix}-secrets-status"): ["get", "update"],
         ("", "configmaps", f"{release_prefix}-config"): ["get", "list", "watch"],
         ("", "configmaps", f"{release_prefix}-signers"): ["get", "list", "watch"],
         ("apps", "deployments", release_prefix): ["get", "patch"],
@@ -22,9 +23,10 @@ def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
     if leader_election:
         named[("coordination.k8s.io", "leases", f"{release_prefix}-agent")] = ["get", "update"]
     grants = {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
-    # Kubernetes cannot restrict create by name: the Secrets the agent creates, Events, and the
-    # Lease, which the agent creates again when it is missing.
-    grants |= {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None)}
+    # Kubernetes cannot restrict create by name: the Secrets and the status ConfigMap the agent
+    # creates, Events, and the Lease, which the agent creates again when it is missing.
+    grants |= {("", "secrets", "create", None), ("", "configmaps", "create", None), ("", "events", "create", None),
+               ("", "events", "patch", None)}
     if leader_election:
         grants.add(("coordination.k8s.io", "leases", "create", None))
     return grants
@@ -52,8 +54,8 @@ def test_no_lease_rule_without_leader_election():
 
 def test_only_create_and_event_patch_are_unnamed():
     unnamed = {g for g in rule_set(render().get("Role", "beluga-ai-agent")) if g[3] is None}
-    assert unnamed == {("", "secrets", "create", None), ("", "events", "create", None), ("", "events", "patch", None),
-                       ("coordination.k8s.io", "leases", "create", None)}
+    assert unnamed == {("", "secrets", "create", None), ("", "configmaps", "create", None), ("", "events", "create", None),
+                       ("", "events", "patch", None), ("coordination.k8s.io", "leases", "create", None)}
 
 
 def test_nothing_cluster_wide_and_no_wildcards():
@@ -77,9 +79,50 @@ def test_binding_gives_the_role_to_the_agent_only():
 def test_rbac_and_service_account_can_be_brought_by_the_operator():
     values = {"agent": {"rbac": {"create": False}, "serviceAccount": {"create": False, "name": "platform-agent"}}}
     rendered = render(values)
-    assert rendered.of_kind("Role") == [] and rendered.of_kind("RoleBinding") == []
+    # Only the operators' Role, which is not the agent's.
+    assert [r["metadata"]["name"] for r in rendered.of_kind("Role")] == ["beluga-ai-operator"]
+    assert rendered.of_kind("RoleBinding") == []
     assert rendered.of_kind("ServiceAccount") == []
     pod = rendered.get("Deployment", "beluga-ai-agent")["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "platform-agent"
     # `helm test` then runs as the agent's account, whose rights the operator granted.
     assert rendered.get("Pod", "beluga-ai-test")["spec"]["serviceAccountName"] == "platform-agent"
+
+
+def operator_grants(release_prefix: str = "beluga-ai"):
+    named = {
+        ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "update"],
+        ("", "configmaps", f"{release_prefix}-secrets-status"): ["get", "list", "watch"],
+        ("", "configmaps", "beluga-secrets-public-key"): ["get", "list", "watch"],
+        ("apps", "deployments", release_prefix): ["get", "list", "watch"],
+        ("coordination.k8s.io", "leases", "beluga-secrets-agent"): ["get"],
+    }
+    return {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
+
+
+def test_operator_role_updates_the_sealed_store_and_reads_the_agents_status_only():
+    rendered = render()
+    role = rendered.get("Role", "beluga-ai-operator")
+    assert rule_set(role) == operator_grants()
+    # Nothing on Secrets, nothing that writes the agent's status, its keys or its Lease.
+    for group, resource, verb, name in rule_set(role):
+        assert resource != "secrets"
+        assert verb in ("get", "list", "watch") or (resource, name) == ("configmaps", "beluga-ai-secrets-sealed")
+    # A Role alone grants nothing: no binding unless subjects are given (the others are the
+    # agent's and the `helm test` hook's).
+    assert "beluga-ai-operator" not in [b["metadata"]["name"] for b in rendered.of_kind("RoleBinding")]
+
+
+def test_operator_role_follows_the_release_and_binds_the_given_subjects():
+    subjects = [{"kind": "Group", "name": "platform-operators", "apiGroup": "rbac.authorization.k8s.io"}]
+    rendered = render({"rbac": {"operatorRole": {"subjects": subjects}}}, name="prod", namespace="team-a")
+    assert rule_set(rendered.get("Role", "prod-beluga-ai-operator")) == operator_grants("prod-beluga-ai")
+    binding = rendered.get("RoleBinding", "prod-beluga-ai-operator")
+    assert binding["roleRef"]["name"] == "prod-beluga-ai-operator"
+    assert binding["subjects"] == subjects
+
+
+def test_operator_role_can_be_left_out():
+    rendered = render({"rbac": {"operatorRole": {"create": False}}})
+    assert "beluga-ai-operator" not in [r["metadata"]["name"] for r in rendered.of_kind("Role")]
+    assert "beluga-ai-agent" in [r["metadata"]["name"] for r in rendered.of_kind("Role")]

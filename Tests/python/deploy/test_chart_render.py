@@ -88,6 +88,7 @@ def test_default_render_has_exactly_the_expected_objects():
             "PodDisruptionBudget/beluga-ai",
             "PodDisruptionBudget/beluga-ai-agent",
             "Role/beluga-ai-agent",
+            "Role/beluga-ai-operator",
             "RoleBinding/beluga-ai-agent",
             "Service/beluga-ai",
             "Service/beluga-ai-agent",

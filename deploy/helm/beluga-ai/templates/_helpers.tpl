@@ -96,6 +96,15 @@ template` and in GitOps tools that render without a cluster: there, set agent.le
 {{- $owned }}
 {{- end }}
 {{- end }}
+{{- /* The agent's status object: created and written by the agent only, never rendered. */}}
+{{- define "beluga-ai.statusName" -}}
+{{- printf "%s-secrets-status" (include "beluga-ai.fullname" .) }}
+{{- end }}
+
+{{- define "beluga-ai.operatorRoleName" -}}
+{{- printf "%s-operator" (include "beluga-ai.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 
 {{/* Agent names and labels: distinct from the server's, so no selector of one matches the other. */}}
 {{- define "beluga-ai.agentName" -}}
