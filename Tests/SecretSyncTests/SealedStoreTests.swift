@@ -68,13 +68,20 @@ import Testing
         }
     }
 
-    @Test func deleteRemovesEnvelopeAndRecord() throws {
+    @Test func deleteRemovesTheEnvelopeAndRecordsATombstone() throws {
         var store = SealedStore()
         store.set(key: "k", envelope: "e1", fingerprint: "f1", sealedBy: "a", sealedAt: "t1")
-        try store.delete(key: "k")
-        #expect(store.keys.isEmpty)
-        #expect(store.versions.isEmpty)
-        #expect(throws: SealedStoreError.keyNotFound(key: "k")) { try store.delete(key: "k") }
+        let version = try store.delete(key: "k", by: "bob@ws", at: "2026-03-01T00:00:00Z")
+        #expect(version == 2)
+        #expect(store.envelopes["k"] == nil)
+        let tombstone = try #require(store.versions["k"])
+        #expect(tombstone.isTombstone && tombstone.version == 2 && tombstone.deletedBy == "bob@ws")
+        #expect(tombstone.history.isEmpty, "a deleted value is gone")
+        #expect(throws: SealedStoreError.keyNotFound(key: "other")) {
+            try store.delete(key: "other", by: "bob@ws", at: "2026-03-01T00:00:00Z")
+        }
+        // A key only the agent still holds (orphaned) can be deleted.
+        #expect(try store.delete(key: "other", by: "bob@ws", at: "2026-03-01T00:00:00Z", known: true) == 1)
     }
 
     @Test func historyIsTrimmedToTheAnnotationBudget() {

@@ -301,6 +301,42 @@ final class AgentHarness: TestScoped {
     @discardableResult
     func rollback(key: String, to version: Int, signer: SigningKeyPair?) async throws -> Int {
         let binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
+        return try await edit { store throws -> Int in
+            try store.rollback(
+                key: key, to: version, by: "bob@ws2", at: RFC3339.format(.now()),
+                signer: signer.map { RollbackSigner(key: $0, binding: binding) })
+        }
+    }
+
+    /// Deletes `key` like `beluga-secrets delete`: a tombstone as its next version, signed with
+    /// `signer` when given (retrying on conflict). Returns the tombstone's version.
+    @discardableResult
+    func delete(key: String, signer: SigningKeyPair? = nil) async throws -> Int {
+        let binding = try SecretBinding(namespace: namespace, secret: names.secret, key: key)
+        let status = try await status()
+        let known = status.keys[key] != nil || status.orphaned[key] != nil
+        return try await edit { store throws -> Int in
+            try store.delete(
+                key: key, by: "bob@ws2", at: RFC3339.format(.now()),
+                signer: signer.map { RollbackSigner(key: $0, binding: binding) }, known: known)
+        }
+    }
+
+    /// Stores `envelope` as a new version of `key` (read, edit, replace with the resourceVersion
+    /// read, retry on conflict), like `beluga-secrets set`.
+    @discardableResult
+    func store(key: String, envelope: String, fingerprint: String = "") async throws -> Int {
+        try await edit { store in
+            store.set(
+                key: key, envelope: envelope, fingerprint: fingerprint, sealedBy: "alice@ws1",
+                sealedAt: RFC3339.format(.now()))
+        }
+    }
+
+    /// Reads the sealed store (numbered above the agent's signed versions, as writers do),
+    /// applies `change`, and writes it back with the resourceVersion read (created when there is
+    /// none), retrying on conflict and on the faults tests inject, as the CLI does.
+    private func edit<Result>(_ change: (inout SealedStore) throws -> Result) async throws -> Result {
         for _ in 0..<50 {
             let object: ConfigMap?
             do {
@@ -311,9 +347,7 @@ final class AgentHarness: TestScoped {
             }
             var store = try object.map { try SealedStore(configMap: $0.json) } ?? SealedStore()
             store.signedVersions = try await status().keys.compactMapValues(\.signedVersion)
-            let version = store.set(
-                key: key, envelope: envelope, fingerprint: fingerprint, sealedBy: "alice@ws1",
-                sealedAt: RFC3339.format(.now()))
+            let result = try change(&store)
             let outcome: KubeError.Category?
             if let object {
                 outcome = await replaceOutcome(
@@ -322,7 +356,7 @@ final class AgentHarness: TestScoped {
                 outcome = await createOutcome(
                     ConfigMap(json: store.newConfigMap(name: names.sealedStore, namespace: namespace)))
             }
-            if outcome == nil { return version }
+            if outcome == nil { return result }
             // The tests that inject faults expect writers to try again, as the CLI does.
             if let outcome,
                 ![.conflict, .alreadyExists, .server, .throttled, .unreachable, .timeout].contains(outcome)

@@ -92,8 +92,8 @@ import TestSupport
     }
 
     /// The agent works with nothing but the Role of docs/agent.md (the chart's): every name
-    /// listed, no list or watch without a name, no create of ConfigMaps or Leases (the chart
-    /// creates those).
+    /// listed, no list or watch without a name, no create of Leases (the chart creates it) and of
+    /// ConfigMaps only the agent's status (the chart creates the others).
     @Test func theDocumentedRoleIsEnough() async throws {
         try await withStarted(
             try await AgentHarness.start(
@@ -117,8 +117,14 @@ import TestSupport
                     verbs: ["get", "list", "watch", "update"], resources: ["secrets"],
                     resourceNames: ["beluga-ai-secrets", "beluga-secrets-sealing-key"]),
                 AccessRule(
-                    verbs: ["get", "list", "watch", "update", "patch"], resources: ["configmaps"],
+                    verbs: ["get", "list", "watch", "update"], resources: ["configmaps"],
                     resourceNames: names),
+                // The agent's own status ConfigMap: created by it (create cannot be limited by
+                // name), then read and replaced by name only.
+                AccessRule(verbs: ["create"], resources: ["configmaps"]),
+                AccessRule(
+                    verbs: ["get", "update"], resources: ["configmaps"],
+                    resourceNames: ["beluga-ai-secrets-status"]),
                 AccessRule(
                     verbs: ["get", "list", "watch"], resources: ["configmaps"],
                     resourceNames: ["beluga-ai-config", "beluga-secrets-signers"]),

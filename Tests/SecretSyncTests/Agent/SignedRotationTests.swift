@@ -27,6 +27,12 @@ import TestSupport
                 try signers.add(name: "alice", key: alice.publicKey)
                 try signers.add(name: "bob", key: bob.publicKey)
             }
+            // The chart renders the sealed store (the agent no longer creates one): with it, the
+            // agent reconciles, and reports its policy, from the start.
+            try await harness.fixture.emulator.put([
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ["name": "beluga-ai-secrets-sealed", "namespace": .string(harness.namespace)],
+            ])
             let running = harness.startAgent(signatures: policy)
             try await body(harness, running, try await harness.publicKey())
         }

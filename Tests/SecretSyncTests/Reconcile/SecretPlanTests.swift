@@ -133,7 +133,7 @@ import Testing
         #expect(record.reason.contains("accepted again after version 2 was rejected"), "\(record.reason)")
     }
 
-    @Test func onlyKeysTheStoreAppliedAreDeleted() throws {
+    @Test func onlyATombstoneDeletesAKeyAVanishedOneIsOrphaned() throws {
         var store = SealedStore()
         var status: [String: SyncStatus] = [:]
         store.set(
@@ -143,13 +143,23 @@ import Testing
         status["a"] = SyncStatus(
             state: .applied, version: 1, fingerprint: try fingerprint("1", key: "a"), at: "t")
         let live: [String: [UInt8]] = ["a": Array("1".utf8), "b": Array("2".utf8)]
-        let result = plan(store, status: status, live: live, managed: ["a", "b"])
-        #expect(result.outcomes.map(\.action) == [.delete, .unchanged])
-        #expect(result.desiredData == ["b": Array("2".utf8)])
-        #expect(result.status["a"] == nil)
-        // A sealed store created again, empty: nothing is deleted.
+        // "a" left the store without a deletion: kept, and reported as orphaned.
+        let vanished = plan(store, status: status, live: live, managed: ["a", "b"])
+        #expect(vanished.outcomes.map(\.action) == [.orphan, .unchanged])
+        #expect(vanished.desiredData == nil)
+        #expect(vanished.orphaned["a"]?.version == 1)
+        // A sealed store created again, empty: nothing is deleted either.
         let empty = plan(SealedStore(), live: live, managed: ["a", "b"])
-        #expect(empty.outcomes.isEmpty && empty.desiredData == nil)
+        #expect(empty.desiredData == nil)
+        #expect(empty.outcomes.allSatisfy { $0.action == .orphan })
+        // `delete` writes a tombstone: then the key goes.
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        try store.delete(key: "a", by: "bob@ws", at: "2026-03-01T00:00:00Z")
+        let deleted = plan(store, status: status, live: live, managed: ["a", "b"])
+        #expect(deleted.outcomes.map(\.action) == [.delete, .unchanged])
+        #expect(deleted.desiredData == ["b": Array("2".utf8)])
+        #expect(deleted.status["a"]?.state == .deleted)
     }
 
     @Test func requiredSignaturesRefuseUnsignedEnvelopes() throws {

@@ -15,6 +15,8 @@ import Testing
     let mallory = SigningKeyPair.generate()
     var keyring: SealingKeyring { SealingKeyring(current: pair) }
     let key = "openai-api-key"
+    /// The agent's status per key as the plans read it (its status object), one per test.
+    let agent = AgentStatusBox()
 
     var binding: SecretBinding {
         get throws { try SecretBinding(namespace: "prod", secret: "beluga-ai-secrets", key: key) }
@@ -65,7 +67,9 @@ import Testing
         live: [String: [UInt8]]? = nil, applied: [String: AppliedVersion] = [:]
     ) throws -> SecretPlan {
         SecretPlan(
-            namespace: "prod", secretName: "beluga-ai-secrets", store: store, keyring: keyring, live: live,
+            namespace: "prod", secretName: "beluga-ai-secrets", store: store, status: agent.keys,
+            keyring: keyring,
+            live: live,
             managed: live == nil ? [] : [key], policy: policy, signers: try list ?? signers(),
             applied: applied,
             at: "2026-03-01T00:00:00Z")
@@ -106,15 +110,14 @@ import Testing
         let first = try plan(store, policy: .required)
         #expect(first.outcomes.map(\.action) == [.create])
         #expect(first.status[key]?.signedVersion == 7)
-        store.status = first.status
+        agent.keys = first.status
+        // The entry survives the status object's JSON, and writers number above it.
+        var written = AgentStatus()
+        written.keys = first.status
+        let reread = AgentStatus(configMap: written.writing(into: nil, name: "s", namespace: "prod"))
+        #expect(reread.keys[key]?.signedVersion == 7)
+        store.signedVersions = reread.keys.compactMapValues(\.signedVersion)
         #expect(store.nextVersion(of: key) == 8)
-
-        // The entry survives the annotation's JSON, and the next change is applied.
-        let reread = try SealedStore(
-            configMap: [
-                "metadata": ["annotations": [SealedStore.statusAnnotation: .string(store.statusText)]]
-            ])
-        #expect(reread.status[key]?.signedVersion == 7)
         let version = store.set(
             key: key, envelope: try signed("next", version: store.nextVersion(of: key), by: bob),
             fingerprint: "", sealedBy: "bob@ws", sealedAt: "t")
@@ -132,14 +135,14 @@ import Testing
         var store = store(try signed("v3", version: 3, by: alice), version: 3)
         let live = [key: Array("v3".utf8)]
         let applied = [key: AppliedVersion(version: 3, fingerprint: try fingerprint("v3"))]
-        store.status[key] = SyncStatus(
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 3, fingerprint: try fingerprint("v3"), at: "t")
         let upgraded = try plan(store, policy: .required, live: live, applied: applied)
         #expect(upgraded.outcomes.map(\.action) == [.unchanged])
         #expect(upgraded.auditRecords.isEmpty)
         #expect(upgraded.statusChanged)
         #expect(upgraded.status[key]?.signedVersion == 3)
-        store.status = upgraded.status
+        agent.keys = upgraded.status
         #expect(try plan(store, policy: .required, live: live, applied: applied).statusChanged == false)
 
         store.set(key: key, envelope: try unsigned("evil"), fingerprint: "", sealedBy: "x", sealedAt: "t")
@@ -233,8 +236,8 @@ import Testing
     @Test func theAppliedEnvelopeIsNotAReplayOfItself() throws {
         let envelope = try signed("v5", version: 5, by: alice)
         let applied = [key: AppliedVersion(version: 5, fingerprint: try fingerprint("v5"))]
-        var stored = store(envelope, version: 5)
-        stored.status[key] = SyncStatus(
+        let stored = store(envelope, version: 5)
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 5, fingerprint: try fingerprint("v5"), at: "t")
         let same = try plan(stored, policy: .required, live: [key: Array("v5".utf8)], applied: applied)
         #expect(same.outcomes.map(\.action) == [.unchanged])
@@ -266,8 +269,8 @@ import Testing
     @Test func anAppliedValueWithoutAnAppliedVersionGetsOneWritten() throws {
         // The Secret holds the value (written before signatures were checked): only the
         // annotation changes, which needs a write of the Secret but no record.
-        var stored = store(try signed("v2", version: 2, by: alice), version: 2)
-        stored.status[key] = SyncStatus(
+        let stored = store(try signed("v2", version: 2, by: alice), version: 2)
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 2, fingerprint: try fingerprint("v2"), at: "t")
         let result = try plan(stored, policy: .required, live: [key: Array("v2".utf8)])
         #expect(result.outcomes.map(\.action) == [.unchanged])
@@ -284,7 +287,7 @@ import Testing
         // Her version 2 was applied before she was removed: it stays, no rejection.
         let before = try signed("carol-2", version: 2, by: carol)
         var stored = store(before, version: 2)
-        stored.status[key] = SyncStatus(
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 2, fingerprint: try fingerprint("carol-2"), at: "t", signedVersion: 2)
         let applied = [key: AppliedVersion(version: 2, fingerprint: try fingerprint("carol-2"))]
         let kept = try plan(
@@ -322,7 +325,7 @@ import Testing
                 fingerprint: try fingerprint(value),
                 sealedBy: "someone@ws", sealedAt: "t")
         }
-        stored.status[key] = SyncStatus(
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 4, fingerprint: try fingerprint("v4"), at: "t")
         return (stored, [key: AppliedVersion(version: 4, fingerprint: try fingerprint("v4"))])
     }
@@ -349,7 +352,7 @@ import Testing
         #expect(result.appliedVersions[key] == AppliedVersion(version: 5, fingerprint: try fingerprint("v3")))
 
         // Applied: the next reconcile changes nothing.
-        stored.status = result.status
+        agent.keys = result.status
         applied = result.appliedVersions
         let again = try plan(stored, policy: .required, live: [key: Array("v3".utf8)], applied: applied)
         #expect(again.outcomes.map(\.action) == [.unchanged])
@@ -420,18 +423,21 @@ import Testing
 
     @Test func aDeletedKeyIsRememberedSoItsOldEnvelopesCannotReturn() throws {
         var stored = store(try signed("v4", version: 4, by: alice), version: 4)
-        stored.status[key] = SyncStatus(
+        agent.keys[key] = SyncStatus(
             state: .applied, version: 4, fingerprint: try fingerprint("v4"), at: "t")
         let applied = [key: AppliedVersion(version: 4, fingerprint: try fingerprint("v4"))]
         let old = stored.envelopes[key] ?? ""
-        try stored.delete(key: key)
+        // Under `required`, a deletion is applied only when an allowed signer signed it.
+        try stored.delete(
+            key: key, by: "bob@ws", at: "2026-02-15T00:00:00Z",
+            signer: RollbackSigner(key: alice, binding: try binding))
         let deleted = try plan(stored, policy: .required, live: [key: Array("v4".utf8)], applied: applied)
         #expect(deleted.outcomes.map(\.action) == [.delete])
         let tombstone = try #require(deleted.appliedVersions[key])
         #expect(
             tombstone
                 == AppliedVersion(
-                    version: 0, fingerprint: "", deletedVersion: 4, deletedAt: "2026-03-01T00:00:00Z"))
+                    version: 0, fingerprint: "", deletedVersion: 5, deletedAt: "2026-03-01T00:00:00Z"))
 
         // The old envelope stored again: sealed before the deletion, so refused.
         var replayed = SealedStore()
@@ -448,7 +454,7 @@ import Testing
         let created = try plan(fresh, policy: .required, live: [:], applied: deleted.appliedVersions)
         #expect(created.outcomes.map(\.action) == [.create])
         let entry = try #require(created.appliedVersions[key])
-        #expect(entry.version == 1 && entry.deletedVersion == 4)
+        #expect(entry.version == 1 && entry.deletedVersion == 5)
         // …and the old envelope is still refused after that.
         let stillRefused = try plan(
             replayed, policy: .required, live: [key: Array("new".utf8)], applied: created.appliedVersions)
@@ -483,4 +489,9 @@ func base64url(_ bytes: [UInt8]) -> String {
         of: "/", with: "_"
     )
     .replacingOccurrences(of: "=", with: "")
+}
+
+/// A mutable place for the agent's status in a test suite whose tests are not mutating.
+final class AgentStatusBox: @unchecked Sendable {
+    var keys: [String: SyncStatus] = [:]
 }

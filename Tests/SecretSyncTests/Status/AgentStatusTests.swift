@@ -99,7 +99,7 @@ import Testing
         let all = status.problems.map(\.description).joined(separator: "\n")
         for fragment in [
             "data[sync-status][huge].version is 9223372036854775807, out of range",
-            "neither applied nor rejected", "not a Secret key name", "fp1:", "not an RFC 3339 time",
+            "not applied, rejected or deleted", "not a Secret key name", "fp1:", "not an RFC 3339 time",
             "reason is 5000 bytes long, over 4096", "data[sync-status][not-object] is not an object",
         ] {
             #expect(all.contains(fragment), "\(fragment) in \(all)")
