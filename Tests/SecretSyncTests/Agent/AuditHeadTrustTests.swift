@@ -83,10 +83,10 @@ import TestSupport
             try await harness.store(
                 key: "openai-api-key", envelope: harness.seal("v1", key: "openai-api-key", to: key))
             try await eventually("the value is applied") {
-                try await harness.store().status["openai-api-key"]?.state == .applied
+                try await harness.status().keys["openai-api-key"]?.state == .applied
             }
             await first.stop()
-            let genuine = try #require(try await harness.store().auditHead)
+            let genuine = try #require(try await harness.status().auditHead)
             #expect(!genuine.lines.isEmpty)
 
             // Genuine lines are printed again by the next leader, as they were stored.
@@ -96,9 +96,9 @@ import TestSupport
             }
             #expect(Array(await second.sink.lines.prefix(genuine.lines.count)) == genuine.lines)
             await second.stop()
-            let resumed = try #require(try await harness.store().auditHead)
+            let resumed = try #require(try await harness.status().auditHead)
 
-            // Someone who may patch the sealed store writes a head of lines that chain on from
+            // An administrator who may edit the agent's status object writes a head of lines that chain on from
             // the real head, claiming a signed change, signed with a key that is not the agent's.
             let forger = SigningKeyPair.generate()
             let forgedLines = AuditChain(namespace: harness.namespace, seq: resumed.seq, hash: resumed.hash)
@@ -111,12 +111,9 @@ import TestSupport
                     ], ts: "2026-01-01T00:00:00Z", agent: "agent-a", identity: forger)
             let forged = AuditHead(
                 seq: forgedLines[0].record.seq, hash: forgedLines[0].hash, lines: forgedLines.map(\.text))
-            let patch: JSON = [
-                "metadata": ["annotations": [SealedStore.auditHeadAnnotation: .string(forged.json.jsonText)]]
-            ]
-            _ = try await harness.client.patch(
-                ConfigMap.self, name: harness.names.sealedStore, namespace: harness.namespace,
-                patch: .merge(patch))
+            var status = try #require(try await harness.object("configmaps", harness.names.status))
+            status[path: "data", "audit-head"] = .string(forged.json.jsonText)
+            try await harness.fixture.emulator.put(status)
 
             let third = harness.startAgent(identity: "agent-c")
             try await eventually("the rejection is recorded") {
