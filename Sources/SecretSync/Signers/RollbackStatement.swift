@@ -98,9 +98,8 @@ public struct RollbackStatement: Sendable, Equatable {
         else { throw path.problem("signer", "is not a signer id (16 lower-case hex digits)") }
         let signedAt = try UntrustedField.text(json, "signedAt", maximumBytes: 64, required: true, at: path)
         guard
-            let signature = Base64.decode(
-                try UntrustedField.text(json, "signature", maximumBytes: 128, at: path)),
-            signature.count == 64
+            let signature = SigningPublicKey.signature(
+                base64: try UntrustedField.text(json, "signature", maximumBytes: 128, at: path))
         else { throw path.problem("signature", "is not base64 of 64 bytes") }
         self.init(
             from: from, to: to, version: version, envelopeHash: hash, signer: signer, signedAt: signedAt,

@@ -71,9 +71,10 @@ import Testing
             binding: binding, from: 3, to: 1, version: 4, envelope: "bs1.x", key: identity,
             at: "2026-01-01T00:00:00Z")
         var json = statement.json
-        #expect(RollbackStatement(json: json) != nil)
+        let path = UntrustedField.Path(object: "test", field: "rollback")
+        #expect((try? RollbackStatement(untrusted: json, at: path)) != nil)
         let text = try #require(json["signature"]?.stringValue)
         json["signature"] = .string(Self.nonCanonical(text))
-        #expect(RollbackStatement(json: json) == nil)
+        #expect((try? RollbackStatement(untrusted: json, at: path)) == nil)
     }
 }
