@@ -41,6 +41,13 @@ actor SecretReconciler {
                         metadata: ["configmap": "\(names.sealedStore)"])
                     reportedMissingStore = true
                 }
+                // The policy is followed without a store too: one the signers set before the
+                // first key was stored holds once the signers' ConfigMap is gone.
+                let recorded = await audit.status.signatures
+                let policyRecord = try await readSigners(recorded: recorded).record
+                if policyRecord != recorded {
+                    try await audit.record([]) { $0.signatures = policyRecord }
+                }
                 return nil
             }
             reportedMissingStore = false
