@@ -17,6 +17,8 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
     case keyNotFound(key: String, object: String, hint: String)
     /// A direct write to a key the agent manages from the sealed store.
     case managedBySealedStore(key: String, sealedStore: String)
+    /// A sealed write to a key written straight into the Secret, by a user who may not hand it over.
+    case managedDirectly(key: String, secret: String)
     /// An unsigned rollback to a signed version, which an agent refuses to apply again.
     case signedVersionCannotBeRolledBack(key: String, version: Int)
     /// The agent refused the envelope of this version; the Secret keeps the previous value.
@@ -56,6 +58,12 @@ public enum ChangeError: Error, Sendable, CustomStringConvertible {
             return
                 "key \"\(key)\" is managed by the agent from the sealed store \(sealedStore): a direct write "
                 + "would be undone; drop --direct to seal it, or delete it from the sealed store first"
+        case .managedDirectly(let key, let secret):
+            return
+                "key \"\(key)\" is written straight into the Secret \(secret) (--direct), and you may not update "
+                + "that Secret to hand it over to the agent, which refuses an envelope for it: have a user who may "
+                + "run `beluga-secrets set \(key)`, or `beluga-secrets delete \(key) --direct` first, or keep writing "
+                + "it with --direct"
         case .signedVersionCannotBeRolledBack(let key, let version):
             return
                 "version \(version) of key \"\(key)\" is a signed envelope (format 2) that records its own "

@@ -10,7 +10,8 @@ extension ChangeError: ReportableError {
         case .sealing(let error): return error.exitStatus
         case .conflictPersisted: return .conflict
         case .keyNotFound, .disappeared: return .notFound
-        case .managedBySealedStore, .signedVersionCannotBeRolledBack, .rejectedByAgent, .rolloutFailed,
+        case .managedBySealedStore, .managedDirectly, .signedVersionCannotBeRolledBack, .rejectedByAgent,
+            .rolloutFailed,
             .invalidSetting, .storeTooLarge:
             return .rejected
         case .timedOut: return .unreachable

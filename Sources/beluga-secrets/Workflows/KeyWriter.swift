@@ -123,6 +123,14 @@ struct KeyWriter: Sendable {
     ) async throws -> Outcome {
         let before =
             wait.followsRollout && !dryRun ? try await ChangeFollower.deploymentBefore(workspace) : nil
+        // A key written with --direct is handed over first, or the agent would refuse its envelope.
+        if let handed = try await workspace.directSecret.handOver(key, dryRun: dryRun) {
+            print(
+                "\(key): written with --direct until now (version \(handed)); "
+                    + (dryRun
+                        ? "would be handed over to the agent"
+                        : "handed over to the agent, which applies the sealed value"))
+        }
         let outcome = try await SealAndRecord(workspace: workspace, key: key).run(
             secretValue, to: recipient, by: value.author, signer: signer, mustExist: mustExist,
             dryRun: dryRun,

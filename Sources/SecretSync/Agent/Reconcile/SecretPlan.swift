@@ -206,7 +206,8 @@ public struct SecretPlan: Sendable {
                     key: key, version: version, record: record,
                     reason: "key \(key) is written straight into the Secret (--direct; annotation "
                         + "\(DirectVersions.annotation)): the agent does not take it over; run beluga-secrets delete "
-                        + "\(key) --direct first, then set it again", liveValue: nil)
+                        + "\(key) --direct first, then set it again, or have a user who may update the Secret "
+                        + "run beluga-secrets set \(key), which hands it over", liveValue: nil)
                 continue
             }
             let liveFingerprint =

@@ -159,6 +159,49 @@ public struct DirectSecretWriter: Sendable {
         }
     }
 
+    /// Hands a key written with `--direct` over to the agent before a sealed value of it is
+    /// stored: its record leaves the Secret's `direct-versions` annotation (the value stays in the
+    /// Secret until the agent applies the sealed one), so the agent applies the envelope instead
+    /// of refusing it. Only a user who may update the Secret can hand a key over; one who may not
+    /// even read it (the chart's operator Role) stores an envelope the agent refuses, and one who
+    /// may read but not update it is refused here (`managedDirectly`). Returns the direct version
+    /// handed over (or, in a dry run, that would be), `nil` when there is none.
+    public func handOver(_ key: String, dryRun: Bool) async throws(ChangeError) -> Int? {
+        try await conflictRetry.run(
+            isConflict: \.isConflict,
+            exhausted: { attempts, _ in
+                .conflictPersisted(object: "Secret \(namespace)/\(names.secret)", attempts: attempts)
+            }
+        ) { (_: Int) async throws(ChangeError) -> Int? in
+            let secret: GuardedSecret?
+            do throws(KubeError) {
+                secret = try await client.getGuardedSecretIfPresent(name: names.secret, namespace: namespace)
+            } catch  where error.category == .forbidden {
+                return nil
+            } catch {
+                throw .api(error)
+            }
+            guard let secret else { return nil }
+            var versions = DirectVersions(secret: secret.object.json)
+            guard let entry = versions.entries[key] else { return nil }
+            if dryRun { return entry.version }
+            versions.entries[key] = nil
+            var patch: JSON = [:]
+            patch[path: "metadata", "annotations", DirectVersions.annotation] =
+                versions.text.map(JSON.string) ?? .null
+            patch[path: "metadata", "resourceVersion"] = secret.resourceVersion.map(JSON.string)
+            do throws(KubeError) {
+                _ = try await client.patchGuarded(
+                    secretName: names.secret, namespace: namespace, patch: patch, values: [:], removing: [])
+            } catch  where error.category == .forbidden {
+                throw .managedDirectly(key: key, secret: "\(namespace)/\(names.secret)")
+            } catch {
+                throw .api(error)
+            }
+            return entry.version
+        }
+    }
+
     /// A key the sealed store holds belongs to the agent.
     private func refuseSealedKey(_ key: String) async throws(ChangeError) {
         let store = try await SealedStoreWriter(
