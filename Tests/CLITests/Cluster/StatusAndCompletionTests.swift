@@ -37,7 +37,7 @@ import TestSupport
             expectSuccess(try await workstation.run(["set", "anthropic-api-key"], stdin: "sk-2"))
             try await workstation.recordSyncStatus([
                 "openai-api-key": [
-                    "state": "applied", "version": 1, "fingerprint": "fp1:x", "at": "2026-02-03T04:05:06Z",
+                    "state": "applied", "version": 1, "fingerprint": .string("fp1:" + String(repeating: "0", count: 32)), "at": "2026-02-03T04:05:06Z",
                     "reason": "",
                 ]
             ])
