@@ -125,7 +125,7 @@ struct KeyWriter: Sendable {
             wait.followsRollout && !dryRun ? try await ChangeFollower.deploymentBefore(workspace) : nil
         // A key written with --direct is handed over first, or the agent would refuse its envelope.
         if let handed = try await workspace.directSecret.handOver(key, dryRun: dryRun) {
-            print(
+            Narration.say(
                 "\(key): written with --direct until now (version \(handed)); "
                     + (dryRun
                         ? "would be handed over to the agent"

@@ -99,4 +99,10 @@ def test_the_agent_may_only_read_the_signers():
     grants = rule_set(render({"agent": {"signers": {"alice": public_key()}}}).get("Role", "beluga-ai-agent"))
     on_signers = {verb for (group, resource, verb, name) in grants if name == "beluga-ai-signers"}
     assert on_signers == {"get", "list", "watch"}
-    assert ("", "configmaps", "create", None) not in grants
+    # The agent creates its status ConfigMap, and Kubernetes cannot limit create by name: it could
+    # create a signers ConfigMap that is missing, but never change or delete one. Such an agent
+    # gains nothing: it writes every value of the Secret anyway (docs/threat-model.md).
+    assert ("", "configmaps", "create", None) in grants
+    for verb in ("update", "patch", "delete"):
+        assert ("", "configmaps", verb, None) not in grants
+        assert ("", "configmaps", verb, "beluga-secrets-signers") not in grants
