@@ -20,6 +20,11 @@ import TestSupport
             let fixture = try await EmulatorFixture.start(
                 KubeEmulator.Options(rolloutDelay: .milliseconds(20)))
             try await BelugaLaunch.putChartObjects(into: fixture.emulator)
+            // The sealed store, empty, as the chart renders it: the pipeline below patches it.
+            try await fixture.emulator.put([
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ["name": "beluga-ai-secrets-sealed", "namespace": "default"],
+            ])
             return Cluster(fixture: fixture)
         }
 

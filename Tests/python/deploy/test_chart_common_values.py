@@ -204,7 +204,8 @@ def test_the_test_account_reads_what_doctor_reads_and_no_secret():
     role = render().get("Role", "beluga-ai-test")
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["configmaps"],
-         "resourceNames": ["beluga-ai-config", "beluga-ai-secrets-sealed", "beluga-ai-public-key"],
+         "resourceNames": ["beluga-ai-config", "beluga-ai-secrets-sealed", "beluga-ai-secrets-status",
+                           "beluga-ai-public-key"],
          "verbs": ["get"]},
         {"apiGroups": ["apps"], "resources": ["deployments"], "resourceNames": ["beluga-ai", "beluga-ai-agent"],
          "verbs": ["get"]},

@@ -151,7 +151,7 @@ def test_the_rules_alert_on_what_the_issue_names():
     alerts = {rule["alert"]: rule for rule in rules}
     assert set(alerts) == {"BelugaSecretsAgentDown", "BelugaSecretsNoLeader", "BelugaSecretsEnvelopesRejected",
                            "BelugaSecretsReconcilesFailing", "BelugaSecretsRolloutFailed", "BelugaSecretsRolloutStuck",
-                           "BelugaSecretsKeyOverdue"}
+                           "BelugaSecretsKeyOverdue", "BelugaSecretsInputRejected"}
     for rule in rules:
         assert 'job="beluga-ai-agent"' in rule["expr"] or rule["alert"] == "BelugaSecretsRolloutStuck", rule
         assert rule["labels"]["severity"] in ("critical", "warning")
