@@ -370,7 +370,7 @@ import TestSupport
             #expect(pending.evidence("sealed-keys", contains: "openai-api-key version 1: pending"))
             try await workstation.recordSyncStatus([
                 "openai-api-key": [
-                    "state": "rejected", "version": 1, "fingerprint": "fp1:x", "at": "2026-02-03T04:05:06Z",
+                    "state": "rejected", "version": 1, "fingerprint": "", "at": "2026-02-03T04:05:06Z",
                     "reason": "the envelope cannot be opened with the agent's keys",
                 ]
             ])
