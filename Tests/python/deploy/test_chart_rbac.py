@@ -93,9 +93,9 @@ def operator_grants(release_prefix: str = "beluga-ai"):
     named = {
         ("", "configmaps", f"{release_prefix}-secrets-sealed"): ["get", "update"],
         ("", "configmaps", f"{release_prefix}-secrets-status"): ["get", "list", "watch"],
-        ("", "configmaps", "beluga-secrets-public-key"): ["get", "list", "watch"],
+        ("", "configmaps", f"{release_prefix}-public-key"): ["get", "list", "watch"],
         ("apps", "deployments", release_prefix): ["get", "list", "watch"],
-        ("coordination.k8s.io", "leases", "beluga-secrets-agent"): ["get"],
+        ("coordination.k8s.io", "leases", f"{release_prefix}-agent"): ["get"],
     }
     return {(group, resource, verb, name) for (group, resource, name), verbs in named.items() for verb in verbs}
 

@@ -105,4 +105,4 @@ def test_the_agent_may_only_read_the_signers():
     assert ("", "configmaps", "create", None) in grants
     for verb in ("update", "patch", "delete"):
         assert ("", "configmaps", verb, None) not in grants
-        assert ("", "configmaps", verb, "beluga-secrets-signers") not in grants
+        assert ("", "configmaps", verb, "beluga-ai-signers") not in grants
