@@ -137,7 +137,7 @@ extension SealedStore {
     @discardableResult
     public mutating func rollback(
         key: String, to version: Int? = nil, by sealedBy: String, at sealedAt: String,
-        signer: RollbackSigner? = nil
+        signer: RollbackSigner? = nil, change: ChangeID? = nil
     ) throws(SealedStoreError) -> Int {
         guard envelopes[key] != nil, let record = versions[key] else { throw .keyNotFound(key: key) }
         let candidates = record.history
@@ -157,7 +157,7 @@ extension SealedStore {
         }
         return set(
             key: key, envelope: entry.envelope, fingerprint: entry.fingerprint, sealedBy: sealedBy,
-            sealedAt: sealedAt, rollbackOf: entry.version, rollback: statement)
+            sealedAt: sealedAt, rollbackOf: entry.version, rollback: statement, change: change)
     }
 
     /// Deletes the key: removes its envelope and records the deletion as the key's next version, a
@@ -168,7 +168,7 @@ extension SealedStore {
     @discardableResult
     public mutating func delete(
         key: String, by deletedBy: String, at deletedAt: String, signer: RollbackSigner? = nil,
-        known: Bool = false
+        known: Bool = false, change: ChangeID? = nil
     ) throws(SealedStoreError) -> Int {
         guard envelopes[key] != nil || versions[key] != nil || known else { throw .keyNotFound(key: key) }
         let version = nextVersion(of: key)
@@ -177,6 +177,7 @@ extension SealedStore {
             version: version, fingerprint: "", sealedBy: deletedBy, sealedAt: deletedAt)
         tombstone.deletedAt = deletedAt
         tombstone.deletedBy = deletedBy
+        tombstone.change = change
         tombstone.deletion = signer.map {
             DeletionStatement.sign(binding: $0.binding, version: version, key: $0.key, at: deletedAt)
         }

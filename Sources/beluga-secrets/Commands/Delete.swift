@@ -33,7 +33,8 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         try await ClusterTargets.change(
-            release, clusters, output: output, command: "delete", dryRun: dryRun.enabled
+            release, clusters, output: output, command: "delete", dryRun: dryRun.enabled,
+            recordsChange: !direct.direct
         ) { release in try await run(on: release) }
     }
 
@@ -71,7 +72,8 @@ struct Delete: AsyncParsableCommand {
             (store: inout SealedStore) throws(ChangeError) -> Int in
             do throws(SealedStoreError) {
                 return try store.delete(
-                    key: key, by: author, at: RFC3339.format(.now()), signer: signer, known: known)
+                    key: key, by: author, at: RFC3339.format(.now()), signer: signer, known: known,
+                    change: ClusterTargets.sharedChange)
             } catch {
                 throw .store(error)
             }

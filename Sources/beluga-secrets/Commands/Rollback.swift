@@ -39,7 +39,8 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         try await ClusterTargets.change(
-            release, clusters, output: output, command: "rollback", dryRun: dryRun.enabled
+            release, clusters, output: output, command: "rollback", dryRun: dryRun.enabled,
+            recordsChange: true
         ) { release in try await run(on: release) }
     }
 
@@ -93,7 +94,9 @@ struct Rollback: AsyncParsableCommand {
         do {
             return try await workspace.sealedStore.update(dryRun: dryRun.enabled) {
                 (store: inout SealedStore) throws(ChangeError) -> Int in
-                try Self.restore(key: key, toVersion: toVersion, in: &store, by: author, signer: signer)
+                try Self.restore(
+                    key: key, toVersion: toVersion, in: &store, by: author, signer: signer,
+                    change: ClusterTargets.sharedChange)
             }
         } catch {
             if case .store(.keyNotFound) = error { return nil }
@@ -105,7 +108,7 @@ struct Rollback: AsyncParsableCommand {
     /// which an agent would not apply again.
     static func restore(
         key: String, toVersion: Int?, in store: inout SealedStore, by author: String,
-        signer: RollbackSigner? = nil
+        signer: RollbackSigner? = nil, change: ChangeID? = nil
     ) throws(ChangeError) -> Int {
         guard store.envelopes[key] != nil, let record = store.versions[key] else {
             throw .store(.keyNotFound(key: key))
@@ -117,7 +120,8 @@ struct Rollback: AsyncParsableCommand {
         }
         do {
             return try store.rollback(
-                key: key, to: toVersion, by: author, at: RFC3339.format(.now()), signer: signer)
+                key: key, to: toVersion, by: author, at: RFC3339.format(.now()), signer: signer,
+                change: change)
         } catch {
             throw .store(error)
         }

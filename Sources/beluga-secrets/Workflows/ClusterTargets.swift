@@ -13,6 +13,10 @@ import Synchronization
 /// Which clusters a command works on: the contexts given with `--context` (several times) or
 /// `--all-contexts`; `nil` for today's single-cluster run (no context or one).
 enum ClusterTargets {
+    /// The id of the multi-cluster change being made, shared by every cluster's run: each writes
+    /// it into its version record, and each agent copies it into its audit record.
+    @TaskLocal static var sharedChange: ChangeID?
+
     /// The contexts of a multi-cluster run, each once, in the order given; `nil` when the command
     /// runs on one cluster as it always has. `changes`: the command writes, so `--all-contexts`
     /// is confirmed on a terminal (and refused without one unless `--yes`). `always`: one
@@ -79,7 +83,8 @@ extension ClusterTargets {
     /// severe exit code. `body` gets the options for its cluster.
     static func change(
         _ release: ReleaseOptions, _ options: MultiClusterOptions, output: OutputOptions, command: String,
-        dryRun: Bool, _ body: @escaping @Sendable (ReleaseOptions) async throws -> Void
+        dryRun: Bool, recordsChange: Bool = false,
+        _ body: @escaping @Sendable (ReleaseOptions) async throws -> Void
     ) async throws {
         guard
             let contexts = try contexts(
@@ -87,8 +92,12 @@ extension ClusterTargets {
         else {
             return try await body(release)
         }
-        let runs = await runner(contexts).run { context in try await body(release.with(context: context)) }
-        var summary = ClusterSummary()
+        // A change that leaves a version record (rollback, delete) names one id in every cluster.
+        let change = recordsChange && !dryRun ? ChangeID.random() : nil
+        let runs = await $sharedChange.withValue(change) {
+            await runner(contexts).run { context in try await body(release.with(context: context)) }
+        }
+        var summary = ClusterSummary(change: change)
         for run in runs {
             if let error = run.error {
                 StandardError.write("\(run.context): error: \(ExitStatus.message(of: error))\n")

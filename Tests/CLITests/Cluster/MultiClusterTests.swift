@@ -325,6 +325,14 @@ final class Fleet: TestScoped {
             }
             #expect(try await fleet.a.openStored("openai-api-key") != second)
             #expect(try await fleet.b.sealedVersions()[path: "openai-api-key", "rollbackOf"] == 1)
+            // One change id for the rollback, in both clusters' version records and its summary.
+            let rollbackChange = try await fleet.a.sealedVersions()[path: "openai-api-key", "change"]?
+                .stringValue
+            #expect(rollbackChange?.count == 16)
+            #expect(
+                try await fleet.b.sealedVersions()[path: "openai-api-key", "change"]?.stringValue
+                    == rollbackChange)
+            #expect(rollbackChange.map { rollback.stdout.contains("change \($0)") } == true)
 
             // Settings, as data.
             let config = try await fleet.run(
@@ -351,6 +359,14 @@ final class Fleet: TestScoped {
             outputs.append(delete)
             expectSuccess(delete)
             for cluster in fleet.clusters { #expect(try await !fleet.stores(cluster, "openai-api-key")) }
+            // The deletion's tombstones name one change id, not the rollback's.
+            let deleteChange = try await fleet.a.sealedVersions()[path: "openai-api-key", "change"]?
+                .stringValue
+            #expect(deleteChange?.count == 16)
+            #expect(deleteChange != rollbackChange)
+            #expect(
+                try await fleet.b.sealedVersions()[path: "openai-api-key", "change"]?.stringValue
+                    == deleteChange)
 
             for output in outputs {
                 #expect(markers.leaks(in: output.stdout + output.stderr).isEmpty)

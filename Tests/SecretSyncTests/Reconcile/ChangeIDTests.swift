@@ -96,4 +96,31 @@ import Testing
         #expect(SecretPlan.change(of: store.versions["a"], version: 1) == "")
         #expect(SecretPlan.change(of: store.versions["a"], version: 7) == id.text)
     }
+
+    @Test func rollbacksAndDeletionsCarryTheirIdToTheAuditRecord() throws {
+        let id = ChangeID.random()
+        var store = SealedStore()
+        store.set(
+            key: "a", envelope: try seal("1", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        store.set(
+            key: "a", envelope: try seal("2", key: "a"), fingerprint: "", sealedBy: "bob", sealedAt: "t")
+        try store.rollback(key: "a", by: "bob", at: "2026-01-01T00:00:00Z", change: id)
+        let rolledBack = try SealedStore(
+            configMap: store.newConfigMap(name: "beluga-ai-secrets-sealed", namespace: "prod"))
+        #expect(rolledBack.versions["a"]?.rollbackOf == 1)
+        #expect(try auditRecord(rolledBack).change == id.text)
+
+        let deletion = ChangeID.random()
+        try store.delete(key: "a", by: "bob", at: "2026-01-01T00:00:00Z", change: deletion)
+        let deleted = try SealedStore(
+            configMap: store.newConfigMap(name: "beluga-ai-secrets-sealed", namespace: "prod"))
+        #expect(deleted.versions["a"]?.change == deletion)
+        let plan = SecretPlan(
+            namespace: "prod", secretName: "beluga-ai-secrets", store: deleted,
+            keyring: SealingKeyring(current: pair), live: ["a": Array("1".utf8)], managed: ["a"],
+            at: "2026-01-01T00:00:01Z")
+        let record = try #require(plan.auditRecords.first)
+        #expect(record.event == .secretDeleted)
+        #expect(record.change == deletion.text)
+    }
 }

@@ -334,7 +334,8 @@ public struct SecretPlan: Sendable {
                             "deleted by \(record.deletedBy ?? "") at \(record.deletedAt ?? "")",
                             acceptance.reason,
                         ]
-                        .filter { !$0.isEmpty }.joined(separator: "; ")))
+                        .filter { !$0.isEmpty }.joined(separator: "; "),
+                        change: Self.change(of: record, version: record.version)))
             }
         }
         // Orphaned keys that came back to the store, or that the agent no longer manages.
