@@ -69,6 +69,11 @@ kind: ConfigMap
 metadata: {name: beluga-ai-config, namespace: default}
 data: {llmProvider: openai}
 ---
+# The sealed store, empty, as the chart renders it (the agent never creates it).
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: beluga-ai-secrets-sealed, namespace: default}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
