@@ -144,9 +144,10 @@ def test_delete_removes_the_key_and_restarts_once(story: Story) -> None:
     assert_secret_holds(story)
 
     out = story.cli("delete", ANTHROPIC)
-    assert f"{ANTHROPIC}: deleted" in out
+    # The deletion is a change like any other: a tombstone as the key's next version.
+    assert f"{ANTHROPIC}: deletion recorded as version 2" in out
     del story.values[ANTHROPIC]
-    story.expected_changes.append(("secret.deleted", ANTHROPIC, 0))
+    story.expected_changes.append(("secret.deleted", ANTHROPIC, 2))
     after = story.await_one_rollout(middle, "delete")
     assert ANTHROPIC not in story.secret_data()
     assert_secret_holds(story)
