@@ -77,36 +77,6 @@ import TestSupport
         ])
     }
 
-    func requireKey(_ key: String, _ workstation: Workstation) async throws {
-        let patch: JSON = [
-            "spec": [
-                "template": [
-                    "spec": [
-                        "containers": [
-                            [
-                                "name": "server",
-                                "env": [
-                                    [
-                                        "name": "OPENAI_API_KEY",
-                                        "valueFrom": [
-                                            "secretKeyRef": [
-                                                "name": "beluga-ai-secrets", "key": .string(key),
-                                            ]
-                                        ],
-                                    ]
-                                ],
-                            ]
-                        ]
-                    ]
-                ]
-            ]
-        ]
-        let patched = try await workstation.kubectl([
-            "patch", "deployment", "beluga-ai", "-p", patch.jsonText,
-        ])
-        try #require(patched.status == 0, "\(patched.stderr)")
-    }
-
     func rolledOut(_ workstation: Workstation) async throws -> Bool {
         try await workstation.client().get(Deployment.self, name: "beluga-ai", namespace: "default")
             .isRolledOut
@@ -117,7 +87,7 @@ import TestSupport
             var markers = LeakMarkers()
             var outputs: [ProcessResult] = []
             try await installAgentDeployment(workstation)
-            try await requireKey("openai-api-key", workstation)
+            try await workstation.requireKey("openai-api-key")
             try await withStarted(try workstation.startAgent()) { agent in
                 try await eventually("the agent publishes its keys") {
                     try await workstation.kubectl(["get", "configmap", "beluga-secrets-public-key"]).status
@@ -203,7 +173,7 @@ import TestSupport
         try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
             try await eventually("the server's first pods run") { try await rolledOut(workstation) }
             // No Secret at all yet.
-            try await requireKey("openai-api-key", workstation)
+            try await workstation.requireKey("openai-api-key")
             let noSecret = try await doctorUntil("the pods wait for the Secret", workstation) {
                 $0.verdict("missing-config") == "failure"
             }
@@ -434,7 +404,7 @@ import TestSupport
         try await withStarted(try await Fleet.start(count: 2)) { fleet in
             try await eventually("cluster b's first pods run") { try await rolledOut(fleet.b) }
             // Cluster b's server needs a key nobody set.
-            try await requireKey("openai-api-key", fleet.b)
+            try await fleet.b.requireKey("openai-api-key")
             var last: ProcessResult?
             try await eventually(
                 "b's pods are seen waiting for the key", timeout: .seconds(120), every: .milliseconds(300)

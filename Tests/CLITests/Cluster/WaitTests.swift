@@ -179,44 +179,13 @@ import TestSupport
     /// cannot progress fails after 6 real seconds.
     static let scaledClock = KubeEmulator.Options(rolloutDelay: .milliseconds(20), timeScale: 100)
 
-    /// Makes the server read `key` of the Secret into its environment, as the chart's apiKeys do.
-    func requireKey(_ key: String, _ workstation: Workstation) async throws {
-        let patch: JSON = [
-            "spec": [
-                "template": [
-                    "spec": [
-                        "containers": [
-                            [
-                                "name": "server",
-                                "env": [
-                                    [
-                                        "name": "OPENAI_API_KEY",
-                                        "valueFrom": [
-                                            "secretKeyRef": [
-                                                "name": "beluga-ai-secrets", "key": .string(key),
-                                            ]
-                                        ],
-                                    ]
-                                ],
-                            ]
-                        ]
-                    ]
-                ]
-            ]
-        ]
-        let patched = try await workstation.kubectl([
-            "patch", "deployment", "beluga-ai", "-p", patch.jsonText,
-        ])
-        try #require(patched.status == 0, "\(patched.stderr)")
-    }
-
     @Test func aMissingKeyEndsTheWaitAtTheProgressDeadlineNamingIt() async throws {
         try await withStarted(try await Workstation.start(Self.scaledClock)) { workstation in
             try await eventually("the server's first pods run") {
                 try await workstation.client().get(Deployment.self, name: "beluga-ai", namespace: "default")
                     .isRolledOut
             }
-            try await requireKey("openai-api-key", workstation)
+            try await workstation.requireKey("openai-api-key")
             // Another key set and the Deployment restarted: its new pods still lack openai-api-key.
             let failed = try await workstation.run(
                 ["set", "anthropic-api-key", "--direct", "--wait", "--timeout", "120s"], stdin: "sk-other")

@@ -223,3 +223,35 @@ func expectSuccess(_ result: ProcessResult, sourceLocation: SourceLocation = #_s
         result.status == 0, "exit \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)",
         sourceLocation: sourceLocation)
 }
+
+extension Workstation {
+    /// Makes the server read `key` of the Secret into its environment, as the chart's apiKeys do:
+    /// its pods then wait in CreateContainerConfigError while the key is missing.
+    func requireKey(_ key: String) async throws {
+        let patch: JSON = [
+            "spec": [
+                "template": [
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "server",
+                                "env": [
+                                    [
+                                        "name": "OPENAI_API_KEY",
+                                        "valueFrom": [
+                                            "secretKeyRef": [
+                                                "name": "beluga-ai-secrets", "key": .string(key),
+                                            ]
+                                        ],
+                                    ]
+                                ],
+                            ]
+                        ]
+                    ]
+                ]
+            ]
+        ]
+        let patched = try await kubectl(["patch", "deployment", "beluga-ai", "-p", patch.jsonText])
+        try #require(patched.status == 0, "\(patched.stderr)")
+    }
+}
