@@ -55,6 +55,13 @@ def registry() -> dict[str, set[str]]:
     return metrics
 
 
+def dashboard_of(rendered) -> tuple[dict, dict]:
+    """The dashboard ConfigMap of a render and the dashboard it holds (its only data key)."""
+    [config_map] = [c for c in rendered.of_kind("ConfigMap") if c["metadata"]["name"].endswith("-dashboard")]
+    [(_, text)] = config_map["data"].items()
+    return config_map, json.loads(text)
+
+
 def metric_names(expr: str) -> dict[str, set[str]]:
     """The metric names a PromQL expression selects, each with the label names its matchers use."""
     found: dict[str, set[str]] = {}
@@ -89,7 +96,7 @@ def rules_and_queries(values: dict) -> tuple[list[dict], list[str]]:
     rendered = render(values, api_versions=MONITORING)
     rules = [rule for group in rendered.get("PrometheusRule", "beluga-ai-agent")["spec"]["groups"]
              for rule in group["rules"]]
-    dashboard = json.loads(rendered.get("ConfigMap", "beluga-ai-agent-dashboard")["data"]["beluga-secrets-agent.json"])
+    _, dashboard = dashboard_of(rendered)
     queries = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
     queries += [variable["query"]["query"] for variable in dashboard["templating"]["list"]
                 if isinstance(variable.get("query"), dict)]
@@ -174,20 +181,47 @@ def test_the_dashboard_carries_the_sidecar_label_and_is_one_per_release():
     config_map = rendered.get("ConfigMap", "beluga-ai-agent-dashboard")
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert config_map["metadata"]["annotations"] == {"grafana_folder": "Beluga"}
-    dashboard = json.loads(config_map["data"]["beluga-secrets-agent.json"])
+    dashboard = json.loads(config_map["data"]["beluga-secrets-agent-ai-beluga-ai.json"])
     assert dashboard["panels"] and all(panel.get("targets") for panel in dashboard["panels"])
     current = {v["name"]: v.get("current", {}).get("value") for v in dashboard["templating"]["list"]}
     assert current["namespace"] == "ai" and current["job"] == "beluga-ai-agent"
     other = json.loads(render({"agent": {"grafanaDashboard": {"enabled": True}}}, name="other")
-                       .get("ConfigMap", "other-beluga-ai-agent-dashboard")["data"]["beluga-secrets-agent.json"])
+                       .get("ConfigMap", "other-beluga-ai-agent-dashboard")["data"]["beluga-secrets-agent-ai-other.json"])
     assert other["uid"] != dashboard["uid"] and other["title"] != dashboard["title"]
     # Helm merges maps: the default label goes with `null`, as with any map value.
     custom = render({"agent": {"grafanaDashboard": {"enabled": True,
                                                     "labels": {"dashboards": "beluga", "grafana_dashboard": None},
                                                     "namespace": "monitoring"}}})
-    moved = custom.get("ConfigMap", "beluga-ai-agent-dashboard")
+    moved, _ = dashboard_of(custom)
     assert moved["metadata"]["namespace"] == "monitoring"
     assert moved["metadata"]["labels"]["dashboards"] == "beluga" and "grafana_dashboard" not in moved["metadata"]["labels"]
+
+
+def test_two_releases_of_one_name_in_two_namespaces_keep_two_dashboards_in_one_sidecar_namespace():
+    # The sidecar watches one namespace and writes every ConfigMap's data keys as files into one
+    # folder, and Grafana keys dashboards by uid: a release's ConfigMap name, file name and uid
+    # must all differ from another release's, even with the same release name.
+    dashboards = [dashboard_of(render({"agent": {"grafanaDashboard": {"enabled": True, "namespace": "monitoring"}}},
+                                      namespace=namespace))
+                  for namespace in ("team-a", "team-b")]
+    (first_map, first), (second_map, second) = dashboards
+    assert first_map["metadata"]["namespace"] == second_map["metadata"]["namespace"] == "monitoring"
+    assert first_map["metadata"]["name"] != second_map["metadata"]["name"]
+    assert set(first_map["data"]).isdisjoint(second_map["data"])
+    assert first["uid"] != second["uid"] and first["title"] != second["title"]
+    for config_map, dashboard in dashboards:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", dashboard["uid"])  # Grafana's bound on a uid
+        assert len(config_map["metadata"]["name"]) <= 63
+    # A long release name and namespace stay inside Kubernetes' and Grafana's bounds, still apart.
+    long_ones = [dashboard_of(render({"fullnameOverride": "x" * 63,
+                                      "agent": {"grafanaDashboard": {"enabled": True, "namespace": "monitoring"}}},
+                                     name="r" * 53, namespace=namespace))
+                 for namespace in ("n" * 62 + "a", "n" * 62 + "b")]
+    assert long_ones[0][0]["metadata"]["name"] != long_ones[1][0]["metadata"]["name"]
+    assert long_ones[0][1]["uid"] != long_ones[1][1]["uid"]
+    for config_map, dashboard in long_ones:
+        assert len(config_map["metadata"]["name"]) <= 63 and len(dashboard["uid"]) <= 40
+        assert all(re.fullmatch(r"[-._a-zA-Z0-9]{1,253}", key) for key in config_map["data"])
 
 
 def test_every_metric_of_the_rules_and_dashboard_is_in_the_agents_registry():
