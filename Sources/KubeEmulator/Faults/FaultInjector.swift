@@ -36,17 +36,21 @@ public struct FaultPlan: Sendable, Equatable {
         public var share: Double
         /// Fail exactly the next `count` matching requests, then stop (deterministic tests).
         public var count: Int?
+        /// Let the next `skip` matching requests through before the fault applies, so that a
+        /// test can fail, say, the second write of an object and not the first.
+        public var skip: Int
         /// `Retry-After` seconds for 429 and 503.
         public var retryAfterSeconds: Int
         public var match: Match
 
         public init(
-            code: Int, share: Double = 1, count: Int? = nil, retryAfterSeconds: Int = 1,
+            code: Int, share: Double = 1, count: Int? = nil, skip: Int = 0, retryAfterSeconds: Int = 1,
             match: Match = Match()
         ) {
             self.code = code
             self.share = share
             self.count = count
+            self.skip = max(0, skip)
             self.retryAfterSeconds = retryAfterSeconds
             self.match = match
         }
@@ -121,6 +125,10 @@ public final class FaultInjector: Sendable {
             if let hang = plan.hang, hang.matches(info) { return .hang }
             for index in plan.errors.indices where plan.errors[index].match.matches(info) {
                 let fault = plan.errors[index]
+                if fault.skip > 0 {
+                    plan.errors[index].skip -= 1
+                    continue
+                }
                 let fires: Bool
                 if let count = fault.count {
                     fires = count > 0
@@ -166,7 +174,7 @@ extension FaultPlan.Match {
 
 extension FaultPlan {
     /// The plan as JSON: `{"latencyMilliseconds":0,"latencyMatch":{...},"errors":[{"code":429,
-    /// "share":1,"count":2,"retryAfterSeconds":1,"match":{"verbs":[],"resources":[],"names":[]}}],
+    /// "share":1,"count":2,"skip":0,"retryAfterSeconds":1,"match":{"verbs":[],"resources":[],"names":[]}}],
     /// "hang":null,"dropWatchAfterEvents":null,"dropWatchAfterSeconds":null,
     /// "goAwayAfterWatchEvents":null}`.
     public var json: JSON {
@@ -176,7 +184,7 @@ extension FaultPlan {
                 errors.map { fault in
                     [
                         "code": .int(fault.code), "share": .double(fault.share),
-                        "count": fault.count.map(JSON.int) ?? .null,
+                        "count": fault.count.map(JSON.int) ?? .null, "skip": .int(fault.skip),
                         "retryAfterSeconds": .int(fault.retryAfterSeconds), "match": fault.match.json,
                     ]
                 }),
@@ -195,7 +203,7 @@ extension FaultPlan {
             errors: (json["errors"]?.arrayValue ?? []).map { fault in
                 FaultPlan.ErrorFault(
                     code: fault["code"]?.intValue ?? 500, share: fault["share"]?.doubleValue ?? 1,
-                    count: fault["count"]?.intValue,
+                    count: fault["count"]?.intValue, skip: fault["skip"]?.intValue ?? 0,
                     retryAfterSeconds: fault["retryAfterSeconds"]?.intValue ?? 1,
                     match: FaultPlan.Match(json: fault["match"]))
             },

@@ -333,6 +333,18 @@ final class AgentHarness: TestScoped {
         }
     }
 
+    /// Stores each of `envelopes` (by key) as a new version, all in one write of the sealed
+    /// store, as a pipeline patching many keys at once does.
+    func storeAll(_ envelopes: [String: String]) async throws {
+        try await edit { store in
+            for (key, envelope) in envelopes.sorted(by: { $0.key < $1.key }) {
+                _ = store.set(
+                    key: key, envelope: envelope, fingerprint: "", sealedBy: "alice@ws1",
+                    sealedAt: RFC3339.format(.now()))
+            }
+        }
+    }
+
     /// Reads the sealed store (numbered above the agent's signed versions, as writers do),
     /// applies `change`, and writes it back with the resourceVersion read (created when there is
     /// none), retrying on conflict and on the faults tests inject, as the CLI does.

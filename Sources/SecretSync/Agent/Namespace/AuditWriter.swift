@@ -116,6 +116,12 @@ actor AuditWriter {
     /// Numbers, links and signs `records`, stores the new audit head with the status as `edit`
     /// changes it, and only then prints the lines: a record is never printed that the chain
     /// does not hold.
+    ///
+    /// Many records go out in bounded batches, each stored with its head before it is printed.
+    /// A key's new status is stored with the batch that holds its record, the rest of `edit`
+    /// with the last batch: when a later batch cannot be stored, the keys whose records were not
+    /// printed keep their old status, so the next reconcile records them (as applied earlier)
+    /// instead of finding nothing to record.
     func record(_ records: [AuditRecord], updating edit: (@Sendable (inout AgentStatus) -> Void)? = nil)
         async throws(SyncError)
     {
@@ -125,13 +131,19 @@ actor AuditWriter {
             Array(records[$0..<min($0 + AuditHead.maximumLines, records.count)])
         }
         if batches.isEmpty { batches = [[]] }
-        var edit = edit
-        for batch in batches {
+        var full = status
+        edit?(&full)
+        for (index, batch) in batches.enumerated() {
             let lines = chain.prepare(
                 batch, ts: RFC3339.format(.now()), agent: context.settings.identity, identity: identity)
             var next = status
-            edit?(&next)
-            edit = nil
+            if index == batches.count - 1 {
+                next = full
+            } else {
+                for key in Set(batch.map(\.key)) where !key.isEmpty {
+                    next.keys[key] = full.keys[key]
+                }
+            }
             next.auditHead = AuditHead(
                 seq: lines.last?.record.seq ?? chain.seq, hash: lines.last?.hash ?? chain.hash,
                 lines: lines.map(\.text))
