@@ -59,6 +59,33 @@ struct HTTP2Tests {
         }
     }
 
+    @Test("one connection serves hundreds of requests, as a real API server does for a busy client")
+    func manyRequestsOnOneConnection() async throws {
+        try await withStarted(try await Self.start()) { fixture in
+            let ca = try Self.caFile(fixture)
+            // One curl process, one connection, 500 requests in a row (curl's config file keeps
+            // the URLs out of argv); each line of output is one request's code and connects.
+            let count = 500
+            let config = fixture.directory.file("curl-urls")
+            var lines = ""
+            for index in 0..<count {
+                lines +=
+                    "url = \"https://127.0.0.1:\(fixture.emulator.port)/api/v1/namespaces/default/configmaps?n=\(index)\"\n"
+                    + "output = \"/dev/null\"\n"
+            }
+            try Data(lines.utf8).write(to: URL(fileURLWithPath: config))
+            let result = try await Self.curl(
+                fixture, ca: ca, ["--http2", "-w", "%{http_code} %{num_connects}\\n", "-K", config])
+            let answers = result.stdout.split(separator: "\n")
+            #expect(answers.count == count, "\(result.stderr)")
+            // Every request answered 200; only the first opened a connection.
+            #expect(
+                answers.allSatisfy { $0.hasPrefix("200 ") }, "\(answers.filter { !$0.hasPrefix("200 ") })")
+            #expect(answers.filter { $0.hasSuffix(" 1") }.count == 1, "\(result.stderr)")
+            #expect(fixture.emulator.requestsByProtocol()["HTTP/2"] == count)
+        }
+    }
+
     @Test("kubectl speaks HTTP/2: requests, a watch and errors with Status bodies")
     func kubectl() async throws {
         try await withStarted(try await Self.start()) { fixture in

@@ -66,6 +66,7 @@ final class HTTPServer: Sendable {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }.flatMap {
                 channel.configureAsyncHTTPServerPipeline(
+                    http2Configuration: HTTPServer.http2Configuration,
                     http1ConnectionInitializer: { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try connections.open(channel, connection: "HTTP/1.1")
@@ -286,6 +287,21 @@ final class HTTPServer: Sendable {
             }
         }
         return ClientCertificateSubject(commonName: commonName, organizations: organizations)
+    }
+}
+
+extension HTTPServer {
+    /// NIO's HTTP/2 defaults end a connection (GOAWAY) after 200 control, reset or stream-error
+    /// frames from the client in 30 s, a defence against flooding. A Kubernetes API server has
+    /// no such budget, and libcurl's per-request frames reach it after about 200 requests on one
+    /// connection: the next request fails with "Error in the HTTP2 framing layer", which a real
+    /// cluster never causes. The emulator allows what a busy client sends.
+    static var http2Configuration: NIOHTTP2Handler.Configuration {
+        var configuration = NIOHTTP2Handler.Configuration()
+        configuration.connection.controlFrameRateLimit.maximumCount = 1_000_000
+        configuration.stream.streamResetFrameRateLimit.maximumCount = 1_000_000
+        configuration.stream.streamErrorRateLimit.maximumCount = 1_000_000
+        return configuration
     }
 }
 
