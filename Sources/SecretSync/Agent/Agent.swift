@@ -350,7 +350,8 @@ public actor Agent {
         let created = NamespaceSync(
             namespace: namespace, settings: settings, client: client, events: events, sink: sink,
             logger: logger, ownWrites: ownWrites, cache: cache,
-            onFailure: { [weak self] what, error in await self?.failed(namespace, what, error) })
+            onFailure: { [weak self] what, error in await self?.failed(namespace, what, error) },
+            onWake: { [weak self] in await self?.markDirty(namespace) })
         syncs[namespace] = created
         return created
     }

@@ -88,6 +88,15 @@ public enum AgentMetrics {
             .record(seconds)
     }
 
+    /// A key's maximum age (`beluga-ai.io/key-max-age`); 0 once the key has none. The chart's
+    /// alert `BelugaSecretsKeyOverdue` compares it with `beluga_secrets_key_age_seconds`, by key.
+    public static func keyMaxAge(namespace: String, key: String, seconds: Double) {
+        Gauge(
+            label: "beluga_secrets_key_max_age_seconds", dimensions: [("namespace", namespace), ("key", key)]
+        )
+        .record(seconds)
+    }
+
     /// How old the current sealing key is.
     public static func sealingKeyAge(namespace: String, seconds: Double) {
         Gauge(label: "beluga_secrets_sealing_key_age_seconds", dimensions: [("namespace", namespace)])

@@ -27,10 +27,13 @@ public struct AuditEvent: RawRepresentable, Sendable, Hashable, CustomStringConv
     /// A field of an object someone else may write was out of bounds, or the agent's status
     /// object was edited by someone else; the agent kept its previous good state.
     public static let inputRejected = AuditEvent(rawValue: "input.rejected")
+    /// A key's current version became older than the key's maximum age (once per version).
+    public static let keyOverdue = AuditEvent(rawValue: "key.overdue")
 
     public static let known: [AuditEvent] = [
         .secretCreated, .secretRotated, .secretDeleted, .secretRejected, .configChanged,
         .rolloutTriggered, .sealingKeyCreated, .sealingKeyRotated, .auditHeadRejected, .inputRejected,
+        .keyOverdue,
     ]
 
     public var description: String { rawValue }

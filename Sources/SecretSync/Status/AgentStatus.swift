@@ -19,6 +19,7 @@ public struct AgentStatus: Sendable, Equatable {
         public static let auditHead = "audit-head"
         public static let orphaned = "orphaned"
         public static let signatures = "signatures"
+        public static let keyAge = "key-age"
     }
 
     /// The label every object the agent creates carries.
@@ -32,6 +33,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var orphaned: [String: OrphanedKey] = [:]
     /// The signature policy last set by the signers' ConfigMap.
     public var signatures: PolicyRecord?
+    /// Each key's maximum age as last accepted, and the version last reported overdue.
+    public var keyAge: [String: KeyAgeRecord] = [:]
     /// `data` entries of a later version of the agent, kept as they are.
     var otherData: [String: String] = [:]
     /// What bounded reading left out.
@@ -72,6 +75,11 @@ public struct AgentStatus: Sendable, Equatable {
                 try OrphanedKey(untrusted: entry, at: path)
             }
         }
+        if let (json, path) = part(Key.keyAge) {
+            keyAge = Self.entries(json, at: path, &problems) { entry, path throws(FieldProblem) in
+                try KeyAgeRecord(untrusted: entry, at: path)
+            }
+        }
         if let (json, path) = part(Key.signatures) {
             do {
                 signatures = try PolicyRecord(untrusted: json, at: path)
@@ -97,6 +105,7 @@ public struct AgentStatus: Sendable, Equatable {
         if let auditHead { data[Key.auditHead] = auditHead.json.jsonText }
         if !orphaned.isEmpty { data[Key.orphaned] = JSON.object(orphaned.mapValues(\.json)).jsonText }
         if let signatures { data[Key.signatures] = signatures.json.jsonText }
+        if !keyAge.isEmpty { data[Key.keyAge] = JSON.object(keyAge.mapValues(\.json)).jsonText }
         return data
     }
 
@@ -118,7 +127,7 @@ public struct AgentStatus: Sendable, Equatable {
     /// Whether the two hold the same status (what bounded reading kept, not the problems).
     public func sameContent(as other: AgentStatus) -> Bool {
         keys == other.keys && auditHead == other.auditHead && orphaned == other.orphaned
-            && signatures == other.signatures && otherData == other.otherData
+            && signatures == other.signatures && keyAge == other.keyAge && otherData == other.otherData
     }
 
     // MARK: - Reading

@@ -21,6 +21,8 @@ public struct SealedStore: Sendable, Equatable {
     /// The highest signed version the agent applied per key, from its status object (never
     /// written here): writers number a key's next change above it, see `nextVersion(of:)`.
     public var signedVersions: [String: Int]
+    /// Each key's maximum age (`beluga-ai.io/key-max-age`, see `KeyMaxAge`).
+    public var maxAges: [String: KeyMaxAge]
     /// Annotations of the object that are not this store's, kept to respect the size budget.
     var otherAnnotationBytes: Int
 
@@ -29,6 +31,7 @@ public struct SealedStore: Sendable, Equatable {
         envelopes = [:]
         versions = [:]
         signedVersions = [:]
+        maxAges = [:]
         otherAnnotationBytes = 0
     }
 
@@ -48,7 +51,7 @@ public struct SealedStore: Sendable, Equatable {
             envelopes[key] = envelope
         }
         let annotations = configMap[path: "metadata", "annotations"]?.objectValue ?? [:]
-        for (key, value) in annotations where key != Self.versionsAnnotation {
+        for (key, value) in annotations where key != Self.versionsAnnotation && key != KeyMaxAge.annotation {
             otherAnnotationBytes += key.utf8.count + (value.stringValue?.utf8.count ?? 0)
         }
         func members(_ annotation: String) throws(SealedStoreError) -> [String: JSON] {
@@ -74,7 +77,25 @@ public struct SealedStore: Sendable, Equatable {
                 damagedRecords.insert(key)
             }
         }
+        if let text = annotations[KeyMaxAge.annotation]?.stringValue {
+            let read = KeyMaxAge.policy(
+                untrusted: text,
+                at: UntrustedField.Path(object: object, field: "annotation \(KeyMaxAge.annotation)"))
+            if let problem = read.problems.first, !lenient { throw .outOfBounds(problem) }
+            maxAges = read.policy
+            maxAgeProblems = read.problems
+            maxAgeDamaged = read.damaged
+            maxAgeUnreadable = read.whole
+        }
     }
+
+    /// What lenient reading could not understand of `beluga-ai.io/key-max-age`: those entries
+    /// are left out of `maxAges` (the agent keeps the maximum age it had for them).
+    public private(set) var maxAgeProblems: [FieldProblem] = []
+    /// The names of the entries left out for those problems.
+    public private(set) var maxAgeDamaged: Set<String> = []
+    /// Whether the whole annotation `beluga-ai.io/key-max-age` was unreadable.
+    public private(set) var maxAgeUnreadable = false
 
     /// What lenient reading could not understand.
     public private(set) var problems: [SealedStoreError] = []
@@ -201,6 +222,7 @@ extension SealedStore {
     var annotationBytes: Int {
         otherAnnotationBytes
             + Self.versionsAnnotation.utf8.count + versionsText.utf8.count
+            + (maxAges.isEmpty ? 0 : KeyMaxAge.annotation.utf8.count + KeyMaxAge.text(maxAges).utf8.count)
     }
 
     var versionsText: String { JSON.object(versions.mapValues(\.json)).jsonText }
@@ -220,6 +242,8 @@ extension SealedStore {
         } else {
             object[path: "metadata", "annotations", Self.versionsAnnotation] = .string(versionsText)
         }
+        object[path: "metadata", "annotations", KeyMaxAge.annotation] =
+            maxAges.isEmpty ? nil : .string(KeyMaxAge.text(maxAges))
         return object
     }
 
@@ -279,6 +303,10 @@ public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertibl
             return
                 "annotation \(annotation) of ConfigMap \"\(configMap)\" is not the JSON beluga-secrets writes; "
                 + "restore it from a backup or remove the annotation (\(consequence))"
+        case .outOfBounds(let problem) where problem.field.hasPrefix("annotation \(KeyMaxAge.annotation)"):
+            return
+                "\(problem): set the key's maximum age again with `beluga-secrets max-age KEY DURATION`, or "
+                + "remove the entry from the annotation"
         case .outOfBounds(let problem):
             return
                 "\(problem): restore the annotation from a backup, or remove the entry (its versions restart "

@@ -1,5 +1,6 @@
 import KubeAPI
 import Logging
+import TimeFormat
 
 /// Everything the leading agent does in one namespace, coordinated: its collaborators keep the
 /// sealing keys (`SealingKeeper`), turn the sealed store into the Secret (`SecretReconciler`),
@@ -36,7 +37,12 @@ actor NamespaceSync {
     /// Told of a failure of work this namespace started on its own (a restart batch), so that
     /// the agent reports it and tries the namespace again.
     private let onFailure: @Sendable (_ what: String, _ error: SyncError) async -> Void
+    /// Asks for a reconcile of this namespace (when a key becomes overdue).
+    private let onWake: @Sendable () async -> Void
     private var restartLoop: Task<Void, Never>?
+    /// Sleeps until the next key becomes overdue, then asks for a reconcile: no request is
+    /// made in between.
+    private var wake: (deadline: UnixTime, task: Task<Void, Never>)?
 
     private var configBaseline: [String: [UInt8]]?
     /// A settings change whose record could not be written yet.
@@ -53,7 +59,8 @@ actor NamespaceSync {
     init(
         namespace: String, settings: Settings, client: KubeClient, events: EventRecorder, sink: any AuditSink,
         logger: Logger, ownWrites: OwnWrites, cache: WatchCache,
-        onFailure: @escaping @Sendable (_ what: String, _ error: SyncError) async -> Void
+        onFailure: @escaping @Sendable (_ what: String, _ error: SyncError) async -> Void,
+        onWake: @escaping @Sendable () async -> Void = {}
     ) {
         self.namespace = namespace
         let context = NamespaceContext(
@@ -69,6 +76,7 @@ actor NamespaceSync {
         keeper = SealingKeeper(context: context, audit: audit)
         reconciler = SecretReconciler(context: context, audit: audit, restart: restarts)
         self.onFailure = onFailure
+        self.onWake = onWake
     }
 
     // MARK: - One operation at a time
@@ -146,6 +154,8 @@ actor NamespaceSync {
     /// Ends the restart batches when the agent stops leading; with `finishing` (a graceful
     /// stop), the batch in flight and the changes still waiting are restarted first.
     func stop(finishing: Bool) async {
+        wake?.task.cancel()
+        wake = nil
         let rest = await restarts.close()
         guard finishing else {
             restartLoop?.cancel()
@@ -247,9 +257,30 @@ actor NamespaceSync {
             pendingRestarts.removeAll { items.contains($0) }
         }
         guard let store = try await reconciler.reconcile(keys: keys) else { return }
+        scheduleWake(at: await reconciler.nextKeyDeadline)
         if await keeper.needsReseal(store) { try await keeper.reseal() }
         AgentMetrics.reconciled(result: "success")
         AgentMetrics.synced()
+    }
+
+    /// Wakes the namespace just after `deadline` (replacing an earlier wake-up for another time).
+    private func scheduleWake(at deadline: UnixTime?) {
+        guard wake?.deadline != deadline else { return }
+        wake?.task.cancel()
+        wake = nil
+        guard let deadline else { return }
+        let clock = context.settings.clock
+        let onWake = self.onWake
+        // A second after the deadline, so that the key is past its age when the reconcile reads
+        // the time, whatever the clocks' rounding.
+        let delay = max(.zero, deadline - UnixTime.now()) + .seconds(1)
+        wake = (
+            deadline,
+            Task {
+                do { try await clock.sleep(for: delay) } catch { return }
+                await onWake()
+            }
+        )
     }
 
     // MARK: - Settings

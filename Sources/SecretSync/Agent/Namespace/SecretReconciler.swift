@@ -14,6 +14,8 @@ actor SecretReconciler {
     private var reportedMissingStore = false
     /// What was last logged about the signers ConfigMap, so that it is logged once per change.
     private var reportedSigners: [String] = []
+    /// When the next key becomes overdue (see `KeyAgePlan`): the namespace wakes then.
+    private(set) var nextKeyDeadline: UnixTime?
 
     init(context: NamespaceContext, audit: AuditWriter, restart: AgentRestart) {
         self.context = context
@@ -163,7 +165,48 @@ actor SecretReconciler {
                     about: about, warning: event.warning, reason: event.reason, message: event.message)
             }
             updateAgeMetrics(store, keys: keys)
+            try await checkKeyAges(store, object: storeObject.json)
             return store
+        }
+    }
+
+    /// Applies the keys' maximum ages: reports bad entries of the annotation, exports each key's
+    /// maximum age, and reports each key whose current version became overdue once (an audit
+    /// record `key.overdue` and a Warning Event `KeyOverdue`), recording it in the status so that
+    /// a restart does not report it again.
+    private func checkKeyAges(_ store: SealedStore, object: JSON) async throws(SyncError) {
+        try await audit.reportInput(
+            store.maxAgeProblems, source: "key-max-age",
+            about: context.involved(object, kind: "ConfigMap", name: names.sealedStore),
+            keeping: "each key keeps the maximum age the agent last accepted")
+        let previous = await audit.status.keyAge
+        let plan = KeyAgePlan(store: store, previous: previous, now: .now())
+        for key in Set(plan.maxAges.keys).union(previous.keys) {
+            AgentMetrics.keyMaxAge(
+                namespace: namespace, key: key, seconds: Double(plan.maxAges[key]?.seconds ?? 0))
+        }
+        nextKeyDeadline = plan.nextDeadline
+        guard plan.records != previous || !plan.overdue.isEmpty else { return }
+        let records = plan.overdue.map {
+            AuditRecord(
+                event: .keyOverdue, namespace: namespace, secret: names.secret, key: $0.key,
+                version: $0.version, sealedBy: $0.sealedBy, sealedAt: $0.sealedAt,
+                reason: "older than its maximum age \($0.maxAge) (age \($0.ageSeconds)s); rotate it")
+        }
+        let keyAge = plan.records
+        try await audit.record(records) { $0.keyAge = keyAge }
+        let about = context.involved(nil, kind: "Secret", name: names.secret)
+        for overdue in plan.overdue {
+            context.logger.warning(
+                "a key is older than its maximum age",
+                metadata: [
+                    "key": "\(overdue.key)", "version": "\(overdue.version)", "max_age": "\(overdue.maxAge)",
+                ])
+            await context.events.record(
+                about: about, warning: true, reason: "KeyOverdue",
+                message:
+                    "version \(overdue.version) of key \(overdue.key) is older than its maximum age \(overdue.maxAge); "
+                    + "rotate it: beluga-secrets set \(overdue.key) -n \(namespace)")
         }
     }
 
