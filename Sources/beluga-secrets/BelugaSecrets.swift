@@ -34,6 +34,7 @@ struct BelugaSecrets: AsyncParsableCommand {
             Config.self,
             Restart.self,
             StatusCommand.self,
+            MaxAgeCommand.self,
             DoctorCommand.self,
             Keygen.self,
             Seal.self,

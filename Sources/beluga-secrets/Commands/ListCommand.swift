@@ -12,7 +12,9 @@ struct ListCommand: AsyncParsableCommand {
             Secret when permitted (for keys written there directly). STATE is applied (the Secret \
             holds the current version), pending (the agent has not applied it yet), rejected (the \
             agent refused it; REASON says why and the Secret keeps the previous value), direct \
-            (written with --direct) or unmanaged (written by another tool).
+            (written with --direct) or unmanaged (written by another tool). AGE says "overdue" \
+            when the key's current version is older than its maximum age (`beluga-secrets max-age`, \
+            or the chart's apiKeys[].maxAge); -o json gives maxAge and overdue for such keys.
 
             With --context given several times, or --all-contexts, the clusters are read at once \
             and compared key by key: DRIFT is same (every cluster holds the key, with equal \
@@ -50,7 +52,9 @@ struct ListCommand: AsyncParsableCommand {
         var table = TableWriter("KEY", "VERSION", "FINGERPRINT", "AGE", "BY", "STATE", "REASON")
         for report in inventory.reports {
             table.add([
-                report.key, report.versionText, report.fingerprint, Age.text(report.age()),
+                report.key, report.versionText, report.fingerprint,
+                Age.text(report.age())
+                    + (report.overdue() ? " overdue (max \(report.maxAge?.text ?? ""))" : ""),
                 report.by.isEmpty ? "-" : report.by, report.state, report.reason,
             ])
         }

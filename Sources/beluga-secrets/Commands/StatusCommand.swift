@@ -11,8 +11,9 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show the agent's leader, the last sync, pending changes, key ages and the sealing key.",
         discussion: """
             The leader is read from the Lease the agent replicas elect on: a leader that renewed \
-            within the lease duration is running. Keys whose current version is older than \
-            --max-age are flagged for rotation. Parts this user may not read are shown as such. \
+            within the lease duration is running. Keys whose current version is older than their \
+            maximum age (`beluga-secrets max-age`, or the chart's apiKeys[].maxAge) are marked \
+            overdue; keys without one are flagged for rotation when older than --max-age. Parts this user may not read are shown as such. \
             With --context given several times, or --all-contexts, every cluster is read at once \
             and shown in a section of its own (==> context <==), or with -o json|yaml as one \
             document (clusters: context, exitCode, data or error).
@@ -21,7 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("max-age"),
         help: ArgumentHelp(
-            "Flag keys whose current version is older than this (rotation policy).", valueName: "duration"))
+            "Flag keys without a maximum age of their own whose current version is older than this.",
+            valueName: "duration"))
     var maxAge = DurationArgument(.seconds(90 * 86400), text: "90d")
 
     @OptionGroup var output: OutputOptions
@@ -160,23 +162,38 @@ struct StatusCommand: AsyncParsableCommand {
 
         let limit = Double(maxAge.duration.components.seconds)
         var old: [String] = []
+        var pastOwn: [String] = []
         var keys: [JSON] = []
         var table = TableWriter("KEY", "VERSION", "AGE", "STATE", "ROTATION")
         for report in inventory.reports {
             let age = report.age(now: now)
-            let overdue = age.map { $0 > limit } ?? false
-            if overdue { old.append(report.key) }
+            // The key's own maximum age comes first; --max-age for keys that have none.
+            let overdue = report.maxAge != nil ? report.overdue(now: now) : age.map { $0 > limit } ?? false
+            if overdue, report.maxAge != nil {
+                pastOwn.append(report.key)
+            } else if overdue {
+                old.append(report.key)
+            }
             var entry = report.json
             entry["overMaxAge"] = .bool(overdue)
             keys.append(entry)
-            table.add([
-                report.key, report.versionText, Age.text(age), report.state,
-                overdue ? "due (older than \(maxAge.text))" : "-",
-            ])
+            let rotation: String
+            if let own = report.maxAge {
+                rotation = overdue ? "overdue (max \(own.text))" : "max \(own.text)"
+            } else {
+                rotation = overdue ? "due (older than \(maxAge.text))" : "-"
+            }
+            table.add([report.key, report.versionText, Age.text(age), report.state, rotation])
         }
         data["keys"] = .array(keys)
         data["maxAge"] = .string(maxAge.text)
         inventory.noteIfSecretDenied(workspace)
+        if !pastOwn.isEmpty {
+            StandardError.writeLine(
+                "warning: \(pastOwn.count) key\(pastOwn.count == 1 ? " is" : "s are") past the maximum age set for "
+                    + "\(pastOwn.count == 1 ? "it" : "them"): \(pastOwn.joined(separator: ", ")); rotate with "
+                    + "beluga-secrets set KEY")
+        }
         if !old.isEmpty {
             StandardError.writeLine(
                 "warning: \(old.count) key\(old.count == 1 ? " is" : "s are") older than \(maxAge.text): "

@@ -58,6 +58,10 @@ extension KeyReport {
             "reason": .string(reason),
         ]
         if let appliedVersion { object["appliedVersion"] = .int(appliedVersion) }
+        if let maxAge {
+            object["maxAge"] = .string(maxAge.text)
+            object["overdue"] = .bool(overdue())
+        }
         if !history.isEmpty {
             object["history"] = .array(
                 history.map { entry in

@@ -110,7 +110,7 @@ import TestSupport
                 #expect(
                     healthy.evidence(
                         "agent-identity", contains: "identity pinned on this workstation: matches"))
-                #expect(healthy.checks["key-age"]?["summary"] == "no key-age policy is configured")
+                #expect(healthy.checks["key-age"]?["summary"] == "no key has a maximum age")
                 let table = try await workstation.run(["doctor"])
                 outputs.append(table)
                 expectSuccess(table)
@@ -165,6 +165,81 @@ import TestSupport
                 $0.fix("agent").contains("kubectl scale deployment/beluga-ai-agent -n default --replicas=1")
             }
             #expect(scaled.verdict("agent") == "failure")
+            for output in outputs { #expect(markers.leaks(in: output.allOutput) == []) }
+        }
+    }
+
+    /// A key older than its maximum age: doctor warns with the command that stores a new value;
+    /// list and status mark it; with its maximum age cleared, nothing is overdue.
+    @Test func aKeyPastItsMaximumAgeWarnsWithTheCommandThatReplacesIt() async throws {
+        try await withStarted(try await Workstation.start()) { workstation in
+            var markers = LeakMarkers()
+            var outputs: [ProcessResult] = []
+            expectSuccess(try await workstation.run(["set", "openai-api-key"], stdin: markers.make("old")))
+            expectSuccess(
+                try await workstation.run(["set", "anthropic-api-key"], stdin: markers.make("new")))
+            // The openai key was sealed long ago; both keys get a maximum age of 90 days.
+            var versions = try await workstation.sealedVersions()
+            versions[path: "openai-api-key", "sealedAt"] = "2020-01-01T00:00:00Z"
+            _ = try await workstation.client().patch(
+                ConfigMap.self, name: "beluga-ai-secrets-sealed", namespace: "default",
+                patch: .merge([
+                    "metadata": ["annotations": ["beluga-ai.io/sealed-versions": .string(versions.jsonText)]]
+                ]))
+            let policy = try await workstation.run(["max-age", "openai-api-key", "90d"])
+            expectSuccess(policy)
+            #expect(policy.stdout.contains("openai-api-key: maximum age 90d (had none)"))
+            expectSuccess(try await workstation.run(["max-age", "anthropic-api-key", "2160h"]))
+            let store = try await workstation.sealedStoreWithKubectl()
+            #expect(
+                store[path: "metadata", "annotations", "beluga-ai.io/key-max-age"]
+                    == #"{"anthropic-api-key":"2160h","openai-api-key":"90d"}"#)
+
+            let overdue = try await doctor(workstation)
+            outputs.append(overdue.result)
+            #expect(overdue.verdict("key-age") == "warning")
+            #expect(overdue.checks["key-age"]?["summary"] == "overdue: openai-api-key")
+            #expect(overdue.evidence("key-age", contains: "openai-api-key: version 1 is "))
+            #expect(overdue.evidence("key-age", contains: "over its maximum age 90d"))
+            #expect(overdue.fix("key-age") == ["beluga-secrets set openai-api-key -n default"])
+            #expect(overdue.status != 0)
+
+            let list = try await workstation.run(["list", "-o", "json"])
+            outputs.append(list)
+            let keys = try JSON(parsing: list.stdout)["keys"]?.arrayValue ?? []
+            let openai = try #require(keys.first { $0["key"] == "openai-api-key" })
+            let anthropic = try #require(keys.first { $0["key"] == "anthropic-api-key" })
+            #expect(openai["maxAge"] == "90d")
+            #expect(openai["overdue"] == true)
+            #expect(anthropic["maxAge"] == "2160h")
+            #expect(anthropic["overdue"] == false)
+            let table = try await workstation.run(["list"])
+            outputs.append(table)
+            #expect(table.stdout.contains("overdue (max 90d)"))
+            #expect(!table.stdout.contains("overdue (max 2160h)"))
+            let status = try await workstation.run(["status"])
+            outputs.append(status)
+            #expect(status.stdout.contains("overdue (max 90d)"))
+            #expect(status.stdout.contains("max 2160h"))
+            #expect(
+                status.stderr.contains(
+                    "warning: 1 key is past the maximum age set for it: openai-api-key; rotate with beluga-secrets set KEY"
+                ))
+
+            // A maximum age the agent could not read is refused before anything is written.
+            let bad = try await workstation.run(["max-age", "openai-api-key", "soon"])
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("is not a maximum age"))
+
+            // Cleared: the key has no maximum age, doctor has nothing to say.
+            expectSuccess(try await workstation.run(["max-age", "openai-api-key", "none"]))
+            expectSuccess(try await workstation.run(["max-age", "anthropic-api-key", "0"]))
+            #expect(
+                try await workstation.sealedStoreWithKubectl()[
+                    path: "metadata", "annotations", "beluga-ai.io/key-max-age"] == nil)
+            let cleared = try await doctor(workstation)
+            #expect(cleared.verdict("key-age") == "ok")
+            #expect(cleared.checks["key-age"]?["summary"] == "no key has a maximum age")
             for output in outputs { #expect(markers.leaks(in: output.allOutput) == []) }
         }
     }

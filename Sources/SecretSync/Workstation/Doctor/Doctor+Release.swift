@@ -232,23 +232,45 @@ extension Doctor {
             evidence: evidence, fix: fix)
     }
 
-    /// Keys older than their policy's maximum age. No key-age policy exists yet (keys carry no
-    /// maximum age): the check says so; once a policy is recorded, pass it here.
-    func keyAgeCheck(policy: [String: Double]?) -> DoctorCheck {
-        guard let policy, let keys = inputs.keys else {
+    /// Keys whose current version is older than the maximum age set for them
+    /// (`beluga-ai.io/key-max-age` of the sealed store): a warning naming each, its age and its
+    /// maximum, with the command that stores a new value.
+    func keyAgeCheck(now: UnixTime = .now()) -> DoctorCheck {
+        guard let keys = inputs.keys else {
             return DoctorCheck(
-                name: "key-age", verdict: .ok, summary: "no key-age policy is configured",
-                evidence: ["keys carry no maximum age; `beluga-secrets status --max-age` shows their ages"])
+                name: "key-age", verdict: .ok, summary: "the keys could not be read",
+                evidence: ["see the sealed-keys check"])
         }
-        let now = UnixTime.now()
-        let overdue = keys.compactMap { key -> String? in
-            guard let limit = policy[key.key], let age = key.age(now: now), age > limit else { return nil }
-            return key.key
+        let limited = keys.filter { $0.maxAge != nil }
+        guard !limited.isEmpty else {
+            return DoctorCheck(
+                name: "key-age", verdict: .ok, summary: "no key has a maximum age",
+                evidence: [
+                    "set one with `beluga-secrets max-age KEY 90d` or the chart's apiKeys[].maxAge; "
+                        + "`beluga-secrets status --max-age` shows the keys' ages"
+                ])
         }
+        let overdue = limited.filter { $0.overdue(now: now) }
         return DoctorCheck(
             name: "key-age", verdict: overdue.isEmpty ? .ok : .warning,
             summary: overdue.isEmpty
-                ? "every key is younger than its maximum age" : "overdue: " + overdue.joined(separator: ", "),
-            fix: overdue.map { "beluga-secrets rotate \($0) \(target)" })
+                ? "\(limited.count) key\(limited.count == 1 ? " is" : "s are") younger than \(limited.count == 1 ? "its" : "their") maximum age"
+                : "overdue: " + overdue.map(\.key).joined(separator: ", "),
+            evidence: overdue.map { (key: KeyReport) -> String in
+                let age = Self.ageText(key.age(now: now))
+                return
+                    "\(key.key): version \(key.version) is \(age) old, over its maximum age \(key.maxAge?.text ?? "")"
+            },
+            fix: overdue.map { "beluga-secrets set \($0.key) \(target)" })
+    }
+
+    /// `95d`, `36h`, `12m` or `40s`: an age in its largest whole unit.
+    static func ageText(_ seconds: Double?) -> String {
+        guard let seconds, seconds >= 0 else { return "?" }
+        let whole = Int(seconds.rounded(.down))
+        if whole >= 86400 { return "\(whole / 86400)d" }
+        if whole >= 3600 { return "\(whole / 3600)h" }
+        if whole >= 60 { return "\(whole / 60)m" }
+        return "\(whole)s"
     }
 }

@@ -166,7 +166,7 @@ public struct Doctor: Sendable {
         checks.append(sealedKeysCheck())
         checks.append(try await autoscalingCheck(deployment: deployment))
         checks.append(try await serviceMonitorCheck())
-        checks.append(keyAgeCheck(policy: nil))
+        checks.append(keyAgeCheck(now: now))
         return DoctorReport(namespace: workspace.namespace, release: options.release, checks: checks)
     }
 

@@ -35,6 +35,8 @@ public struct KeyReport: Sendable, Equatable {
     public var appliedVersion: Int?
     /// Previous versions kept for rollback, newest first.
     public var history: [SealedHistoryEntry]
+    /// The key's maximum age (`beluga-ai.io/key-max-age`), for sealed keys that have one.
+    public var maxAge: KeyMaxAge? = nil
 
     /// Where a sealed key stands.
     public enum KeyState: String, Sendable {
@@ -90,7 +92,7 @@ public struct KeyReport: Sendable, Equatable {
                     at: record?.sealedAt ?? "",
                     state: state.rawValue, reason: reason,
                     appliedVersion: status?.state == .applied ? status?.version : nil,
-                    history: record?.history ?? [])
+                    history: record?.history ?? [], maxAge: store.maxAges[key])
             }
             // Deletions the agent has not applied yet (or refused).
             for (key, record) in store.versions where record.isTombstone && store.envelopes[key] == nil {
@@ -146,6 +148,12 @@ public struct KeyReport: Sendable, Equatable {
             }
         }
         return reports.keys.sorted().compactMap { reports[$0] }
+    }
+
+    /// Whether the current version is older than the key's maximum age.
+    public func overdue(now: UnixTime = .now()) -> Bool {
+        guard let maxAge, let age = age(now: now) else { return false }
+        return age >= Double(maxAge.seconds)
     }
 
     /// How long ago the current version was written; `nil` when unknown.
