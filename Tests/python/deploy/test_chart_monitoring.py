@@ -163,12 +163,17 @@ def test_the_rules_alert_on_what_the_issue_names():
         assert 'job="beluga-ai-agent"' in rule["expr"] or rule["alert"] == "BelugaSecretsRolloutStuck", rule
         assert rule["labels"]["severity"] in ("critical", "warning")
         assert rule["annotations"]["summary"] and rule["annotations"]["description"]
-    assert alerts["BelugaSecretsKeyOverdue"]["expr"].endswith("> 7776000")
+    # Per key against the maximum age the agent exports; keys without one against the chart-wide value.
+    overdue = alerts["BelugaSecretsKeyOverdue"]["expr"]
+    assert "> max by (job, namespace, key) (beluga_secrets_key_max_age_seconds{" in overdue, overdue
+    assert overdue.endswith("> 7776000"), overdue
     # The optional alerts are left out unless asked for, and the job can be named.
     plain, _ = rules_and_queries({"agent": {"prometheusRule": {"enabled": True, "job": "secrets-agent",
                                                                "labels": {"release": "prometheus"}},
                                             "grafanaDashboard": {"enabled": True}}})
-    assert {rule["alert"] for rule in plain} == set(alerts) - {"BelugaSecretsRolloutStuck", "BelugaSecretsKeyOverdue"}
+    assert {rule["alert"] for rule in plain} == set(alerts) - {"BelugaSecretsRolloutStuck"}
+    plain_overdue = next(rule["expr"] for rule in plain if rule["alert"] == "BelugaSecretsKeyOverdue")
+    assert "unless" not in plain_overdue and "beluga_secrets_key_max_age_seconds" in plain_overdue, plain_overdue
     assert all('job="secrets-agent"' in rule["expr"] for rule in plain)
     rule_object = render({"agent": {"prometheusRule": {"enabled": True, "labels": {"release": "prometheus"}}}},
                          api_versions=MONITORING).get("PrometheusRule", "beluga-ai-agent")
@@ -257,7 +262,9 @@ def scraped_metrics(page: str) -> dict[str, set[str]]:
 
 
 def test_a_running_agent_exports_what_the_rules_use(emulator, tmp_path: Path):
-    rendered = render_for_local_agent()
+    # A maximum age from the chart's values reaches the agent through the sealed store's annotation.
+    rendered = render_for_local_agent({"apiKeys": [{"key": "openai-api-key", "env": "OPENAI_API_KEY",
+                                                    "maxAge": "90d"}]})
     apply_chart(emulator, rendered)
     agent = start_agent_as_service_account(emulator, rendered, "beluga-ai-agent", AGENT_COMPONENT, tmp_path)
     try:
@@ -268,6 +275,9 @@ def test_a_running_agent_exports_what_the_rules_use(emulator, tmp_path: Path):
                          "-p", json.dumps({"data": {"broken-key": "bs1.not-an-envelope"}}))
         eventually(lambda: "beluga_secrets_rejections_total{" in agent.metrics(), "the agent counts the rejection")
         eventually(lambda: "beluga_secrets_rollouts_total{" in agent.metrics(), "the agent counts the rollout")
+        max_age = re.compile(r'^beluga_secrets_key_max_age_seconds\{[^}]*key="openai-api-key"[^}]*\} 7776000(\.0)?$',
+                             re.MULTILINE)
+        eventually(lambda: max_age.search(agent.metrics()) is not None, "the agent exports the key's maximum age")
         page = agent.metrics()
     finally:
         agent.stop()
@@ -284,4 +294,5 @@ def test_a_running_agent_exports_what_the_rules_use(emulator, tmp_path: Path):
         "beluga_secrets_leader", "beluga_secrets_reconciles_total", "beluga_secrets_rotations_total",
         "beluga_secrets_rejections_total", "beluga_secrets_rollouts_total", "beluga_secrets_api_requests_total",
         "beluga_secrets_last_sync_timestamp_seconds", "beluga_secrets_key_age_seconds",
+        "beluga_secrets_key_max_age_seconds",
     }, sorted(scraped)
