@@ -142,6 +142,8 @@ actor AuditWriter {
             } else {
                 for key in Set(batch.map(\.key)) where !key.isEmpty {
                     next.keys[key] = full.keys[key]
+                    // A key reported overdue (`key.overdue`) is marked with its record, too.
+                    next.keyAge[key] = full.keyAge[key]
                 }
             }
             next.auditHead = AuditHead(
