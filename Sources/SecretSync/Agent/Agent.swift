@@ -3,7 +3,8 @@ import Logging
 import TimeFormat
 
 /// The in-cluster agent: it elects a leader among its replicas, and while it leads, watches the
-/// sealed store, the Secret, the settings ConfigMap and the public keys by name, reconciles on
+/// sealed store, the Secret, the settings ConfigMap, the public keys and the Deployments named by
+/// `--deployment` by name, reconciles on
 /// every change (and on a slow periodic resync), and restarts Deployments once per debounced
 /// batch of changes. Audit records go to `sink`; operational logs to `logger`.
 ///
@@ -174,6 +175,14 @@ public actor Agent {
                 await agent.signersChanged(namespace)
             },
         ]
+        // The Deployments named by --deployment (as the chart runs the agent), so that a restart
+        // reads their content hash from the cache. Nothing to do on a change: the hash alone
+        // decides a restart, and the resync checks every Deployment. Without names every
+        // Deployment may opt in, so the agent lists them when it restarts rather than holding all
+        // of a cluster's Deployments in memory.
+        for deployment in Set(configuration.deployments).sorted() {
+            tasks.append(watch(Deployment.self, name: deployment) { _, _, _ in })
+        }
         tasks.append(
             Task { [configuration] in
                 while !Task.isCancelled {

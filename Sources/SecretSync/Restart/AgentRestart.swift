@@ -16,12 +16,17 @@ actor AgentRestart {
     /// record yet is taken to carry.
     private var baselines: [String: String] = [:]
 
+    /// Whether a change's batch is due at once (`--debounce 0s`): the reconcile then restarts in
+    /// its own pass (`roll`), and the rollouts are recorded with the change, in one status write.
+    nonisolated let immediate: Bool
+
     init(
         context: NamespaceContext, audit: AuditWriter, debounce: Duration, maxDelay: Duration,
         clock: AgentClock
     ) {
         self.context = context
         self.audit = audit
+        immediate = debounce <= .zero
         scheduler = BatchScheduler(quiet: debounce, maxDelay: maxDelay, clock: clock)
     }
 
@@ -60,8 +65,9 @@ actor AgentRestart {
             context.logger.debug("\(decision)")
             guard decision.action == .record else { continue }
             do {
-                _ = try await RestartStep.patch(
+                let patched = try await RestartStep.patch(
                     decision, client: context.client, namespace: context.namespace)
+                await context.reads.cache.wrote(patched, namespace: context.namespace)
             } catch  where error.category == .notFound {
                 continue
             } catch {
@@ -77,13 +83,33 @@ actor AgentRestart {
     }
 
     /// Patches the content hash of every Deployment that reloads on what changed and whose hash
-    /// differs (with `everything`, of every opted-in Deployment: a new leader's check).
+    /// differs (with `everything`, of every opted-in Deployment: a new leader's check), and
+    /// records the rollouts.
     func restart(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) {
-        guard everything || !items.isEmpty else { return }
+        let records = try await roll(items, everything: everything)
+        guard !records.isEmpty else { return }
+        do {
+            try await audit.record(records)
+        } catch {
+            // Written with the next restart check (the agent tries again after a failure).
+            unrecorded(records)
+            throw error
+        }
+    }
+
+    /// Rollout records the caller could not write: written with the next restart's.
+    func unrecorded(_ records: [AuditRecord]) {
+        unrecordedRollouts = records + unrecordedRollouts
+    }
+
+    /// `restart` without the recording: the rollout records made (after those an earlier write
+    /// failed to record), for the caller to record; `unrecorded` takes them back if it cannot.
+    func roll(_ items: [RestartItem], everything: Bool = false) async throws(SyncError) -> [AuditRecord] {
+        guard everything || !items.isEmpty else { return [] }
         let context = self.context
         let namespace = context.namespace
         let deployments = try await context.reads.deployments(named: context.settings.deployments)
-        guard !deployments.isEmpty else { return }
+        guard !deployments.isEmpty else { return [] }
         let contents = RestartStep.contents(
             secret: try await context.reads.secret(), settings: try await context.reads.settings(),
             names: context.names)
@@ -99,7 +125,11 @@ actor AgentRestart {
             context.logger.debug("\(decision)")
             guard decision.action == .restart else { continue }
             do {
-                _ = try await RestartStep.patch(decision, client: context.client, namespace: namespace)
+                // Into the cache as the server answered, so that the next check (a resync may
+                // come before the watch delivers the change) does not take the old hash for current.
+                let patched = try await RestartStep.patch(
+                    decision, client: context.client, namespace: namespace)
+                await context.reads.cache.wrote(patched, namespace: namespace)
             } catch  where error.category == .notFound {
                 continue
             } catch {
@@ -122,14 +152,7 @@ actor AgentRestart {
                 message: "pods restarted: \(decision.reason)\(forKeys)")
         }
         records = unrecordedRollouts + records
-        guard !records.isEmpty else { return }
-        do {
-            try await audit.record(records)
-            unrecordedRollouts = []
-        } catch {
-            // Written with the next restart check (the agent tries again after a failure).
-            unrecordedRollouts = records
-            throw error
-        }
+        unrecordedRollouts = []
+        return records
     }
 }

@@ -129,7 +129,7 @@ import TestSupport
                     verbs: ["get", "list", "watch"], resources: ["configmaps"],
                     resourceNames: ["beluga-ai-config", "beluga-secrets-signers"]),
                 AccessRule(
-                    verbs: ["get", "patch"], apiGroups: ["apps"], resources: ["deployments"],
+                    verbs: ["get", "list", "watch", "patch"], apiGroups: ["apps"], resources: ["deployments"],
                     resourceNames: ["beluga-ai"]),
                 AccessRule(
                     verbs: ["get", "update"], apiGroups: ["coordination.k8s.io"], resources: ["leases"],

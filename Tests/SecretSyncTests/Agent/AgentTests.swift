@@ -336,11 +336,14 @@ import TimeFormat
     }
 
     /// The API cost of one rotation: the events echoing the agent's own writes start no
-    /// reconcile, the sealed store, the Secret and the signers are watched, so their reads are
-    /// answered from the watches' cache and none reaches the server, and each write is made once.
+    /// reconcile, the sealed store, the Secret, the signers and the Deployment named by
+    /// `--deployment` are watched, so their reads are answered from the watches' cache and none
+    /// reaches the server, and each write is made once; with `--debounce 0s` the rollout is
+    /// recorded in the same status write as the rotation. At most 6 requests in all.
     @Test func oneRotationCostsABoundedNumberOfRequests() async throws {
         try await withStarted(try await AgentHarness.start()) { harness in
-            let running = harness.startAgent(debounce: .zero)
+            // As the chart runs it: the Deployment by name.
+            let running = harness.startAgent(debounce: .zero, deployments: ["beluga-ai"])
             let key = try await harness.publicKey()
             try await harness.waitForFirstCheck()
             let emulator = harness.fixture.emulator
@@ -394,7 +397,16 @@ import TimeFormat
                 "get status": made("get", "configmaps", names.status),
                 "write status": made("create", "configmaps", names.status)
                     + made("update", "configmaps", names.status),
+                "get deployment": made("get", "deployments", "beluga-ai"),
+                "list deployments": after.count(verb: "list", resource: "deployments")
+                    - before.count(verb: "list", resource: "deployments"),
             ]
+            // Every request the agent made for the rotation, but its watches (long-lived, started
+            // before) and its lease renewals (on a timer, whatever happens).
+            func all(_ counts: RequestCounts) -> Int {
+                counts.total - counts.count(verb: "watch") - counts.count(resource: "leases")
+            }
+            let total = all(after) - all(before)
             #expect(costs["write secret"] == 1, "\(costs)")
             #expect(costs["patch deployment"] == 1, "\(costs)")
             // Nothing else writes these objects here, so no conflict sends a read to the server.
@@ -405,7 +417,10 @@ import TimeFormat
             // memory is the truth, so it is written (with the audit head of the rotation's records,
             // and of the rollout's) and never read back.
             #expect(costs["get status"] == 0, "\(costs)")
-            #expect((1...2).contains(costs["write status"] ?? 0), "\(costs)")
+            #expect(costs["write status"] == 1, "\(costs)")
+            #expect(costs["get deployment"] == 0 && costs["list deployments"] == 0, "\(costs)")
+            // The Secret, the status, the Deployment, an Event each for the rotation and the rollout.
+            #expect(total <= 6, "\(total) requests: \(after.json.jsonText)")
             await running.stop()
         }
     }

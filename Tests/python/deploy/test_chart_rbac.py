@@ -18,7 +18,7 @@ def expected(release_prefix: str = "beluga-ai", leader_election: bool = True):
         ("", "configmaps", f"{release_prefix}-secrets-status"): ["get", "update"],
         ("", "configmaps", f"{release_prefix}-config"): ["get", "list", "watch"],
         ("", "configmaps", f"{release_prefix}-signers"): ["get", "list", "watch"],
-        ("apps", "deployments", release_prefix): ["get", "patch"],
+        ("apps", "deployments", release_prefix): ["get", "list", "watch", "patch"],
     }
     if leader_election:
         named[("coordination.k8s.io", "leases", f"{release_prefix}-agent")] = ["get", "update"]

@@ -59,13 +59,13 @@ struct NamespaceReads: Sendable {
         return object
     }
 
-    /// The Deployments named `names`, those that exist; with no names, every Deployment that
-    /// opts in with the reload annotation.
+    /// The Deployments named `names`, those that exist (watched by name, so from the cache); with
+    /// no names, every Deployment that opts in with the reload annotation (listed: not watched).
     func deployments(named names: [String]) async throws(SyncError) -> [Deployment] {
         if !names.isEmpty {
             var found: [Deployment] = []
             for name in names {
-                if let deployment = try await get(Deployment.self, name) { found.append(deployment) }
+                if let deployment = try await watched(Deployment.self, name) { found.append(deployment) }
             }
             return found
         }

@@ -109,25 +109,56 @@ actor SecretReconciler {
                 }
             }
             // Restarts are scheduled as soon as the Secret is written, so that a failure to
-            // record the outcome cannot lose them (the restart check is idempotent).
+            // record the outcome cannot lose them (the restart check is idempotent). When their
+            // batch is due at once (`--debounce 0s`), they are made here instead, so that the
+            // rollouts' records go into the same status write as the change's.
             let restartKeys = plan.outcomes.filter {
                 [.create, .rotate, .revertHandEdit, .delete, .recordApplied].contains($0.action)
             }.map(\.key)
+            var rollouts: [AuditRecord] = []
             if !restartKeys.isEmpty {
-                await restart.schedule(
-                    restartKeys.map {
-                        RestartItem(namespace: namespace, object: .secret(names.secret), key: $0)
-                    })
+                let items = restartKeys.map {
+                    RestartItem(namespace: namespace, object: .secret(names.secret), key: $0)
+                }
+                if restart.immediate {
+                    do throws(SyncError) {
+                        rollouts = try await restart.roll(items)
+                    } catch {
+                        context.logger.warning(
+                            "could not restart; trying again", metadata: ["error": "\(error)"])
+                        await restart.schedule(items)
+                    }
+                } else {
+                    await restart.schedule(items)
+                }
             }
             let records = plan.auditRecords
             let policyRecord = signerPolicy.record
-            if plan.statusChanged || !records.isEmpty || policyRecord != status.signatures {
+            // Together when they fit one batch of the audit head, so that a failed write leaves
+            // no rollout recorded already (see `AuditWriter.record`).
+            let together = records.count + rollouts.count <= AuditHead.maximumLines
+            let first = together ? records + rollouts : records
+            let rest = together ? [] : rollouts
+            if plan.statusChanged || !first.isEmpty || policyRecord != status.signatures {
                 let keys = plan.status
                 let orphaned = plan.orphaned
-                try await audit.record(records) {
-                    $0.keys = keys
-                    $0.orphaned = orphaned
-                    $0.signatures = policyRecord
+                do throws(SyncError) {
+                    try await audit.record(first) {
+                        $0.keys = keys
+                        $0.orphaned = orphaned
+                        $0.signatures = policyRecord
+                    }
+                } catch {
+                    await restart.unrecorded(rollouts)
+                    throw error
+                }
+            }
+            if !rest.isEmpty {
+                do throws(SyncError) {
+                    try await audit.record(rest)
+                } catch {
+                    await restart.unrecorded(rest)
+                    throw error
                 }
             }
             for outcome in plan.outcomes {
