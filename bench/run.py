@@ -134,6 +134,20 @@ class Run:
     numbers: dict[str, Any] = field(default_factory=dict)
     sets: int = 0
     crashes: list[str] = field(default_factory=list)
+    # Figures that could not be measured (an error of the run, not a missed goal), with the error.
+    failed: list[str] = field(default_factory=list)
+
+    def attempt(self, name: str, body):
+        """Runs one figure; an error is logged and reported, and the run goes on with the next
+        figure (so that one failure does not lose the others' figures). Returns what `body`
+        returned, or None when it failed."""
+        try:
+            return body()
+        except Exception as error:  # noqa: BLE001 - every failure is reported, none hidden
+            text = " ".join(str(error).split())
+            self.failed.append(f"**{name}**: {type(error).__name__}: {text[:1500]}")
+            log(f"{name} failed: {type(error).__name__}: {text[:300]}")
+            return None
 
     @property
     def cli(self) -> Path:
@@ -381,9 +395,18 @@ class Rotator:
 def figure_sealed_path(run: Run, emulator: Emulator) -> Agent:
     log(f"figure 2: sealed path, {SEALED_ROTATIONS} rotations (agent --debounce 0s)")
     run.apply(emulator, namespace_manifest(NS_SEALED))
+    # Named, as the chart runs the agent (`--deployment`): the Deployment is watched, not listed.
     agent = Agent(run.cli, emulator.kubeconfig("agent", NS_SEALED), run.work, "bench-agent",
-                  ["--debounce", "0s"])
+                  ["--debounce", "0s", "--deployment", DEPLOYMENT])
     agent.start()
+    try:
+        return sealed_rotations(run, emulator, agent)
+    except BaseException:
+        agent.stop()
+        raise
+
+
+def sealed_rotations(run: Run, emulator: Emulator, agent: Agent) -> Agent:
     agent.wait_ready()
     eventually(lambda: emulator.get(f"/api/v1/namespaces/{NS_SEALED}/configmaps/beluga-secrets-public-key"),
                "the agent publishes its public key")
@@ -397,13 +420,15 @@ def figure_sealed_path(run: Run, emulator: Emulator) -> Agent:
                                     requests_by(emulator.requests(), "agent") if verb == "watch"}
     emulator.reset_requests()
     totals, cli_times = [], []
-    for index in range(SEALED_ROTATIONS):
-        total, cli_time = rotator.rotate()
-        totals.append(total)
-        cli_times.append(cli_time)
-    time.sleep(0.5)
-    accounting = emulator.requests()
-    rotator.stop()
+    try:
+        for index in range(SEALED_ROTATIONS):
+            total, cli_time = rotator.rotate()
+            totals.append(total)
+            cli_times.append(cli_time)
+        time.sleep(0.5)
+        accounting = emulator.requests()
+    finally:
+        rotator.stop()
 
     p50, p99 = median(totals), percentile(totals, 99)
     after_cli = [max(0.0, t - c) for t, c in zip(totals, cli_times)]
@@ -423,7 +448,8 @@ def figure_sealed_path(run: Run, emulator: Emulator) -> Agent:
     run.detail(2, 
         f"### 2. Sealed path\n\n"
         f"`beluga-secrets set {KEY} --from-file FILE` (seals to the agent's public key, stores the envelope) "
-        f"against an agent started with `--debounce 0s`, {SEALED_ROTATIONS} rotations one after another "
+        f"against an agent started as the chart starts it (`--deployment {DEPLOYMENT}`) with `--debounce 0s`, "
+        f"{SEALED_ROTATIONS} rotations one after another "
         f"(after 3 warm-up rotations), each timed from the start of `set` until the driver's watches have "
         f"seen the Secret hold the new value and the Deployment's content hash change. The peer is the "
         f"manual kubectl path of figure 1 (no agent: what the operator would run instead).\n\n"
@@ -489,7 +515,7 @@ def figure_api_cost(run: Run, emulator: Emulator, agent: Agent) -> None:
     run.detail(4, 
         f"### 4. API cost\n\n"
         f"From the emulator's request accounting (`/_emulator/requests`), each client with its own user.\n\n"
-        f"- per sealed rotation ({n} rotations of figure 2, agent `--debounce 0s`, each rotation its own "
+        f"- per sealed rotation ({n} rotations of figure 2, agent `--deployment {DEPLOYMENT} --debounce 0s`, each rotation its own "
         f"batch), `set`: {by_verb(cli_counts, n)}\n{breakdown(cli_counts, n)}\n"
         f"- per sealed rotation, agent: {by_verb(agent_counts, n)}\n{breakdown(agent_counts, n)}\n"
         f"- idle window of {IDLE_WINDOW:g} s after the rotations (agent requests):\n"
@@ -498,7 +524,8 @@ def figure_api_cost(run: Run, emulator: Emulator, agent: Agent) -> None:
     # A burst of rotations within BURST_WINDOW: one batch, one rollout (agent with its default
     # debounce), against the manual path's restart per change.
     run.apply(emulator, namespace_manifest(NS_BATCH))
-    batch_agent = Agent(run.cli, emulator.kubeconfig("agent-batch", NS_BATCH), run.work, "bench-agent-batch", [])
+    batch_agent = Agent(run.cli, emulator.kubeconfig("agent-batch", NS_BATCH), run.work, "bench-agent-batch",
+                        ["--deployment", DEPLOYMENT])
     batch_agent.start()
     try:
         batch_agent.wait_ready()
@@ -934,7 +961,11 @@ def report(run: Run, info: dict[str, str], load_before: tuple, load_after: tuple
                  f"(sampled at each figure), on {os.cpu_count()} cores"
                  + (": the machine was shared with other work during the run, so times are pessimistic."
                     if loaded else "."))
-    missed = "\n".join(f"- {text}" for text in run.missed) if run.missed else "None: every goal was met."
+    missed = "\n".join(f"- {text}" for text in run.missed) if run.missed else (
+        "None: every goal measured was met." if run.failed else "None: every goal was met.")
+    failed = ("## Figures that could not be measured\n\n"
+              "Each error below ended its figure (and only it); its rows are missing from the table.\n\n"
+              + "\n".join(f"- {text}" for text in run.failed) + "\n\n") if run.failed else ""
     failures = (f"{len(run.crashes)} of the {run.sets:,} `beluga-secrets set` commands the driver ran "
                 f"crashed (each was run once more, and the run went on):\n"
                 + "\n".join(f"- {crash}" for crash in run.crashes)) if run.crashes else (
@@ -949,6 +980,7 @@ def report(run: Run, info: dict[str, str], load_before: tuple, load_after: tuple
         f"is better. Every figure is measured in this run, release builds throughout, against one "
         f"`kube-emulator` over TLS on loopback (a fresh one for the 1,000-key figure).\n\n"
         f"{table(run)}\n"
+        f"{failed}"
         f"## Goals missed, and what limits them\n\n{missed}\n\n"
         f"## Failures seen during the run\n\n{failures}\n\n"
         f"## How each figure was measured\n\n" + "\n".join("".join(run.details[n]) for n in sorted(run.details)))
@@ -971,16 +1003,19 @@ def main() -> int:
     emulator = Emulator(run.bin_dir / "kube-emulator", work)
     agent = None
     try:
-        figure_startup(run)
-        figure_image(run)
-        figure_round_trip(run, emulator)
-        agent = figure_sealed_path(run, emulator)
-        figure_api_cost(run, emulator, agent)
-        agent.stop()
-        agent = None
+        run.attempt("5. CLI start-up and binary size", lambda: figure_startup(run))
+        run.attempt("5. Image beyond its base", lambda: figure_image(run))
+        run.attempt("1. Workstation round trip", lambda: figure_round_trip(run, emulator))
+        agent = run.attempt("2. Sealed path", lambda: figure_sealed_path(run, emulator))
+        if agent is not None:
+            run.attempt("4. API cost", lambda: figure_api_cost(run, emulator, agent))
+            agent.stop()
+            agent = None
+        else:
+            run.failed.append("**4. API cost**: not measured, since it counts the requests of figure 2's rotations")
         if not arguments.skip_crypto:
-            figure_crypto(run)
-        figure_footprint(run)
+            run.attempt("3. Crypto", lambda: figure_crypto(run))
+        run.attempt("5. Agent footprint", lambda: figure_footprint(run))
     finally:
         if agent is not None:
             agent.stop()
@@ -990,12 +1025,17 @@ def main() -> int:
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = report(run, info, load_before, os.getloadavg(), time.monotonic() - started, date)
     arguments.out.write_text(text)
-    if not QUICK and not arguments.skip_crypto:
+    # The README shows a full run only, with every figure.
+    if not QUICK and not arguments.skip_crypto and not run.failed:
         update_readme(run, info, date)
-    table_end = text.index("\n## Goals missed")
-    print(text[text.index("| figure"):table_end])
+    table_start = text.index("| figure")
+    print(text[table_start:text.index("\n## ", table_start)])
     print(f"written to {arguments.out}", file=sys.stderr)
     shutil.rmtree(work, ignore_errors=True)
+    if run.failed:
+        print(f"{len(run.failed)} figure(s) could not be measured (see {arguments.out}); the README was "
+              f"left as it was", file=sys.stderr)
+        return 1
     return 0
 
 
