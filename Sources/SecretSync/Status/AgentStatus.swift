@@ -20,6 +20,7 @@ public struct AgentStatus: Sendable, Equatable {
         public static let orphaned = "orphaned"
         public static let signatures = "signatures"
         public static let keyAge = "key-age"
+        public static let helmReseal = "helm-reseal"
     }
 
     /// The label every object the agent creates carries.
@@ -31,6 +32,8 @@ public struct AgentStatus: Sendable, Equatable {
     public var auditHead: AuditHead?
     /// Keys that left the sealed store without a deletion, kept in the Secret.
     public var orphaned: [String: OrphanedKey] = [:]
+    /// Keys whose envelope Helm values own and that are sealed to a previous sealing key.
+    public var helmReseal: [String: HelmReseal] = [:]
     /// The signature policy last set by the signers' ConfigMap.
     public var signatures: PolicyRecord?
     /// Each key's maximum age as last accepted, and the version last reported overdue.
@@ -80,6 +83,11 @@ public struct AgentStatus: Sendable, Equatable {
                 try KeyAgeRecord(untrusted: entry, at: path)
             }
         }
+        if let (json, path) = part(Key.helmReseal) {
+            helmReseal = Self.entries(json, at: path, &problems) { entry, path throws(FieldProblem) in
+                try HelmReseal(untrusted: entry, at: path)
+            }
+        }
         if let (json, path) = part(Key.signatures) {
             do {
                 signatures = try PolicyRecord(untrusted: json, at: path)
@@ -106,6 +114,7 @@ public struct AgentStatus: Sendable, Equatable {
         if !orphaned.isEmpty { data[Key.orphaned] = JSON.object(orphaned.mapValues(\.json)).jsonText }
         if let signatures { data[Key.signatures] = signatures.json.jsonText }
         if !keyAge.isEmpty { data[Key.keyAge] = JSON.object(keyAge.mapValues(\.json)).jsonText }
+        if !helmReseal.isEmpty { data[Key.helmReseal] = JSON.object(helmReseal.mapValues(\.json)).jsonText }
         return data
     }
 
@@ -127,7 +136,8 @@ public struct AgentStatus: Sendable, Equatable {
     /// Whether the two hold the same status (what bounded reading kept, not the problems).
     public func sameContent(as other: AgentStatus) -> Bool {
         keys == other.keys && auditHead == other.auditHead && orphaned == other.orphaned
-            && signatures == other.signatures && keyAge == other.keyAge && otherData == other.otherData
+            && signatures == other.signatures && keyAge == other.keyAge && helmReseal == other.helmReseal
+            && otherData == other.otherData
     }
 
     // MARK: - Reading

@@ -4,7 +4,8 @@ import TimeFormat
 
 /// Keeps the agent's sealing keys in one namespace: loads them (or makes them on first start),
 /// publishes the public keys, rotates the current key on request, re-seals the stored envelopes
-/// to it, and retires the previous keys nothing uses any more. Every change is recorded in the
+/// to it (but for those Helm values own, which it reports), and retires the previous keys
+/// nothing uses any more. Every change is recorded in the
 /// audit chain.
 actor SealingKeeper {
     private let context: NamespaceContext
@@ -156,8 +157,9 @@ actor SealingKeeper {
     }
 
     /// Re-seals every stored envelope (current and kept versions) that is sealed to a previous
-    /// key, to the current key, keeping its binding, author, time and version; then retires the
-    /// previous keys nothing uses any more. Signed envelopes are left as they are (re-sealing
+    /// key, to the current key, keeping its binding, author, time and version; reports the
+    /// envelopes Helm values own instead of rewriting them (`reportHelmEnvelopes`); then retires
+    /// the previous keys nothing uses any more. Signed envelopes are left as they are (re-sealing
     /// would break the operator's signature); their key stays until they are replaced.
     func reseal() async throws(SyncError) {
         guard let keys else { return }
@@ -173,6 +175,9 @@ actor SealingKeeper {
                 context.logger.warning("not re-sealing: the sealed store's annotations are damaged")
                 return nil
             }
+            // Helm's envelopes are the values file's: a rewrite would be undone (or conflict)
+            // on the next upgrade. They are reported instead, below.
+            let helmOwned = HelmOwnership(configMap: object.json).keys
             var count = 0
             var from: Set<String> = []
             func resealed(_ text: String, key: String) -> String? {
@@ -188,7 +193,7 @@ actor SealingKeeper {
                 from.insert(envelope.keyID.hex)
                 return fresh.text
             }
-            for key in store.keys {
+            for key in store.keys where !helmOwned.contains(key) {
                 if let text = store.envelopes[key], let fresh = resealed(text, key: key) {
                     store.envelopes[key] = fresh
                 }
@@ -218,16 +223,95 @@ actor SealingKeeper {
                         + "\(from.sorted().joined(separator: ", ")) to \(current.keyID)")
             ])
         }
+        try await reportHelmEnvelopes()
         try await retireUnusedKeys()
     }
 
-    /// Whether a stored format-1 envelope is sealed to a previous key this agent holds (a
-    /// re-seal that failed, or envelopes written with an old public key since).
-    func needsReseal(_ store: SealedStore) -> Bool {
+    /// Reports the envelopes Helm values own that are sealed to a previous key: in the status
+    /// (`helm-reseal`, with the unsigned ones re-sealed to the current key for
+    /// `beluga-secrets keys helm-values`), and in one Warning Event `HelmEnvelopeNeedsReseal` per
+    /// rotation that names them and the command that re-seals them into the values file.
+    private func reportHelmEnvelopes() async throws(SyncError) {
+        guard let keys, let object = try await context.reads.sealedStore() else { return }
+        let context = self.context
+        let names = self.names
+        let ownership = HelmOwnership(configMap: object.json)
+        let involved = context.involved(object.json, kind: "ConfigMap", name: names.sealedStore)
+        try await audit.reportInput(
+            ownership.problems, source: "helm-managed-keys", about: involved,
+            keeping: "the agent treats no key as Helm's but those Helm's field manager owns")
+        let previous = await audit.status.helmReseal
+        let plan = HelmResealPlan(
+            store: context.readStore(object.json), helmOwned: ownership.keys, keyring: keys.keyring,
+            previous: previous, namespace: namespace, secret: names.secret, now: RFC3339.format(.now()))
+        guard plan.entries != previous else { return }
+        let entries = plan.entries
+        try await audit.record([]) { $0.helmReseal = entries }
+        guard !plan.fresh.isEmpty else { return }
+        let message = Self.needsResealMessage(
+            plan.fresh.compactMap { key in entries[key].map { (key, $0) } }, namespace: namespace,
+            names: names)
+        context.logger.warning(
+            "Helm values hold envelopes sealed to a previous sealing key",
+            metadata: ["keys": "\(plan.fresh.joined(separator: ","))"])
+        await context.events.record(
+            about: involved, warning: true, reason: "HelmEnvelopeNeedsReseal", message: message)
+    }
+
+    /// The Event's message: which keys, which keys they are sealed to, and what re-seals them.
+    static func needsResealMessage(
+        _ entries: [(key: String, entry: HelmReseal)], namespace: String, names: ObjectNames
+    ) -> String {
+        let release = names.release
+        let unsigned = entries.filter { !$0.entry.signed }.map(\.key)
+        let signed = entries.filter(\.entry.signed)
+        let kids = Set(entries.map(\.entry.kid)).sorted().joined(separator: ", ")
+        let current = entries.first?.entry.current ?? ""
+        var message =
+            "Helm values hold \(entries.count) envelope\(entries.count == 1 ? "" : "s") sealed to sealing key "
+            + "\(kids), not the current \(current); the agent leaves them as they are and keeps that key."
+        if !unsigned.isEmpty {
+            message +=
+                " Re-seal \(unsigned.joined(separator: ", ")) into the values: beluga-secrets keys helm-values "
+                + "-n \(namespace) --release \(release) > sealed-values.yaml, then helm upgrade \(release) "
+                + "... -f values.yaml -f sealed-values.yaml."
+        }
+        for (key, entry) in signed {
+            message +=
+                " \(key) is signed: its signer seals it again into sealedSecrets, beluga-secrets seal \(key) "
+                + "-n \(namespace) --secret \(names.secret) --version \(entry.version + 1) --public-key "
+                + "sealing.pub (the current key of ConfigMap \(names.publicKeyConfigMap))."
+        }
+        return message
+    }
+
+    /// Whether `reseal()` has work: a stored format-1 envelope Helm does not own is sealed to a
+    /// previous key this agent holds (a re-seal that failed, or envelopes written with an old
+    /// public key since), the report of Helm's envelopes is out of date, or a previous key no
+    /// envelope uses is due for retirement.
+    func needsReseal(_ store: SealedStore) async -> Bool {
         guard let keys, keys.keyring.keyIDs.count > 1 else { return false }
+        let object = try? await context.reads.sealedStore()
+        let helmOwned = object.map { HelmOwnership(configMap: $0.json).keys } ?? []
         let current = keys.keyring.currentKeyID
-        return Self.envelopes(in: store).contains { envelope in
+        let unsigned = store.keys.filter { !helmOwned.contains($0) }.flatMap { key in
+            [store.envelopes[key]].compactMap { $0 } + (store.versions[key]?.history.map(\.envelope) ?? [])
+        }
+        if unsigned.compactMap({ try? Envelope.parse($0) }).contains(where: { envelope in
             envelope.format == .v1 && envelope.keyID != current && keys.keyring[envelope.keyID] != nil
+        }) {
+            return true
+        }
+        let reported = await audit.status.helmReseal
+        if !HelmResealPlan.isCurrent(reported, store: store, helmOwned: helmOwned, keyring: keys.keyring) {
+            return true
+        }
+        let used = Set(Self.envelopes(in: store).map(\.keyID.hex))
+        let now = UnixTime.now()
+        return keys.previousKeys.contains { kid, supersededAt in
+            guard !used.contains(kid.hex) else { return false }
+            guard let since = RFC3339.parse(supersededAt) else { return true }
+            return !(now - since < context.settings.retireKeysAfter)
         }
     }
 
@@ -250,7 +334,9 @@ actor SealingKeeper {
         let now = UnixTime.now()
         for (kid, supersededAt) in keys.previousKeys where !used.contains(kid.hex) {
             // A time that does not parse counts as long ago: the key is retired.
-            if let since = RFC3339.parse(supersededAt), now - since < context.settings.retireKeysAfter { continue }
+            if let since = RFC3339.parse(supersededAt), now - since < context.settings.retireKeysAfter {
+                continue
+            }
             keys.retire(kid)
             retired.append(kid.hex)
         }
