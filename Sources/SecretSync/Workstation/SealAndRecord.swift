@@ -19,6 +19,8 @@ public struct SealAndRecord: Sendable {
         public var recorded: SealedStore.Recorded
         /// The key's status before the write (what a wait compares against).
         public var previousStatus: SyncStatus?
+        /// Whether Helm values own the key: the next `helm upgrade` puts their envelope back.
+        public var helmOwned: Bool = false
     }
 
     /// Seals `value` to `recipient` (signed by `signer`, when given) by `author` and stores it;
@@ -60,6 +62,8 @@ public struct SealAndRecord: Sendable {
                     + "(\(recorded.fingerprint)), stored in \(store); "
                     + (waiting ? "waiting for the agent" : "the agent will apply it"))
         }
-        return Outcome(recorded: recorded, previousStatus: outcome.status?.keys[key])
+        return Outcome(
+            recorded: recorded, previousStatus: outcome.status?.keys[key],
+            helmOwned: outcome.helmOwned.contains(key))
     }
 }

@@ -6,7 +6,7 @@ import SecretSync
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show or rotate the agent's sealing keys.",
-        subcommands: [KeysShow.self, KeysRotate.self])
+        subcommands: [KeysShow.self, KeysRotate.self, KeysHelmValues.self])
 }
 
 /// `beluga-secrets keys show`: the published keys, checked against the agent's identity.
@@ -82,7 +82,10 @@ struct KeysRotate: AsyncParsableCommand {
             with that name); the leading agent makes a new current key, publishes it \
             signed by its identity, and re-seals the stored envelopes to it. Old keys keep opening \
             old envelopes until nothing uses them. Operators need to do nothing: set and seal \
-            follow the published current key. Needs get, patch and watch on that ConfigMap.
+            follow the published current key. Envelopes that Helm values own are not re-sealed \
+            (the next helm upgrade would put them back): the agent reports them, and \
+            beluga-secrets keys helm-values prints them re-sealed for the values file. Needs get, \
+            patch and watch on that ConfigMap.
             """)
 
     @OptionGroup var cluster: ClusterOptions
@@ -122,7 +125,8 @@ struct KeysRotate: AsyncParsableCommand {
             firstUse: .leave, acceptHint: hint)
         print(
             "sealing key rotated: \(outcome.current.kid) is current (was \(outcome.previous), counter "
-                + "\(outcome.published.currentStatement.counter)); the agent re-seals the stored envelopes to it"
+                + "\(outcome.published.currentStatement.counter)); the agent re-seals the stored envelopes to it, "
+                + "but for those in Helm values (see beluga-secrets keys helm-values)"
         )
     }
 }

@@ -14,7 +14,10 @@ struct ListCommand: AsyncParsableCommand {
             agent refused it; REASON says why and the Secret keeps the previous value), direct \
             (written with --direct) or unmanaged (written by another tool). AGE says "overdue" \
             when the key's current version is older than its maximum age (`beluga-secrets max-age`, \
-            or the chart's apiKeys[].maxAge); -o json gives maxAge and overdue for such keys.
+            or the chart's apiKeys[].maxAge); -o json gives maxAge and overdue for such keys. A * \
+            after the state marks a key whose envelope in Helm values is sealed to a previous \
+            sealing key: REASON says how to re-seal it into the values (beluga-secrets keys \
+            helm-values).
 
             With --context given several times, or --all-contexts, the clusters are read at once \
             and compared key by key: DRIFT is same (every cluster holds the key, with equal \
@@ -55,7 +58,9 @@ struct ListCommand: AsyncParsableCommand {
                 report.key, report.versionText, report.fingerprint,
                 Age.text(report.age())
                     + (report.overdue() ? " overdue (max \(report.maxAge?.text ?? ""))" : ""),
-                report.by.isEmpty ? "-" : report.by, report.state, report.reason,
+                report.by.isEmpty ? "-" : report.by,
+                report.helmReseal == nil ? report.state : report.state + "*",
+                [report.reason, report.helmResealText].filter { !$0.isEmpty }.joined(separator: "; "),
             ])
         }
         print(table.text, terminator: "")

@@ -13,7 +13,10 @@ struct StatusCommand: AsyncParsableCommand {
             The leader is read from the Lease the agent replicas elect on: a leader that renewed \
             within the lease duration is running. Keys whose current version is older than their \
             maximum age (`beluga-secrets max-age`, or the chart's apiKeys[].maxAge) are marked \
-            overdue; keys without one are flagged for rotation when older than --max-age. Parts this user may not read are shown as such. \
+            overdue; keys without one are flagged for rotation when older than --max-age. Keys \
+            whose envelope in Helm values is still sealed to a previous sealing key are named with \
+            the command that re-seals them into the values. Parts this user may not read are shown \
+            as such. \
             With --context given several times, or --all-contexts, every cluster is read at once \
             and shown in a section of its own (==> context <==), or with -o json|yaml as one \
             document (clusters: context, exitCode, data or error).
@@ -159,6 +162,25 @@ struct StatusCommand: AsyncParsableCommand {
             "Pending:      "
                 + (pending.isEmpty
                     ? "none" : pending.map { "\($0.key) (\($0.state))" }.joined(separator: ", ")))
+
+        // Envelopes in Helm values that the agent left on a previous sealing key.
+        let helmReseal = inventory.reports.filter { $0.helmReseal != nil }
+        data["helmReseal"] = .array(
+            helmReseal.compactMap { report in
+                report.helmReseal.map {
+                    ["key": .string(report.key), "kid": .string($0.kid), "signed": .bool($0.signed)]
+                }
+            })
+        if !helmReseal.isEmpty {
+            let byKid = Dictionary(grouping: helmReseal) { $0.helmReseal?.kid ?? "" }
+            let text = byKid.keys.sorted().map { kid in
+                "\((byKid[kid] ?? []).map(\.key).joined(separator: ", ")) sealed to sealing key \(kid)"
+            }.joined(separator: "; ")
+            lines.append(
+                "Helm values:  \(text): re-seal with beluga-secrets keys helm-values -n \(workspace.namespace) "
+                    + "--release \(workspace.names.release) > sealed-values.yaml, then helm upgrade with "
+                    + "-f sealed-values.yaml")
+        }
 
         let limit = Double(maxAge.duration.components.seconds)
         var old: [String] = []

@@ -62,6 +62,9 @@ extension KeyReport {
             object["maxAge"] = .string(maxAge.text)
             object["overdue"] = .bool(overdue())
         }
+        if let helmReseal {
+            object["helmReseal"] = ["kid": .string(helmReseal.kid), "signed": .bool(helmReseal.signed)]
+        }
         if !history.isEmpty {
             object["history"] = .array(
                 history.map { entry in

@@ -136,6 +136,14 @@ struct KeyWriter: Sendable {
             dryRun: dryRun,
             waiting: wait.wait, change: change)
         let recorded = outcome.recorded
+        if outcome.helmOwned {
+            // Warned, not refused: a value set ahead of the values file is a normal step of an
+            // emergency rotation, as long as the values follow.
+            StandardError.writeLine(
+                "warning: \(key) is in the Helm values of release \(workspace.names.release) (sealedSecrets): "
+                    + "the next helm upgrade puts the value in the values file back; put the new envelope "
+                    + "there too (beluga-secrets seal \(key)), or drop the key from sealedSecrets")
+        }
         var result = Outcome(
             outcome: dryRun ? "dry run" : "stored", version: recorded.version,
             fingerprint: recorded.fingerprint)

@@ -219,10 +219,25 @@ extension Doctor {
                     + (key.reason.isEmpty ? "" : " (\(RolloutStall.clean(key.reason)))"))
         }
         if !pending.isEmpty { fix.append("beluga-secrets status \(target)") }
-        let verdict: DoctorCheck.Verdict = !rejected.isEmpty ? .failure : (!pending.isEmpty ? .warning : .ok)
+        // Envelopes in Helm values still sealed to a previous sealing key: they open, but that key
+        // stays until the values hold them re-sealed.
+        let resealing = keys.filter { $0.helmReseal != nil }
+        for key in resealing {
+            evidence.append("\(key.key): \(key.helmResealText)")
+        }
+        if resealing.contains(where: { $0.helmReseal?.signed == false }) {
+            fix.append("beluga-secrets keys helm-values \(target) > sealed-values.yaml")
+            fix.append(
+                "helm upgrade \(options.release) \(options.chart) \(ns) -f values.yaml -f sealed-values.yaml")
+        }
+        let verdict: DoctorCheck.Verdict =
+            !rejected.isEmpty ? .failure : (!pending.isEmpty || !resealing.isEmpty ? .warning : .ok)
         var parts: [String] = []
         if !rejected.isEmpty { parts.append("\(rejected.count) rejected by the agent") }
         if !pending.isEmpty { parts.append("\(pending.count) not yet applied") }
+        if !resealing.isEmpty {
+            parts.append("\(resealing.count) in Helm values sealed to a previous sealing key")
+        }
         let sealed = keys.filter { $0.source == .sealed }.count
         return DoctorCheck(
             name: "sealed-keys", verdict: verdict,

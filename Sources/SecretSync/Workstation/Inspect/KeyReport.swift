@@ -37,6 +37,9 @@ public struct KeyReport: Sendable, Equatable {
     public var history: [SealedHistoryEntry]
     /// The key's maximum age (`beluga-ai.io/key-max-age`), for sealed keys that have one.
     public var maxAge: KeyMaxAge? = nil
+    /// For a key Helm values own: the agent's report that its envelope is sealed to a previous
+    /// sealing key and needs re-sealing into the values (`beluga-secrets keys helm-values`).
+    public var helmReseal: HelmReseal? = nil
 
     /// Where a sealed key stands.
     public enum KeyState: String, Sendable {
@@ -93,6 +96,14 @@ public struct KeyReport: Sendable, Equatable {
                     state: state.rawValue, reason: reason,
                     appliedVersion: status?.state == .applied ? status?.version : nil,
                     history: record?.history ?? [], maxAge: store.maxAges[key])
+            }
+            // Keys whose envelope in the values is sealed to a previous key, as long as the
+            // agent's report is about the envelope the store holds.
+            for (key, entry) in agentStatus?.helmReseal ?? [:] {
+                guard let text = store.envelopes[key], HelmReseal.source(of: text) == entry.source else {
+                    continue
+                }
+                reports[key]?.helmReseal = entry
             }
             // Deletions the agent has not applied yet (or refused).
             for (key, record) in store.versions where record.isTombstone && store.envelopes[key] == nil {
@@ -154,6 +165,19 @@ public struct KeyReport: Sendable, Equatable {
     public func overdue(now: UnixTime = .now()) -> Bool {
         guard let maxAge, let age = age(now: now) else { return false }
         return age >= Double(maxAge.seconds)
+    }
+
+    /// What to do about `helmReseal`, in one line; empty when nothing is to be done.
+    public var helmResealText: String {
+        guard let helmReseal else { return "" }
+        if helmReseal.signed {
+            return
+                "Helm values hold it signed and sealed to sealing key \(helmReseal.kid): its signer seals it "
+                + "again (beluga-secrets seal \(key) --version \(helmReseal.version + 1))"
+        }
+        return
+            "Helm values hold it sealed to sealing key \(helmReseal.kid): re-seal with beluga-secrets keys "
+            + "helm-values"
     }
 
     /// How long ago the current version was written; `nil` when unknown.

@@ -32,6 +32,8 @@ public struct SealedStoreWriter: Sendable {
         public var created: Bool
         /// Attempts it took (1 without conflicts).
         public var attempts: Int
+        /// The keys Helm values own (`HelmOwnership`) in the store as read.
+        public var helmOwned: Set<String> = []
     }
 
     /// Applies `edit` to the current store and writes the result; with `dryRun`, reads and
@@ -79,7 +81,7 @@ public struct SealedStoreWriter: Sendable {
             }
             let outcome = Outcome(
                 result: result, store: store, previous: previous, status: status, created: object == nil,
-                attempts: attempt)
+                attempts: attempt, helmOwned: object.map { HelmOwnership(configMap: $0.json).keys } ?? [])
             if dryRun { return (nil, outcome) }
             let written =
                 object.map { ConfigMap(json: store.writingEnvelopesAndVersions(into: $0.json)) }
