@@ -93,6 +93,21 @@ import SecretSync
                 row.contains("pending*") && row.contains("re-seal with beluga-secrets keys helm-values"),
                 "\(row)")
 
+            // doctor: a warning in sealed-keys, with the commands that fix it.
+            let doctor = try await workstation.run(["doctor", "-o", "json"])
+            let report = try JSON(parsing: doctor.stdout)
+            let check = (report["checks"]?.arrayValue ?? []).first { $0["name"] == "sealed-keys" }
+            #expect(check?["verdict"] == "warning", "\(doctor.stdout)")
+            #expect(
+                (check?["evidence"]?.arrayValue ?? []).contains {
+                    ($0.stringValue ?? "").hasPrefix(
+                        "anthropic-api-key: Helm values hold it sealed to sealing key \(old.keyID.hex)")
+                }, "\(doctor.stdout)")
+            #expect(
+                (check?["fix"]?.arrayValue ?? []).contains {
+                    $0 == "beluga-secrets keys helm-values -n default > sealed-values.yaml"
+                }, "\(doctor.stdout)")
+
             // A status that publishes an envelope sealed to another key than the signed current one.
             var forged = entry
             forged.envelope = try sealed(
@@ -128,7 +143,7 @@ import SecretSync
             let other = try await workstation.run(["set", "openai-api-key"], stdin: markers.make("other"))
             expectSuccess(other)
             #expect(!other.stderr.contains("warning:"))
-            for result in [nothing, printed, status, list, refused, named, set, other] {
+            for result in [nothing, printed, status, list, doctor, refused, named, set, other] {
                 #expect(markers.leaks(in: result.allOutput).isEmpty)
             }
         }
