@@ -978,9 +978,11 @@ def report(run: Run, info: dict[str, str], load_before: tuple, load_after: tuple
     mode = "quick run (BENCH_QUICK=1: fewer rounds and keys; not the committed figures)" if QUICK else "full run"
     if run.skipped:
         mode += f", without figure {', '.join(run.skipped)}"
+    writer = ("`make bench`" if run.emulator_bin == run.bin_dir / "kube-emulator"
+              else "`bench/run.py --emulator` (another kube-emulator build; not `make bench`)")
     return (
         f"# beluga-secrets benchmarks\n\n"
-        f"Written by `make bench` ({mode}) on {date}, in {wall / 60:.1f} minutes.\n\n"
+        f"Written by {writer} ({mode}) on {date}, in {wall / 60:.1f} minutes.\n\n"
         f"**Machine:** {machine_line(info)}.\n{load_note}\n\n"
         f"Ratio: beluga-secrets' advantage (peer time or size ÷ ours; our rate ÷ peer rate), above 1 "
         f"is better. Every figure is measured in this run, release builds throughout, against one "
