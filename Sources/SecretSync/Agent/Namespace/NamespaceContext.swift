@@ -101,10 +101,9 @@ struct NamespaceContext: Sendable {
         return try result.get()
     }
 
-    /// The store as the agent reads it: leniently, since the envelopes alone are enough to
-    /// reconcile (damaged annotations are reported in `problems`).
+    /// The store as the agent reads it (`ReconcileInputs.store`).
     func readStore(_ json: JSON) -> SealedStore {
-        (try? SealedStore(configMap: json, lenient: true)) ?? SealedStore()
+        ReconcileInputs.store(json)
     }
 
     /// The object `kind`/`name` of this namespace as an Event names it.

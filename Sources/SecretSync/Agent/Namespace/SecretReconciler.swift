@@ -53,26 +53,17 @@ actor SecretReconciler {
                 return nil
             }
             reportedMissingStore = false
-            let store = context.readStore(storeObject.json)
+            let store = ReconcileInputs.store(storeObject.json)
             try await audit.reportInput(
                 store.problems.compactMap(\.fieldProblem), source: "sealed-store",
                 about: context.involved(storeObject.json, kind: "ConfigMap", name: names.sealedStore),
-                keeping: "the agent goes on with the envelopes, without that version record")
+                keeping: "the agent goes on with the other envelopes and version records")
             let live = try await context.reads.secret()
-            let managed =
-                live?.metadata.annotations[SecretPlan.managedKeysAnnotation]?
-                .split(separator: ",").map { $0.trimmingWhitespace() }
-                .filter { !$0.isEmpty } ?? []
             let status = await audit.status
             let signerPolicy = try await readSigners(recorded: status.signatures)
-            let plan = SecretPlan(
-                namespace: namespace, secretName: names.secret, store: store, status: status.keys,
-                orphaned: status.orphaned, keyring: keys.keyring,
-                live: live?.data, managed: managed, policy: signerPolicy.policy,
-                signers: signerPolicy.signers,
-                applied: AppliedVersion.parse(live?.metadata.annotations[AppliedVersion.annotation]),
-                direct: Set(live.map { Array(DirectVersions(secret: $0.json).entries.keys) } ?? []),
-                at: RFC3339.format(.now()))
+            let plan = ReconcileInputs.plan(
+                namespace: namespace, names: names, store: store, live: live, status: status,
+                signerPolicy: signerPolicy, keyring: keys.keyring, at: RFC3339.format(.now()))
 
             var written = live
             if let data = plan.desiredData {
@@ -241,16 +232,6 @@ actor SecretReconciler {
         }
     }
 
-    /// What the signers' ConfigMap decides: the allowed signers, the policy that applies, and
-    /// the policy to record in the status (see `PolicyRecord`).
-    struct SignerPolicy {
-        var signers: AllowedSigners
-        var policy: SignaturePolicy
-        var record: PolicyRecord?
-        /// Why a stricter policy than the ConfigMap and flag give alone is kept, if it is.
-        var kept: String?
-    }
-
     /// The namespace's allowed signers (none when the ConfigMap does not exist) and its policy:
     /// the annotation's when it is set (a value that is neither counts as `required`); else the
     /// stricter of the policy the annotation last set (`recorded`) and `--signatures`, so that
@@ -260,7 +241,7 @@ actor SecretReconciler {
     private func readSigners(recorded: PolicyRecord?) async throws(SyncError) -> SignerPolicy {
         let object: ConfigMap?
         var warnings: [String] = []
-        let fallback: SignaturePolicy = recorded?.policy == .required ? .required : settings.policy
+        let fallback = SignerPolicy.fallback(recorded: recorded, configured: settings.policy)
         do {
             object = try await context.reads.signers()
         } catch  where error.category == .forbidden && fallback == .optional {
@@ -269,7 +250,7 @@ actor SecretReconciler {
         } catch {
             throw .api(error)
         }
-        let signers = object.map { AllowedSigners(lenientConfigMap: $0.json) } ?? AllowedSigners()
+        let signers = ReconcileInputs.signers(object?.json)
         try await audit.reportInput(
             signers.problems.map {
                 FieldProblem(
@@ -277,26 +258,10 @@ actor SecretReconciler {
             }, source: "signers",
             about: context.involved(object?.json, kind: "ConfigMap", name: names.signers),
             keeping: "what it allows is left out")
-        var result = SignerPolicy(signers: signers, policy: fallback, record: recorded)
-        let source: String
-        if signers.policy != nil || signers.invalidPolicy != nil {
-            result.policy = signers.effectivePolicy(default: settings.policy)
-            source = "annotation \(AllowedSigners.policyAnnotation)"
-            if recorded?.policy != result.policy {
-                result.record = PolicyRecord(policy: result.policy, since: RFC3339.format(.now()))
-            }
-        } else if fallback != settings.policy {
-            source =
-                "kept from annotation \(AllowedSigners.policyAnnotation) of \(recorded?.since ?? "before")"
-            result.kept =
-                (object == nil
-                    ? "ConfigMap \(names.signers) is gone"
-                    : "its annotation \(AllowedSigners.policyAnnotation) is gone")
-                + "; signatures stay required, as the annotation set them: set the annotation to optional to "
-                + "lower the policy"
-        } else {
-            source = "--signatures"
-        }
+        let result = SignerPolicy.decide(
+            signers: signers, configMapExists: object != nil, recorded: recorded, configured: settings.policy,
+            names: names, at: RFC3339.format(.now()))
+        let source = result.source
         let summary =
             "signatures \(result.policy.rawValue) (\(source)); \(signers.signers.count) allowed signer"
             + "\(signers.signers.count == 1 ? "" : "s"), \(signers.removed.count) removed"

@@ -1,0 +1,77 @@
+import JSONValue
+import KubeAPI
+import Testing
+
+@testable import SecretSync
+
+/// The pure decisions of one reconcile (`ReconcileInputs`, `SignerPolicy`), which the agent and
+/// the `agent-plan` fuzz target share.
+@Suite struct ReconcileInputsTests {
+    let names = ObjectNames()
+    let now = "2026-12-06T00:00:00Z"
+    let required = PolicyRecord(policy: .required, since: "2026-12-01T00:00:00Z")
+
+    func signers(policy: String?) -> AllowedSigners {
+        var annotations: [String: JSON] = [:]
+        if let policy { annotations[AllowedSigners.policyAnnotation] = .string(policy) }
+        return ReconcileInputs.signers(
+            [
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ["name": "beluga-secrets-signers", "annotations": .object(annotations)],
+                "data": [:],
+            ])
+    }
+
+    @Test func theAnnotationSetsThePolicyAndIsRecorded() {
+        let decided = SignerPolicy.decide(
+            signers: signers(policy: "required"), configMapExists: true, recorded: nil, configured: .optional,
+            names: names, at: now)
+        #expect(decided.policy == .required)
+        #expect(decided.record == PolicyRecord(policy: .required, since: now))
+        #expect(decided.kept == nil)
+        #expect(decided.source == "annotation beluga-ai.io/signatures")
+    }
+
+    @Test func aValueThatIsNeitherCountsAsRequired() {
+        let decided = SignerPolicy.decide(
+            signers: signers(policy: "off"), configMapExists: true, recorded: nil, configured: .optional,
+            names: names, at: now)
+        #expect(decided.policy == .required)
+    }
+
+    @Test func aDeletedConfigMapKeepsTheRecordedRequiredPolicy() {
+        let decided = SignerPolicy.decide(
+            signers: ReconcileInputs.signers(nil), configMapExists: false, recorded: required,
+            configured: .optional, names: names, at: now)
+        #expect(decided.policy == .required)
+        #expect(decided.record == required)
+        #expect(decided.kept?.hasPrefix("ConfigMap beluga-secrets-signers is gone") == true)
+    }
+
+    @Test func aRemovedAnnotationKeepsTheRecordedRequiredPolicy() {
+        let decided = SignerPolicy.decide(
+            signers: signers(policy: nil), configMapExists: true, recorded: required, configured: .optional,
+            names: names, at: now)
+        #expect(decided.policy == .required)
+        #expect(decided.kept?.hasPrefix("its annotation beluga-ai.io/signatures is gone") == true)
+    }
+
+    @Test func withNeitherTheFlagDecides() {
+        let decided = SignerPolicy.decide(
+            signers: signers(policy: nil), configMapExists: true, recorded: nil, configured: .required,
+            names: names, at: now)
+        #expect(decided.policy == .required)
+        #expect(decided.kept == nil)
+        #expect(decided.source == "--signatures")
+        #expect(SignerPolicy.fallback(recorded: nil, configured: .optional) == .optional)
+        #expect(SignerPolicy.fallback(recorded: required, configured: .optional) == .required)
+    }
+
+    @Test func managedKeysAreTrimmedAndEmptyNamesDropped() {
+        var secret = Secret(name: "beluga-ai-secrets", namespace: "prod")
+        secret.metadata.annotations[SecretPlan.managedKeysAnnotation] =
+            " openai-api-key,, anthropic-api-key ,"
+        #expect(ReconcileInputs.managedKeys(of: secret) == ["openai-api-key", "anthropic-api-key"])
+        #expect(ReconcileInputs.managedKeys(of: nil) == [])
+    }
+}
