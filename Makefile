@@ -110,9 +110,10 @@ man: build
 	"$$bin/beluga-secrets" --experimental-dump-help > man/command-definitions.json && \
 	ls man
 
-## fuzz: fuzz the envelope parser, the kubeconfig loader and the watch-event decoder with
-# libFuzzer and the address sanitizer, FUZZ_SECONDS each (FUZZ_TARGETS to choose); inputs that
-# break one are saved in .build-fuzz/crashes and fail the run (docs/fuzzing.md).
+## fuzz: fuzz the envelope parser, the kubeconfig loader, the watch-event decoder and the
+# agent's planning on a namespace's objects (agent-plan) with libFuzzer and the address
+# sanitizer, FUZZ_SECONDS each (FUZZ_TARGETS to choose); inputs that break one are saved in
+# .build-fuzz/crashes and fail the run (docs/fuzzing.md).
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?=
 fuzz: system-deps

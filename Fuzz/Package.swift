@@ -13,6 +13,13 @@ let package = Package(
         .target(name: "CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"]),
         .executableTarget(
+            name: "FuzzAgentPlan",
+            dependencies: [
+                "FuzzSupport", .product(name: "SecretSync", package: "beluga-secrets"),
+                .product(name: "Sealing", package: "beluga-secrets"),
+                .product(name: "KubeAPI", package: "beluga-secrets"),
+            ]),
+        .executableTarget(
             name: "FuzzEnvelope",
             dependencies: [
                 "FuzzSupport", .product(name: "Sealing", package: "beluga-secrets"),

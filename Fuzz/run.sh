@@ -15,7 +15,7 @@ swift="${SWIFT:-swift}"
 seconds="${FUZZ_SECONDS:-300}"
 crashes="${FUZZ_CRASHES:-$root/.build-fuzz/crashes}"
 scratch="${FUZZ_SCRATCH:-$root/.build-fuzz}"
-if [ $# -gt 0 ]; then targets=("$@"); else targets=(envelope kubeconfig watch-events); fi
+if [ $# -gt 0 ]; then targets=("$@"); else targets=(envelope kubeconfig watch-events agent-plan); fi
 
 # target name -> executable product
 product() {
@@ -23,7 +23,8 @@ product() {
     envelope) echo FuzzEnvelope ;;
     kubeconfig) echo FuzzKubeconfig ;;
     watch-events) echo FuzzWatchEvents ;;
-    *) echo "unknown fuzz target $1 (envelope, kubeconfig, watch-events)" >&2; exit 1 ;;
+    agent-plan) echo FuzzAgentPlan ;;
+    *) echo "unknown fuzz target $1 (envelope, kubeconfig, watch-events, agent-plan)" >&2; exit 1 ;;
     esac
 }
 
