@@ -108,6 +108,20 @@ import Testing
         #expect(lenient.problems.first?.description.contains("sealed-versions") == true)
     }
 
+    /// A data key the API server would refuse (found by the agent-plan fuzz target: the agent
+    /// recorded a status entry under it that its own status reader then refused).
+    @Test func aDataKeyThatIsNotASecretKeyNameIsRefusedStrictlyAndLeftOutLeniently() throws {
+        let broken = configMap(data: ["k": "bs1.a.b", "kubectl.kubernetes.io/last-applied": "bs1.c.d"])
+        #expect(throws: SealedStoreError.self) { try SealedStore(configMap: broken) }
+        let lenient = try SealedStore(configMap: broken, lenient: true)
+        #expect(lenient.envelopes == ["k": "bs1.a.b"])
+        #expect(lenient.problems.count == 1)
+        #expect(
+            lenient.problems.first?.fieldProblem?.description
+                == "ConfigMap prod/beluga-ai-secrets-sealed: data has an entry whose name is not a Secret key name "
+                + "(\"kubectl.kubernetes.io/last-applied\")")
+    }
+
     /// A damaged annotation's error says what removing it costs.
     @Test func aMalformedVersionsAnnotationNamesItsConsequence() throws {
         let annotation = SealedStore.versionsAnnotation

@@ -46,9 +46,17 @@ public struct SealedStore: Sendable, Equatable {
         self.init()
         let name = configMap[path: "metadata", "name"]?.stringValue ?? "(unnamed)"
         let object = AgentStatus.describe(configMap)
-        for (key, value) in configMap["data"]?.objectValue ?? [:] {
+        // The API server allows only Secret key names in `data`; a name it would refuse is
+        // left out, so that no status entry, audit record or Event carries it.
+        let dataPath = UntrustedField.Path(object: object, field: "data")
+        for (key, value) in (configMap["data"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let envelope = value.stringValue else { continue }
-            envelopes[key] = envelope
+            do {
+                envelopes[try UntrustedField.keyName(key, at: dataPath)] = envelope
+            } catch {
+                guard lenient else { throw .invalidKeyName(error) }
+                problems.append(.invalidKeyName(error))
+            }
         }
         let annotations = configMap[path: "metadata", "annotations"]?.objectValue ?? [:]
         for (key, value) in annotations where key != Self.versionsAnnotation && key != KeyMaxAge.annotation {
@@ -277,13 +285,15 @@ public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertibl
     case malformedAnnotation(configMap: String, annotation: String)
     /// A field of an annotation is out of bounds.
     case outOfBounds(FieldProblem)
+    /// A `data` entry is named what no Secret key can be.
+    case invalidKeyName(FieldProblem)
     case keyNotFound(key: String)
     case versionNotKept(key: String, version: Int?, kept: [Int])
 
     /// The problem as bad input the agent reports; `nil` for errors of an edit.
     public var fieldProblem: FieldProblem? {
         switch self {
-        case .outOfBounds(let problem): return problem
+        case .outOfBounds(let problem), .invalidKeyName(let problem): return problem
         case .malformedAnnotation(let configMap, let annotation):
             return FieldProblem(
                 object: "ConfigMap \(configMap)", field: "annotation \(annotation)",
@@ -311,6 +321,10 @@ public enum SealedStoreError: Error, Sendable, Equatable, CustomStringConvertibl
             return
                 "\(problem): restore the annotation from a backup, or remove the entry (its versions restart "
                 + "at the next set)"
+        case .invalidKeyName(let problem):
+            return
+                "\(problem): remove that entry (a Secret key name is letters, digits, '-', '_' and '.', at most 253 "
+                + "characters)"
         case .keyNotFound(let key):
             return "key \"\(key)\" is not in the sealed store; run `beluga-secrets list` to see the keys"
         case .versionNotKept(let key, let version, let kept):

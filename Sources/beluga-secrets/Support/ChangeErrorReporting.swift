@@ -25,7 +25,7 @@ extension SealedStoreError: ReportableError {
     var exitStatus: ExitStatus {
         switch self {
         case .keyNotFound, .versionNotKept: return .notFound
-        case .malformedAnnotation, .outOfBounds: return .rejected
+        case .malformedAnnotation, .outOfBounds, .invalidKeyName: return .rejected
         }
     }
 }

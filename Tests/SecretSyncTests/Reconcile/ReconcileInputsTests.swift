@@ -1,5 +1,6 @@
 import JSONValue
 import KubeAPI
+import Sealing
 import Testing
 
 @testable import SecretSync
@@ -73,5 +74,26 @@ import Testing
             " openai-api-key,, anthropic-api-key ,"
         #expect(ReconcileInputs.managedKeys(of: secret) == ["openai-api-key", "anthropic-api-key"])
         #expect(ReconcileInputs.managedKeys(of: nil) == [])
+    }
+
+    /// Found by the agent-plan fuzz target: a sealed-store data key that is not a Secret key name
+    /// got a status entry the agent's own status reader refuses.
+    @Test func aPlanRecordsNoStatusTheStatusReaderRefuses() throws {
+        let store = ReconcileInputs.store(
+            [
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": ["name": "beluga-ai-secrets-sealed", "namespace": "prod"],
+                "data": ["kubectl.kubernetes.io/last-applied-configuration": "bs1.2db5062f15fd04d1.AAAA"],
+            ])
+        let plan = ReconcileInputs.plan(
+            namespace: "prod", names: names, store: store, live: nil, status: AgentStatus(),
+            signerPolicy: SignerPolicy(signers: AllowedSigners(), policy: .optional),
+            keyring: SealingKeyring(current: .generate()), at: now)
+        #expect(plan.outcomes.isEmpty)
+        var status = AgentStatus()
+        status.keys = plan.status
+        let reread = AgentStatus(configMap: status.writing(into: nil, name: names.status, namespace: "prod"))
+        #expect(reread.problems.isEmpty)
+        #expect(reread.sameContent(as: status))
     }
 }
