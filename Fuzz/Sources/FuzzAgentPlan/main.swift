@@ -159,6 +159,7 @@ func plan(
         namespace: namespace, names: names, store: store, live: live, status: status, signerPolicy: policy,
         keyring: fixedKeys.keyring, at: now)
     let liveData = live?.data ?? [:]
+    let applied = AppliedVersion.parse(live?.metadata.annotations[AppliedVersion.annotation])
     let managed = Set(ReconcileInputs.managedKeys(of: live))
     var byKey: [String: SecretPlan.KeyOutcome] = [:]
     for outcome in plan.outcomes {
@@ -174,14 +175,21 @@ func plan(
             switch outcome.action {
             case .create, .rotate, .revertHandEdit:
                 require(desired[key] != nil, "a written key is in the Secret")
-                if policy.policy == .required {
-                    require(!outcome.signer.isEmpty, "under required, only a signed value is written")
+                // The value the Secret's applied versions name stays without proof (a removed
+                // signer's values stay until replaced); any other needs a signer.
+                if policy.policy == .required, applied[key]?.fingerprint != outcome.fingerprint {
+                    require(
+                        !outcome.signer.isEmpty,
+                        "under required, only a signed value is written (\(key): \(outcome.action), \(outcome.reason))"
+                    )
                 }
             case .delete:
                 require(desired[key] == nil, "a deleted key leaves the Secret")
                 require(store.versions[key]?.isTombstone == true, "only a tombstone deletes")
                 if policy.policy == .required {
-                    require(!outcome.signer.isEmpty, "under required, only a signed deletion deletes")
+                    require(
+                        !outcome.signer.isEmpty,
+                        "under required, only a signed deletion deletes (\(key): \(outcome.reason))")
                 }
             default:
                 invariantFailed("key \(key) changes with outcome \(outcome.action)")
@@ -220,14 +228,15 @@ func plan(
         "the applied versions read back as written")
 }
 
-/// What the agent reports about bad input goes into logs, Events and the audit trail: bounded,
-/// printable text only (docs/threat-model.md), whatever the input holds.
+/// What the agent reports about bad input goes into logs, Events and the audit trail: bounded
+/// text without control characters only (docs/threat-model.md), whatever the input holds.
 func checkReported(_ problems: [String]) {
     for problem in problems {
         require(
             problem.utf8.count <= 1024, "a reported problem is at most 1 KiB: \(problem.utf8.count) bytes")
         require(
-            problem.utf8.allSatisfy { (0x20...0x7e).contains($0) }, "a reported problem is printable ASCII")
+            problem.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7f...0x9f).contains($0.value) },
+            "a reported problem holds no control character")
     }
 }
 
