@@ -96,4 +96,22 @@ import Testing
         #expect(reread.problems.isEmpty)
         #expect(reread.sameContent(as: status))
     }
+
+    /// Found by the agent-plan fuzz target: an applied version the agent read back differently
+    /// from what it wrote (a deletion without its version), or could not record in its status (a
+    /// version beyond the counters).
+    @Test func appliedVersionsReadBackAsTheAgentWritesThem() {
+        let text =
+            #"{"a":{"deleted":{"at":"2026-12-06T00:51:40Z","ver$ion":2},"fingerprint":"","version":0},"#
+            + #""b":{"fingerprint":"fp1:00","version":9223372036854775807},"#
+            + #""c":{"deleted":{"at":"2026-12-06T00:51:40Z","version":3},"fingerprint":"","version":0}}"#
+        let parsed = AppliedVersion.parse(text)
+        #expect(parsed["a"] == AppliedVersion(version: 0, fingerprint: ""))
+        #expect(parsed["b"] == nil)
+        #expect(
+            parsed["c"]
+                == AppliedVersion(
+                    version: 0, fingerprint: "", deletedVersion: 3, deletedAt: "2026-12-06T00:51:40Z"))
+        #expect(AppliedVersion.parse(AppliedVersion.text(parsed)) == parsed)
+    }
 }

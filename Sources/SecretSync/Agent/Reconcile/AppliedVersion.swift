@@ -56,12 +56,21 @@ public struct AppliedVersion: Sendable, Equatable {
         return object
     }
 
+    /// An entry as the agent writes it: versions are counters (`UntrustedField.counterRange`, so
+    /// that they fit the status object's `signedVersion`), and a deletion has both its version and
+    /// its time or counts as none (it could not be written back otherwise).
     init?(json: JSON) {
-        guard let version = json["version"]?.intValue, version >= 0 else { return nil }
+        guard let version = json["version"]?.intValue, UntrustedField.counterRange.contains(version)
+        else { return nil }
+        var deletedVersion = json[path: "deleted", "version"]?.intValue
+        var deletedAt = json[path: "deleted", "at"]?.stringValue
+        if deletedVersion.map({ !UntrustedField.counterRange.contains($0) }) ?? true || deletedAt == nil {
+            deletedVersion = nil
+            deletedAt = nil
+        }
         self.init(
             version: version, fingerprint: json["fingerprint"]?.stringValue ?? "",
-            deletedVersion: json[path: "deleted", "version"]?.intValue,
-            deletedAt: json[path: "deleted", "at"]?.stringValue)
+            deletedVersion: deletedVersion, deletedAt: deletedAt)
     }
 
     /// Every key's entry from the annotation's text; entries that cannot be read are left out
