@@ -18,6 +18,7 @@ let package = Package(
                 "FuzzSupport", .product(name: "SecretSync", package: "beluga-secrets"),
                 .product(name: "Sealing", package: "beluga-secrets"),
                 .product(name: "KubeAPI", package: "beluga-secrets"),
+                .product(name: "TimeFormat", package: "beluga-secrets"),
             ]),
         .executableTarget(
             name: "FuzzEnvelope",

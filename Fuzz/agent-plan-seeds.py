@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes the seed corpus of the `agent-plan` fuzz target (Fuzz/Corpus/agent-plan) from a real run:
 the kube-emulator, the real agent, and the real CLI setting, rotating, rolling back and deleting
-keys, signed and unsigned, under the `optional` and `required` policies. After each step the
+keys, signed and unsigned, under the `optional` and `required` policies, with a maximum age. After each step the
 objects the target reads are captured with kubectl (sealed store, signers, public keys, status,
 Secret) and written as one input: the five JSON documents separated by a line `---`.
 
@@ -147,6 +147,8 @@ def main() -> None:
             capture("03b-hand-edited-secret", replace=hand_edit)
             cli("rollback", "openai-api-key", *wait_for)
             capture("04-signed-rollback")
+            cli("max-age", "openai-api-key", "30d")
+            capture("04a-max-age")
             cli("delete", "anthropic-api-key")
             key_state("anthropic-api-key", "deleted")
             capture("05-signed-deletion-tombstone")

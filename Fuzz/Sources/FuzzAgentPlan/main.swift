@@ -1,7 +1,8 @@
 // Fuzzes the agent's decisions on the objects others can write: the sealed store, the allowed
 // signers, the public-key ConfigMap, the agent's status object and the live Secret (data and
 // annotations), fed into the same parse -> plan path one reconcile runs (`ReconcileInputs`,
-// `SignerPolicy`, `SecretPlan`, the audit head and chain, `PublishedKeys` as the CLI reads it).
+// `SignerPolicy`, `SecretPlan`, `KeyAgePlan`, the audit head and chain, `PublishedKeys` as the
+// CLI reads it).
 //
 // An input is up to five documents separated by a line `---` (a newline, `---`, a newline),
 // in this order: sealed store, signers, public keys, status, Secret. A document that is empty
@@ -14,6 +15,8 @@ import FuzzSupport
 import JSONValue
 import KubeAPI
 import Sealing
+import TimeFormat
+
 @testable import SecretSync
 
 /// Test keys only: their seeds are in this file and in Fuzz/agent-plan-seeds.py.
@@ -23,6 +26,8 @@ let sealingPrivateKey = (33...64).map { UInt8($0) }
 let namespace = "default"
 let names = ObjectNames()
 let now = "2026-12-06T00:00:00Z"
+/// Half a year after the seeds were made, so that keys with a maximum age are overdue.
+let fixedNow = RFC3339.parse("2027-06-01T00:00:00Z") ?? UnixTime(seconds: 0)
 let fixedKeys: (identity: SigningKeyPair, keyring: SealingKeyring) = {
     guard let identity = try? SigningKeyPair(seed: SecureBytes(identitySeed)),
         let sealing = try? SealingKeyPair(privateKey: SecureBytes(sealingPrivateKey))
@@ -155,6 +160,9 @@ func plan(
     guard let storeJSON else { return }
     let store = ReconcileInputs.store(storeJSON)
     checkReported(store.problems.compactMap { $0.fieldProblem?.description })
+    checkReported(store.maxAgeProblems.map(\.description))
+    // The keys' maximum ages, as `SecretReconciler.checkKeyAges` decides on them.
+    let ages = KeyAgePlan(store: store, previous: status.keyAge, now: fixedNow)
     let plan = ReconcileInputs.plan(
         namespace: namespace, names: names, store: store, live: live, status: status, signerPolicy: policy,
         keyring: fixedKeys.keyring, at: now)
@@ -203,7 +211,12 @@ func plan(
             "a refused key keeps its value")
     }
     // The values never reach the audit trail or an Event.
-    let lines = chain.prepare(plan.auditRecords, ts: now, agent: "fuzz", identity: identity)
+    let overdue = ages.overdue.map {
+        AuditRecord(
+            event: .keyOverdue, namespace: namespace, secret: names.secret, key: $0.key, version: $0.version,
+            sealedBy: $0.sealedBy, sealedAt: $0.sealedAt, reason: "older than its maximum age \($0.maxAge)")
+    }
+    let lines = chain.prepare(plan.auditRecords + overdue, ts: now, agent: "fuzz", identity: identity)
     let texts = lines.map(\.text) + plan.events.map(\.message)
     for (key, value) in plan.desiredData ?? [:] where value.count >= 12 && value != liveData[key] {
         let text = String(decoding: value, as: UTF8.self)
@@ -214,6 +227,7 @@ func plan(
     next.keys = plan.status
     next.orphaned = plan.orphaned
     next.signatures = policy.record
+    next.keyAge = ages.records
     next.auditHead = AuditHead(
         seq: lines.last?.record.seq ?? chain.seq, hash: lines.last?.hash ?? chain.hash,
         lines: lines.map(\.text))
