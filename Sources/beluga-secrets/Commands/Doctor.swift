@@ -22,7 +22,9 @@ struct DoctorCommand: AsyncParsableCommand {
             may not read are reported as not checked. Exit status: 0 every check ok, 1 warnings, \
             6 failures (and the usual codes when the cluster cannot be asked). With --context given \
             several times, or --all-contexts, every cluster is checked at once, each in a section of \
-            its own (==> context <==), and the exit status is the most severe cluster's.
+            its own (==> context <==), and the exit status is the most severe cluster's; with -o \
+            json, each cluster carries its checks, or the error that kept it from being asked, with \
+            its exit code.
             """)
 
     @OptionGroup var output: OutputOptions

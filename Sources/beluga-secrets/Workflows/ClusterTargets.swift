@@ -118,7 +118,8 @@ extension ClusterTargets {
     /// Runs a reading command's single-cluster workflow `body` on the clusters the options name:
     /// on one as always, or on several at once, each cluster's output printed as a section of its
     /// own (`==> context <==`, in the order given) or, with `-o json|yaml`, one document listing
-    /// every cluster's data; then the most severe exit code.
+    /// every cluster's data and, for a cluster that failed, its error (and the data it made before
+    /// failing, if any); then the most severe exit code.
     static func report(
         _ release: ReleaseOptions, _ options: MultiClusterOptions, output: OutputOptions, command: String,
         _ body: @escaping @Sendable (ReleaseOptions) async throws -> Void
@@ -142,12 +143,16 @@ extension ClusterTargets {
                     if let error = run.error {
                         item["error"] = .string(ExitStatus.message(of: error))
                         item["exitCode"] = .int(Int(ExitStatus.of(error).rawValue))
+                        // A report that ends in a non-zero verdict (doctor's warnings and
+                        // failures) was made before its error: the checks are the point.
+                        if let kept = run.data { item["data"] = kept }
                     } else {
                         item["exitCode"] = 0
                         item["data"] = run.data ?? .null
                     }
                     return item
-                })
+                }),
+            "exitCode": .int(Int(failed.worst.rawValue)),
         ]
         if !output.printData(data) {
             let lines = sections.withLock { $0 }

@@ -500,4 +500,34 @@ import TestSupport
             #expect(sections[1].contains("error: doctor: "))
         }
     }
+
+    @Test func severalClustersInJSONEachCarryTheirChecksOrTheirError() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            // Cluster b answers every request with 500, however often it is retried; gone is unreachable.
+            fleet.b.fixture.emulator.faults.update { $0.errors = [.init(code: 500, match: .init())] }
+            let run = try await fleet.run(
+                ["doctor", "-o", "json", "--context", "a", "--context", "b", "--context", "gone"])
+            let document = try JSON(parsing: run.stdout)
+            let clusters = try #require(document["clusters"]?.arrayValue, "\(run.stdout)")
+            #expect(clusters.compactMap { $0["context"]?.stringValue } == ["a", "b", "gone"])
+            // Cluster a has no agent installed here: its doctor fails, and its checks say why.
+            let a = clusters[0]
+            #expect(a["exitCode"] == 6)
+            #expect(a["error"]?.stringValue?.hasPrefix("doctor: ") == true)
+            #expect(a["data"]?["verdict"] == "failure")
+            let checks = a["data"]?["checks"]?.arrayValue ?? []
+            #expect(checks.contains { $0["name"] == "agent" && $0["verdict"] == "failure" }, "\(a)")
+            #expect(checks.contains { $0["verdict"] == "ok" })
+            // The clusters that could not be asked carry their error and code, and no checks.
+            for (cluster, code) in [(clusters[1], 5), (clusters[2], 5)] {
+                #expect(cluster["exitCode"] == .int(code), "\(cluster)")
+                #expect(cluster["error"]?.stringValue?.isEmpty == false)
+                #expect(cluster["data"] == nil)
+            }
+            // The most severe code, in the document and as the exit status.
+            #expect(document["exitCode"] == 6)
+            expectFailure(
+                run, status: 6, mentioning: ["3 of 3 clusters failed", "a: exit 6", "gone: exit 5"])
+        }
+    }
 }
