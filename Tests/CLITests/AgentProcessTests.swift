@@ -256,6 +256,36 @@ import TestSupport
             #expect(audit.status == 0, "\(audit.allOutput)")
             #expect(audit.stdout.contains("sealing-key.rotated"))
             #expect(audit.stdout.contains("verified:"))
+            #expect(audit.stdout.contains("up to the audit head"), "\(audit.stdout)")
+
+            // Every record cut from the logs (the agent's other lines left): the head the cluster
+            // holds still says where the chain reached, so the chain read stops before it.
+            let cutLog = (agent.stderr + agent.stdout).split(separator: "\n").filter {
+                !$0.contains(#""seq":"#)
+            }
+            #expect(cutLog.count > 1)
+            let cutPath = cluster.fixture.directory.file("cut.log")
+            try cutLog.joined(separator: "\n").write(toFile: cutPath, atomically: true, encoding: .utf8)
+            cluster.fixture.emulator.attachPodLog(
+                namespace: "default", pod: "beluga-ai-agent-0", container: "beluga-secrets-agent",
+                path: cutPath)
+            let cutResult = try await ProcessRunner.runDetached(
+                binary,
+                ["audit", "--from-cluster", "--verify", "--kubeconfig", cluster.fixture.kubeconfigPath])
+            #expect(cutResult.status == 6, "\(cutResult.allOutput)")
+            #expect(
+                cutResult.stderr.contains("no audit record of namespace default in the logs read"),
+                "\(cutResult.stderr)")
+            #expect(cutResult.stderr.contains("--allow-partial"))
+            #expect(cutResult.stdout.contains("PARTIAL: namespace default: no record in the logs read"))
+            let accepted = try await ProcessRunner.runDetached(
+                binary,
+                [
+                    "audit", "--from-cluster", "--verify", "--allow-partial", "--kubeconfig",
+                    cluster.fixture.kubeconfigPath,
+                ])
+            #expect(accepted.status == 0, "\(accepted.allOutput)")
+            #expect(accepted.stdout.contains("PARTIAL: no audit record in the logs read"))
         }
     }
 

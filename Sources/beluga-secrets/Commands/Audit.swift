@@ -28,7 +28,9 @@ struct Audit: AsyncParsableCommand {
             link against the line before, numbers for gaps, that the chain starts at record 1, \
             and that it reaches the audit head (read from the cluster with --from-cluster, or \
             given with --head). An edited, removed or forged record exits 6; so does a chain cut \
-            off at its start or end, unless --allow-partial accepts a window of the logs; a gap \
+            off at its start or end (with --from-cluster, also when the logs hold none of the \
+            records before the head the cluster holds), unless --allow-partial accepts a window \
+            of the logs; a gap \
             where the logs of another agent replica are missing is reported and exits 0.
             """)
 
@@ -206,6 +208,7 @@ struct Audit: AsyncParsableCommand {
         let filter = AuditTimeline.Filter(since: since.flatMap(sinceDate), key: key)
         let timeline = AuditTimeline(log, filter: filter, identityKey: { keys[$0] })
         var verification: AuditVerification?
+        var heads: [String: AuditVerifier.Head] = [:]
         if verify {
             let unknown = namespaces.filter { keys[$0] == nil }
             if !unknown.isEmpty {
@@ -214,10 +217,13 @@ struct Audit: AsyncParsableCommand {
                         + "(ConfigMap \(names.publicKeyConfigMap)); pass --identity-key with its identity.pub",
                     .notFound)
             }
-            var heads: [String: AuditVerifier.Head] = [:]
             if fromCluster {
+                // The namespace asked about has a head even when no record of it is left in the
+                // logs: a chain cut off entirely still stops before that head.
+                let kube = try cluster()
                 heads = try await ClusterAuditLogs.heads(
-                    client: try cluster(), namespaces: namespaces, status: names.status)
+                    client: kube, namespaces: Array(Set(namespaces + [kube.namespace])).sorted(),
+                    status: names.status)
             }
             for argument in head {
                 guard let namespace = argument.namespace ?? (namespaces.count == 1 ? namespaces.first : nil)
@@ -250,6 +256,13 @@ struct Audit: AsyncParsableCommand {
                 .rejected)
         }
         if let verification, !verification.isWhole, !allowPartial {
+            if let cut = verification.findings.first(where: { $0.severity == .partial && $0.seq == nil }) {
+                throw CommandError(
+                    "no audit record of namespace \(cut.namespace) in the logs read, yet the audit head the cluster "
+                        + "holds says the chain reached record \(heads[cut.namespace]?.seq ?? 0): the chain "
+                        + "stops before it; add the missing logs, or pass --allow-partial to accept a window of them",
+                    .rejected)
+            }
             throw CommandError(
                 "the chain read is not the whole trail: records are missing at its start or its end (see above); "
                     + "add the missing logs, or pass --allow-partial to accept a window of them", .rejected)
@@ -273,6 +286,11 @@ struct Audit: AsyncParsableCommand {
 
     private func summary(_ verification: AuditVerification) -> String {
         let total = verification.checked.values.reduce(0, +)
+        if total == 0 {
+            return verification.isWhole
+                ? "nothing to verify: no audit record in the logs read"
+                : "PARTIAL: no audit record in the logs read, yet the chain has records (see below)"
+        }
         let spaces = verification.checked.keys.sorted().joined(separator: ", ")
         let records = "\(total) record\(total == 1 ? "" : "s") (namespace \(spaces))"
         guard verification.isIntact else { return "NOT VERIFIED: \(records)" }
