@@ -20,7 +20,8 @@ import TimeFormat
 /// until the user accepts it with `--accept-new-identity`. With the identity, each entry keeps
 /// the highest current-key counter seen, so a current-key statement replayed from before a
 /// rotation is refused. The file holds public keys only; it is written 0600 in a 0700 folder,
-/// replaced atomically.
+/// replaced atomically, each change made under a lock on `known-agents.json.lock` to the file as
+/// it is then.
 struct AgentIdentityPins {
     let path: String
 
@@ -100,33 +101,64 @@ struct AgentIdentityPins {
     /// Pins the published identity for the server and namespace with its current key's counter,
     /// replacing what was pinned.
     func pin(_ published: PublishedKeys, server: String, namespace: String, configMap: String) throws {
-        var pins = try read().filter {
-            !$0.matches(server: server, namespace: namespace, configMap: configMap)
+        try update { pins in
+            pins.removeAll { $0.matches(server: server, namespace: namespace, configMap: configMap) }
+            pins.append(
+                Pin(
+                    server: server, namespace: namespace, configMap: configMap,
+                    identity: published.identity.base64,
+                    pinnedAt: RFC3339.format(.now()), currentCounter: published.currentStatement.counter,
+                    currentKid: published.currentStatement.kid))
+            return true
         }
-        pins.append(
-            Pin(
-                server: server, namespace: namespace, configMap: configMap,
-                identity: published.identity.base64,
-                pinnedAt: RFC3339.format(.now()), currentCounter: published.currentStatement.counter,
-                currentKid: published.currentStatement.kid))
-        try write(pins)
     }
 
     /// Raises the counter kept for the pinned identity to the published one, if higher.
     func noteCurrent(_ published: PublishedKeys, server: String, namespace: String, configMap: String) throws
     {
+        try update { pins in
+            guard
+                let index = pins.firstIndex(where: {
+                    $0.matches(server: server, namespace: namespace, configMap: configMap)
+                        && $0.identity == published.identity.base64
+                }),
+                (pins[index].currentCounter ?? 0) < published.currentStatement.counter
+            else { return false }
+            pins[index].currentCounter = published.currentStatement.counter
+            pins[index].currentKid = published.currentStatement.kid
+            return true
+        }
+    }
+
+    /// Applies `change` to the pins as the file holds them now and writes the result when
+    /// `change` says so, holding an exclusive lock on the sibling `known-agents.json.lock`
+    /// throughout: two commands pinning two clusters at once (processes, or the tasks of one
+    /// run on several contexts) would otherwise each write back what it read, and one pin
+    /// would be lost. The lock is held for a read and a write, never across a request.
+    private func update(_ change: (inout [Pin]) throws -> Bool) throws {
+        try KeyFolder.prepare(folder)
+        let lockPath = path + ".lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else {
+            throw CommandError(
+                "cannot open \(lockPath): \(String(cString: strerror(errno))); check the folder's permissions"
+            )
+        }
+        // Closing the descriptor releases the lock.
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw CommandError(
+                    "cannot lock \(lockPath): \(String(cString: strerror(errno))); check the folder's permissions"
+                )
+            }
+        }
         var pins = try read()
-        guard
-            let index = pins.firstIndex(where: {
-                $0.matches(server: server, namespace: namespace, configMap: configMap)
-                    && $0.identity == published.identity.base64
-            }),
-            (pins[index].currentCounter ?? 0) < published.currentStatement.counter
-        else { return }
-        pins[index].currentCounter = published.currentStatement.counter
-        pins[index].currentKid = published.currentStatement.kid
+        guard try change(&pins) else { return }
         try write(pins)
     }
+
+    private var folder: String { String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
 
     func read() throws -> [Pin] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -169,8 +201,6 @@ struct AgentIdentityPins {
     }
 
     private func write(_ pins: [Pin]) throws {
-        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        try KeyFolder.prepare(folder)
         let document: JSON = [
             "agents": .array(
                 pins.map { pin in

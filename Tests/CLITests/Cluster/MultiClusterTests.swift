@@ -419,6 +419,45 @@ final class Fleet: TestScoped {
         }
     }
 
+    @Test func twoProcessesPinningTwoClustersAtOnceKeepBothPins() async throws {
+        try await withStarted(try await Fleet.start(count: 2)) { fleet in
+            var markers = LeakMarkers()
+            let value = markers.make("pinned-twice")
+            let folder = fleet.a.configFolder
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Hold the pins' lock while two processes pin a cluster each: both must wait for it,
+            // then each changes the file as the other left it.
+            let lockPath = folder + "/known-agents.json.lock"
+            let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            try #require(lock >= 0 && flock(lock, LOCK_EX) == 0)
+            var held = true
+            defer { if held { close(lock) } }
+            async let first = fleet.run(["set", "openai-api-key", "--context", "a"], stdin: value)
+            async let second = fleet.run(["set", "openai-api-key", "--context", "b"], stdin: value)
+            var status = stat()
+            try #require(stat(lockPath, &status) == 0)
+            let inode = ":\(status.st_ino) "
+            // /proc/locks lists a process blocked on a lock with "->" before its lock's line.
+            try await eventually("both processes wait for the pins' lock", timeout: .seconds(120)) {
+                let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+                return locks.split(separator: "\n").filter { $0.contains("->") && $0.contains(inode) }.count
+                    == 2
+            }
+            close(lock)
+            held = false
+            let runs = try await [first, second]
+            for run in runs {
+                expectSuccess(run)
+                #expect(markers.leaks(in: run.stdout + run.stderr).isEmpty)
+            }
+            let pins = try JSON(
+                parsing: String(contentsOfFile: folder + "/known-agents.json", encoding: .utf8))
+            let servers = Set((pins["agents"]?.arrayValue ?? []).compactMap { $0["server"]?.stringValue })
+            #expect(servers == [fleet.a.fixture.emulator.url, fleet.b.fixture.emulator.url], "\(pins)")
+        }
+    }
+
     @Test func aClusterAnsweringFiveHundredFailsAloneAndChangesNothingThere() async throws {
         try await withStarted(try await Fleet.start(count: 2)) { fleet in
             var markers = LeakMarkers()
