@@ -34,24 +34,6 @@ AGENT_USER = f"system:serviceaccount:{NAMESPACE}:beluga-ai-agent"
 GUIDE_CHART = Path(__file__).resolve().parent / "guide-chart"
 
 
-@pytest.fixture
-def emulator(tmp_path):
-    running = Emulator(tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def helm(emulator):
-    config = helm_python.Config(kubeconfig_path=str(emulator.kubeconfig), namespace=NAMESPACE)
-    try:
-        yield config
-    finally:
-        config.close()
-
-
 def chart_values() -> dict:
     """The agent image, and a free health port: the agent runs on this machine."""
     return with_agent_image({"agent": {"healthPort": free_port()}})

@@ -19,7 +19,6 @@ import json
 import secrets
 
 import helm_python
-import pytest
 import yaml
 
 from cluster import (
@@ -31,15 +30,6 @@ from helmchart import CHART_DIR, Rendered, containers, with_agent_image
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"
 AGENT_USER = f"system:serviceaccount:{NAMESPACE}:beluga-ai-agent"
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    running = Emulator(tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def release_manifest(release: dict) -> Rendered:

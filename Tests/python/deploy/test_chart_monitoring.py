@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster import Emulator, eventually, set_key
+from cluster import eventually, set_key
 from helmchart import PROMETHEUS_OPERATOR_API, PROMETHEUS_RULE_API, REPO_ROOT, render
 from test_chart_on_cluster import (
     AGENT_COMPONENT, NAMESPACE, apply_chart, render_for_local_agent, start_agent_as_service_account,
@@ -237,15 +237,6 @@ def test_every_metric_of_the_rules_and_dashboard_is_in_the_agents_registry():
     assert used >= {"beluga_secrets_leader", "beluga_secrets_rejections_total", "beluga_secrets_reconciles_total",
                     "beluga_secrets_conflicts_persisted_total", "beluga_secrets_key_age_seconds"}
     assert not set(metrics) - used, f"exported but neither alerted on nor shown: {set(metrics) - used}"
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    running = Emulator(tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def scraped_metrics(page: str) -> dict[str, set[str]]:

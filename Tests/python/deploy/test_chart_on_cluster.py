@@ -16,8 +16,6 @@ import secrets
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from cluster import (
     AGENT_COMPONENT, AGENT_CONTAINER, AgentProcess, Emulator, agent_container, base_env, bin_path,
     calls, contains, content_hash, deployment_hash, eventually, free_port, pod_names, refused,
@@ -28,15 +26,6 @@ from helmchart import SIDECAR, render, rule_set
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"
 AGENT_USER = f"system:serviceaccount:{NAMESPACE}:beluga-ai-agent"
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    running = Emulator(tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def render_for_local_agent(values: dict | None = None):

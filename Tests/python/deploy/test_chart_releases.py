@@ -16,7 +16,6 @@ import secrets
 import subprocess
 from pathlib import Path
 
-import helm_python
 import pytest
 
 from cluster import (
@@ -37,24 +36,6 @@ LEGACY = {"sealing": "beluga-secrets-sealing-key", "public": "beluga-secrets-pub
 def derived(release: str) -> dict[str, str]:
     return {"sealing": f"{release}-sealing-key", "public": f"{release}-public-key",
             "signers": f"{release}-signers", "lease": f"{release}-agent"}
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    running = Emulator(tmp_path)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def helm(emulator):
-    config = helm_python.Config(kubeconfig_path=str(emulator.kubeconfig), namespace=NAMESPACE)
-    try:
-        yield config
-    finally:
-        config.close()
 
 
 def chart_values(**agent) -> dict:
