@@ -20,10 +20,9 @@ extension PolicyRecord {
 
     init(untrusted json: JSON, at path: UntrustedField.Path) throws(FieldProblem) {
         guard json.objectValue != nil else { throw path.problem("is not an object") }
-        let raw = try UntrustedField.text(json, "policy", maximumBytes: 32, required: true, at: path)
-        guard let policy = SignaturePolicy(rawValue: raw) else {
-            throw path.problem("has policy \(UntrustedField.shortened(raw)), neither optional nor required")
-        }
-        self.init(policy: policy, since: try UntrustedField.time(json, "since", at: path))
+        self.init(
+            policy: try UntrustedField.choice(
+                json, "policy", otherwise: "neither optional nor required", at: path),
+            since: try UntrustedField.time(json, "since", at: path))
     }
 }

@@ -51,12 +51,10 @@ extension SyncStatus {
     /// Reads an entry someone else may have written, within bounds (see `UntrustedField`).
     init(untrusted json: JSON, at path: UntrustedField.Path) throws(FieldProblem) {
         guard json.objectValue != nil else { throw path.problem("is not an object") }
-        let raw = try UntrustedField.text(json, "state", maximumBytes: 32, required: true, at: path)
-        guard let state = State(rawValue: raw) else {
-            throw path.problem("has state \(UntrustedField.shortened(raw)), not applied, rejected or deleted")
-        }
         self.init(
-            state: state, version: try UntrustedField.counter(json, "version", at: path),
+            state: try UntrustedField.choice(
+                json, "state", otherwise: "not applied, rejected or deleted", at: path),
+            version: try UntrustedField.counter(json, "version", at: path),
             fingerprint: try UntrustedField.fingerprint(json, "fingerprint", at: path),
             at: try UntrustedField.time(json, "at", at: path),
             reason: try UntrustedField.text(json, "reason", at: path),

@@ -76,6 +76,18 @@ public enum UntrustedField {
         return text
     }
 
+    /// `json[field]` as one of the values of a string enum (`state`, `policy`); `otherwise` says
+    /// what it may be, after the value read.
+    public static func choice<Value: RawRepresentable>(
+        _ json: JSON?, _ field: String, otherwise: String, at path: Path
+    ) throws(FieldProblem) -> Value where Value.RawValue == String {
+        let raw = try text(json, field, maximumBytes: 32, required: true, at: path)
+        guard let value = Value(rawValue: raw) else {
+            throw path.problem("has \(field) \(shortened(raw)), \(otherwise)")
+        }
+        return value
+    }
+
     /// `json[field]` as a lower-hex SHA-256 (64 characters); `""` only when `allowEmpty`.
     public static func hash(_ json: JSON?, _ field: String, allowEmpty: Bool = false, at path: Path)
         throws(FieldProblem) -> String

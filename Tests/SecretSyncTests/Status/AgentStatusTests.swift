@@ -99,11 +99,26 @@ import Testing
         let all = status.problems.map(\.description).joined(separator: "\n")
         for fragment in [
             "data[sync-status][huge].version is 9223372036854775807, out of range",
-            "not applied, rejected or deleted", "not a Secret key name", "fp1:", "not an RFC 3339 time",
+            #"data[sync-status][odd-state] has state "maybe", not applied, rejected or deleted"#,
+            "not a Secret key name", "fp1:", "not an RFC 3339 time",
             "reason is 5000 bytes long, over 4096", "data[sync-status][not-object] is not an object",
         ] {
             #expect(all.contains(fragment), "\(fragment) in \(all)")
         }
+    }
+
+    @Test func aPolicyRecordOfAnotherPolicyIsLeftOut() {
+        let status = AgentStatus(
+            configMap: configMap(["signatures": #"{"policy":"sometimes","since":"2026-11-25T19:58:14Z"}"#]))
+        #expect(status.signatures == nil)
+        #expect(
+            status.problems.map(\.description)
+                == [
+                    #"ConfigMap prod/beluga-ai-secrets-status: data[signatures] has policy "sometimes", neither optional nor required"#
+                ])
+        let kept = AgentStatus(
+            configMap: configMap(["signatures": #"{"policy":"required","since":"2026-11-25T19:58:14Z"}"#]))
+        #expect(kept.signatures?.policy == .required && kept.problems.isEmpty)
     }
 
     @Test func theOldAnnotationsReadWithTheSameBounds() throws {
