@@ -28,6 +28,7 @@ from cluster import (
 from envelopes import key_id, seal
 from helmchart import CHART_DIR, containers, with_agent_image
 from test_chart_helm_release import managers, owns, release_manifest
+from chartfixtures import emulator, helm  # noqa: F401 (pytest fixtures)
 
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"

@@ -27,6 +27,7 @@ from cluster import (
 )
 from helmchart import CHART_DIR, containers, with_agent_image
 from test_chart_helm_release import release_manifest, release_secrets
+from chartfixtures import emulator, helm  # noqa: F401 (pytest fixtures)
 
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"

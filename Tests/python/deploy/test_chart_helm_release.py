@@ -26,6 +26,7 @@ from cluster import (
     free_port, pod_names, prepare_first_install, refused, requests_by, secret_data, set_key,
 )
 from helmchart import CHART_DIR, Rendered, containers, with_agent_image
+from chartfixtures import emulator  # noqa: F401 (pytest fixtures)
 
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"

@@ -22,6 +22,7 @@ from helmchart import PROMETHEUS_OPERATOR_API, PROMETHEUS_RULE_API, REPO_ROOT, r
 from test_chart_on_cluster import (
     AGENT_COMPONENT, NAMESPACE, apply_chart, render_for_local_agent, start_agent_as_service_account,
 )
+from chartfixtures import emulator  # noqa: F401 (pytest fixtures)
 
 MONITORING = [PROMETHEUS_OPERATOR_API, PROMETHEUS_RULE_API]
 ON = {"agent": {"prometheusRule": {"enabled": True, "keyMaxAgeSeconds": 7776000, "kubeStateMetrics": True},

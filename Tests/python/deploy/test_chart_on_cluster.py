@@ -22,6 +22,7 @@ from cluster import (
     requests_by, secret_data, set_key,
 )
 from helmchart import SIDECAR, render, rule_set
+from chartfixtures import emulator  # noqa: F401 (pytest fixtures)
 
 NAMESPACE = "beluga"
 RELEASE = "beluga-ai"

@@ -25,6 +25,7 @@ from cluster import (
 )
 from helmchart import CHART_DIR, containers, render, rule_set, with_agent_image
 from test_chart_helm_release import release_manifest
+from chartfixtures import emulator, helm  # noqa: F401 (pytest fixtures)
 
 NAMESPACE = "beluga"
 MAIN = "beluga-ai"
