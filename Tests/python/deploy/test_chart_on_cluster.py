@@ -200,10 +200,16 @@ def test_sidecar_mode_the_agent_in_the_server_pods_works_within_the_same_role(em
         agent.stop()
 
     assert value not in agent.audit_log.read_text() + agent.log.read_text()
+    # The rollout replaced the pod whose agent container the log belonged to; the agent containers
+    # of the new pods carry the chain on (here: the same log, attached to a pod that exists now).
+    current = pod_names(emulator, NAMESPACE, server_pods)[0]
+    emulator.attach_pod_log(NAMESPACE, current, AGENT_CONTAINER, agent.audit_log)
     env = dict(base_env(tmp_path), KUBECONFIG=str(emulator.kubeconfig))
     audit = subprocess.run([bin_path("beluga-secrets"), "audit", "--from-cluster", "-n", NAMESPACE, "--verify",
                             "--selector", server_pods], capture_output=True, env=env, timeout=60, check=False)
     assert audit.returncode == 0, audit.stdout.decode() + audit.stderr.decode()
+    assert b"chain unbroken from record 1 up to the audit head" in audit.stdout, audit.stdout.decode()
+    assert b"secret.created" in audit.stdout and b"rollout.triggered" in audit.stdout
     rows = requests_by(emulator, AGENT_USER)
     assert rows and refused(rows) == []
     granted = rule_set(rendered.get("Role", "beluga-ai-agent"))
